@@ -1,0 +1,56 @@
+"""Writing the audit trail: called inside the service's transaction so an event exists iff the change does."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from core.middleware import current_request_id
+from core.models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, (datetime.date, datetime.datetime, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of `fields`, in a JSON-friendly form, for a later `diff`."""
+    out = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        out[name] = _plain(getattr(obj, field.attname))
+    return out
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for the fields whose value changed."""
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def audit(*, actor, action: str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
+    """Append one audit event naming the intent of a change."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_username=getattr(user, "username", "") or "system",
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:255],
+        changes={k: _plain(v) for k, v in (changes or {}).items()},
+        reason=reason or "",
+        request_id=current_request_id() or "",
+    )

@@ -1,0 +1,32 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        summary=_("Obtain an API token"),
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        examples=[OpenApiExample("Login", value={"username": "api_reader", "password": "…"}, request_only=True)],
+        auth=[],
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditQuerySet(models.QuerySet):
+    def for_object(self, obj) -> "AuditQuerySet":
+        return self.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk))
+
+
+class AuditEvent(models.Model):
+    """One change, append-only: who did what to which object, with before/after of changed fields."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=100)
+    target_id = models.CharField(_("target id"), max_length=64)
+    target_repr = models.CharField(_("target"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.target_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    DISTRICT = "district", _("District")
+    COMMUNE = "commune", _("Commune")
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("Centrally-run city")
+    PROVINCIAL_CITY = "provincial_city", _("Provincial city")
+    TOWN = "town", _("Town")
+    DISTRICT = "district", _("Rural district")
+    WARD = "ward", _("Ward")
+    TOWNSHIP = "township", _("Township")
+    COMMUNE = "commune", _("Commune")
+    SPECIAL_ZONE = "special_zone", _("Special zone")
+
+
+class AreaType(models.TextChoices):
+    URBAN = "urban", _("Urban")
+    RURAL = "rural", _("Rural")
+
+
+class Structure(models.TextChoices):
+    LEGACY = "legacy", _("Before 1 July 2025 (province, district, commune)")
+    Y2025 = "2025", _("From 1 July 2025 (province, commune)")
+
+
+STRUCTURE_2025_START = datetime.date(2025, 7, 1)
+
+
+class Role(models.TextChoices):
+    COMMUNE_OFFICER = "commune_officer", _("Commune officer")
+    COMMUNE_CHAIRMAN = "commune_chairman", _("Commune chairman (approver)")
+    DISTRICT_OFFICER = "district_officer", _("District officer")
+    DEPARTMENT_STAFF = "department_staff", _("Department staff")
+    API_READER = "api_reader", _("API reader")
+    ADMIN = "admin", _("Administrator")
+
+
+# Roles that may read personal data (names, ID numbers, incomes) of the units they are assigned to.
+PERSONAL_DATA_ROLES = (
+    Role.COMMUNE_OFFICER,
+    Role.COMMUNE_CHAIRMAN,
+    Role.DISTRICT_OFFICER,
+    Role.DEPARTMENT_STAFF,
+    Role.ADMIN,
+)
+
+
+class AdminUnitQuerySet(models.QuerySet):
+    def communes(self) -> AdminUnitQuerySet:
+        return self.filter(level=Level.COMMUNE)
+
+    def under(self, unit: AdminUnit) -> AdminUnitQuerySet:
+        """The unit itself and every unit below it (at most two levels)."""
+        return self.filter(Q(pk=unit.pk) | Q(parent=unit) | Q(parent__parent=unit))
+
+    def covered_by(self, unit_ids) -> AdminUnitQuerySet:
+        return self.filter(Q(pk__in=unit_ids) | Q(parent__in=unit_ids) | Q(parent__parent__in=unit_ids))
+
+    def visible_to(self, user) -> AdminUnitQuerySet:
+        """Units are public facts; every signed-in user may read them."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.all()
+
+
+class AdminUnit(models.Model):
+    """A GSO administrative unit (province, district or commune) in one structure, with its validity."""
+
+    code = models.CharField(_("GSO code"), max_length=10)
+    name = models.CharField(_("name"), max_length=200)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
+    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    structure = models.CharField(_("structure"), max_length=8, choices=Structure.choices, default=Structure.LEGACY)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    successors = models.ManyToManyField(
+        "self", verbose_name=_("successor units"), symmetrical=False, blank=True, related_name="predecessors"
+    )
+
+    objects = AdminUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("administrative unit")
+        verbose_name_plural = _("administrative units")
+        ordering = ["structure", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "code"], name="unit_code_unique_per_structure"),
+            models.CheckConstraint(
+                condition=~Q(level="commune") | ~Q(area_type=""), name="commune_has_area_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def province(self) -> AdminUnit:
+        unit = self
+        while unit.parent_id is not None:
+            unit = unit.parent
+        return unit
+
+
+class HamletQuerySet(models.QuerySet):
+    def visible_to(self, user) -> HamletQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+
+class Hamlet(models.Model):
+    """A hamlet, village or residential group (ấp, thôn, khu phố): a local unit with no national code."""
+
+    commune = models.ForeignKey(
+        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="hamlets",
+        limit_choices_to={"level": Level.COMMUNE},
+    )
+    name = models.CharField(_("name"), max_length=120)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = HamletQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hamlet")
+        verbose_name_plural = _("hamlets")
+        ordering = ["commune", "name"]
+        constraints = [models.UniqueConstraint(fields=["commune", "name"], name="hamlet_name_unique_in_commune")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    """A user's role over a unit: what they may do, and which people's data they may see."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    unit = models.ForeignKey(AdminUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+def communes_visible_to(user, roles=PERSONAL_DATA_ROLES) -> AdminUnitQuerySet:
+    """The communes whose households' personal data `user` may see: deny by default."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return AdminUnit.objects.none()
+    if user.is_superuser:
+        return AdminUnit.objects.communes()
+    unit_ids = Assignment.objects.filter(user=user, role__in=roles).values("unit_id")
+    return AdminUnit.objects.communes().covered_by(unit_ids)
+
+
+class HouseholdStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    MOVED = "moved", _("Moved away")
+    MERGED = "merged", _("Merged into another household")
+    DISSOLVED = "dissolved", _("Dissolved")
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user) -> HouseholdQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+    def active(self) -> HouseholdQuerySet:
+        return self.filter(status=HouseholdStatus.ACTIVE)
+
+
+household_code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+    _("Use letters, digits, dot, dash or underscore (at most 40 characters)."),
+)
+
+
+class Household(models.Model):
+    """A household registered in a commune. Never deleted: it moves, merges or dissolves."""
+
+    code = models.CharField(_("household code"), max_length=40, unique=True, validators=[household_code_validator])
+    commune = models.ForeignKey(
+        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="households",
+        limit_choices_to={"level": Level.COMMUNE},
+    )
+    hamlet = models.ForeignKey(
+        Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="households"
+    )
+    head_name = models.CharField(_("head of household"), max_length=120)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["commune", "status"]), models.Index(fields=["head_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False) | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="merged_household_names_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.head_name}"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("Head")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    SIBLING = "sibling", _("Sibling")
+    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
+    OTHER = "other", _("Other")
+
+
+citizen_id_validator = RegexValidator(r"^\d{12}$", _("A citizen ID has exactly 12 digits."), code="citizen_id")
+
+
+def validate_birth_year(value: int) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value > datetime.date.today().year:
+        raise ValidationError(_("The birth year cannot be in the future."), code="birth_year")
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MemberQuerySet:
+        return self.filter(household__commune__in=communes_visible_to(user))
+
+
+class Member(models.Model):
+    """A person in a household, with the facts the classification and the reports need."""
+
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members")
+    full_name = models.CharField(_("full name"), max_length=120)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), validators=[MinValueValidator(1900), validate_birth_year]
+    )
+    relation = models.CharField(_("relation to head"), max_length=16, choices=Relation.choices, default=Relation.OTHER)
+    citizen_id = models.CharField(_("citizen ID"), max_length=12, blank=True, validators=[citizen_id_validator])
+    ethnicity = models.CharField(_("ethnicity"), max_length=40, default="Kinh")
+    able_to_work = models.BooleanField(_("able to work"), default=True)
+    social_protection = models.BooleanField(_("social-protection beneficiary"), default=False)
+    merit = models.BooleanField(_("person with revolutionary merit"), default=False)
+    disability = models.BooleanField(_("person with disability"), default=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0, validators=[MaxValueValidator(999)])
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["household", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen_id"], condition=~Q(citizen_id=""), name="citizen_id_unique_when_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_ethnic_minority(self) -> bool:
+        return self.ethnicity.strip().lower() not in {"kinh", ""}

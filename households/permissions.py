@@ -1,0 +1,44 @@
+"""Who may do what where. Reading personal data is scoped by `visible_to`; these answer write questions."""
+
+from __future__ import annotations
+
+from households.models import AdminUnit, Assignment, Level, Role, communes_visible_to
+
+EDIT_ROLES = (Role.COMMUNE_OFFICER, Role.DEPARTMENT_STAFF, Role.ADMIN)
+
+
+def roles_of(user) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(Assignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def has_role(user, *roles: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return Assignment.objects.filter(user=user, role__in=roles).exists()
+
+
+def can_edit_commune(user, commune: AdminUnit) -> bool:
+    """Enter or change households and assessments of `commune`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return communes_visible_to(user, roles=EDIT_ROLES).filter(pk=commune.pk).exists()
+
+
+def is_staff_of_province(user) -> bool:
+    return has_role(user, Role.DEPARTMENT_STAFF, Role.ADMIN)
+
+
+def units_of(user, *roles: str):
+    return AdminUnit.objects.filter(assignments__user=user, assignments__role__in=roles).distinct()
+
+
+def home_commune(user) -> AdminUnit | None:
+    """The commune an officer works in, when they have exactly one."""
+    units = list(units_of(user, Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN).filter(level=Level.COMMUNE)[:2])
+    return units[0] if len(units) == 1 else None

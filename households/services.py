@@ -1,0 +1,189 @@
+"""Writes to the registry: households, members, hamlets. Atomic, permission-checked, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit import audit, diff, snapshot
+from core.exceptions import ConflictError
+from households.models import AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member
+from households.permissions import can_edit_commune
+
+HOUSEHOLD_FIELDS = ["code", "commune", "hamlet", "head_name", "address", "status", "merged_into"]
+MEMBER_FIELDS = [
+    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
+    "able_to_work", "social_protection", "merit", "disability",
+]
+
+
+@dataclass
+class MemberData:
+    full_name: str
+    sex: str
+    birth_year: int
+    relation: str = "other"
+    citizen_id: str = ""
+    ethnicity: str = "Kinh"
+    able_to_work: bool = True
+    social_protection: bool = False
+    merit: bool = False
+    disability: bool = False
+    id: int | None = field(default=None)
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in MEMBER_FIELDS}
+
+
+def _require_edit(actor, commune: AdminUnit) -> None:
+    if not can_edit_commune(actor, commune):
+        raise PermissionDenied(_("You cannot change households of %(unit)s.") % {"unit": commune.name})
+
+
+@transaction.atomic
+def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
+    """The hamlet of that name in the commune, created (and audited) when new."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"hamlet": _("The hamlet name is required.")})
+    _require_edit(actor, commune)
+    hamlet, created = Hamlet.objects.get_or_create(commune=commune, name=name)
+    if created:
+        audit(actor=actor, action="hamlet.created", target=hamlet, changes={"name": [None, name], "commune": [None, commune.code]})
+    return hamlet
+
+
+def _validate_members(members: Sequence[MemberData]) -> list[Member]:
+    built, errors = [], {}
+    for index, data in enumerate(members):
+        member = Member(**data.values())
+        try:
+            member.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for key, msgs in exc.message_dict.items():
+                errors[f"members[{index}].{key}"] = msgs
+        built.append(member)
+    ids = [m.citizen_id for m in built if m.citizen_id]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    for index, member in enumerate(built):
+        if member.citizen_id in dupes:
+            errors[f"members[{index}].citizen_id"] = [_("This citizen ID appears twice in the household.")]
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+def _check_citizen_ids(household: Household | None, members: list[Member]) -> None:
+    ids = [m.citizen_id for m in members if m.citizen_id]
+    if not ids:
+        return
+    taken = Member.objects.filter(citizen_id__in=ids)
+    if household is not None and household.pk:
+        taken = taken.exclude(household=household)
+    taken = set(taken.values_list("citizen_id", flat=True))
+    errors = {
+        f"members[{i}].citizen_id": [_("This citizen ID is already registered in another household.")]
+        for i, m in enumerate(members)
+        if m.citizen_id in taken
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _replace_members(household: Household, members: list[Member]) -> dict:
+    before = [snapshot(m, MEMBER_FIELDS) for m in household.members.all()]
+    household.members.all().delete()
+    for position, member in enumerate(members, start=1):
+        member.household = household
+        member.position = position
+    Member.objects.bulk_create(members)
+    after = [snapshot(m, MEMBER_FIELDS) for m in members]
+    return {"members": [before, after]} if before != after else {}
+
+
+def _clean_household(household: Household) -> None:
+    household.full_clean(exclude=["merged_into"], validate_constraints=False)
+    if household.commune.level != Level.COMMUNE:
+        raise ValidationError({"commune": _("A household belongs to a commune-level unit.")})
+    if household.hamlet_id and household.hamlet.commune_id != household.commune_id:
+        raise ValidationError({"hamlet": _("The hamlet is not in the household's commune.")})
+
+
+@transaction.atomic
+def household_create(
+    *, actor, code: str, commune: AdminUnit, head_name: str, hamlet: Hamlet | None = None,
+    address: str = "", members: Sequence[MemberData] = (),
+) -> Household:
+    """Register a new household with its members."""
+    _require_edit(actor, commune)
+    household = Household(code=code.strip(), commune=commune, hamlet=hamlet, head_name=head_name.strip(), address=address)
+    _clean_household(household)
+    built = _validate_members(members)
+    _check_citizen_ids(None, built)
+    household.save()
+    changes = {k: [None, v] for k, v in snapshot(household, HOUSEHOLD_FIELDS).items()}
+    changes.update(_replace_members(household, built))
+    audit(actor=actor, action="household.created", target=household, changes=changes)
+    return household
+
+
+@transaction.atomic
+def household_update(
+    *, actor, household: Household, expected_version: int | None = None,
+    members: Sequence[MemberData] | None = None, reason: str = "", **fields,
+) -> Household:
+    """Change a household's fields and (when given) replace its members; recomputes open assessments."""
+    from surveys.services import household_assessments_refresh
+
+    locked = Household.objects.select_for_update().get(pk=household.pk)
+    _require_edit(actor, locked.commune)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(_("This household was changed by someone else; reload it and try again."))
+    before = snapshot(locked, HOUSEHOLD_FIELDS)
+    for name, value in fields.items():
+        if name not in HOUSEHOLD_FIELDS or name in {"code", "status", "merged_into"}:
+            raise ValidationError({name: _("This field cannot be changed here.")})
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    if "commune" in fields:
+        _require_edit(actor, locked.commune)
+    _clean_household(locked)
+    changes = diff(before, snapshot(locked, HOUSEHOLD_FIELDS))
+    if members is not None:
+        built = _validate_members(members)
+        _check_citizen_ids(locked, built)
+        changes.update(_replace_members(locked, built))
+    if not changes:
+        return locked
+    locked.version += 1
+    locked.save()
+    audit(actor=actor, action="household.updated", target=locked, changes=changes, reason=reason)
+    if members is not None:
+        household_assessments_refresh(household=locked, actor=actor)
+    return locked
+
+
+@transaction.atomic
+def household_set_status(
+    *, actor, household: Household, status: str, reason: str, merged_into: Household | None = None
+) -> Household:
+    """Mark a household moved, merged, dissolved or active again; households are never deleted."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for the status change.")})
+    locked = Household.objects.select_for_update().get(pk=household.pk)
+    _require_edit(actor, locked.commune)
+    if status not in HouseholdStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    if (status == HouseholdStatus.MERGED) != (merged_into is not None):
+        raise ValidationError({"merged_into": _("Name the household it merged into (and only for a merge).")})
+    if merged_into is not None and merged_into.pk == locked.pk:
+        raise ValidationError({"merged_into": _("A household cannot merge into itself.")})
+    before = snapshot(locked, HOUSEHOLD_FIELDS)
+    locked.status, locked.merged_into = status, merged_into
+    locked.version += 1
+    locked.save()
+    audit(actor=actor, action="household.status_changed", target=locked, changes=diff(before, snapshot(locked, HOUSEHOLD_FIELDS)), reason=reason)
+    return locked

@@ -1,0 +1,46 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from households.models import AdminUnit, Level
+from surveys.models import CriteriaSet, RoundKind
+from surveys.services import round_create
+
+
+def province_for(code: str, on: datetime.date) -> AdminUnit:
+    """The province with that GSO code valid on `on` (units change: 74 ended on 30 June 2025)."""
+    candidates = list(AdminUnit.objects.filter(code=code, level=Level.PROVINCE))
+    if not candidates:
+        raise CommandError(f"--province: no province {code!r} is loaded; run load_units --province {code} first.")
+    for unit in candidates:
+        if (unit.valid_from is None or unit.valid_from <= on) and (unit.valid_to is None or on <= unit.valid_to):
+            return unit
+    successors = ", ".join(f"{s.code} {s.name}" for c in candidates for s in c.successors.all())
+    raise CommandError(
+        f"--province: {code} is not valid on {on:%d/%m/%Y}" + (f"; its successor is {successors}." if successors else ".")
+    )
+
+
+class Command(BaseCommand):
+    help = "Create a survey round for a province under a criteria set."
+
+    def add_arguments(self, parser):
+        parser.add_argument("code")
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--criteria", required=True, help="criteria set code, e.g. VN-2022")
+        parser.add_argument("--province", required=True, help="GSO province code")
+        parser.add_argument("--kind", choices=RoundKind.values, default=RoundKind.PERIODIC)
+
+    def handle(self, *args, code, year, criteria, province, kind, **options):
+        try:
+            criteria_set = CriteriaSet.objects.get(code=criteria)
+        except CriteriaSet.DoesNotExist:
+            raise CommandError(f"--criteria: unknown criteria set {criteria!r}.") from None
+        start = datetime.date(year, 9, 1) if kind == RoundKind.PERIODIC else datetime.date(year, 1, 1)
+        unit = province_for(province, start)
+        try:
+            survey_round = round_create(actor=None, code=code, year=year, criteria_set=criteria_set, province=unit, kind=kind)
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+        self.stdout.write(f"Round {survey_round.code}: {unit.name}, {criteria_set.code}, {survey_round.starts_on:%d/%m/%Y}–{survey_round.ends_on:%d/%m/%Y}")

@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from households.models import AdminUnit, AreaType, Hamlet, Household, Level, communes_visible_to
+from surveys import classification as cl
+
+
+class Category(models.TextChoices):
+    POOR = cl.Category.POOR.value, _("Poor")
+    NEAR_POOR = cl.Category.NEAR_POOR.value, _("Near-poor")
+    AVERAGE = cl.Category.AVERAGE.value, _("Average living standard")
+    NOT_POOR = cl.Category.NOT_POOR.value, _("Not poor")
+
+
+class Group(models.TextChoices):
+    POVERTY_REDUCTION = cl.Group.POVERTY_REDUCTION.value, _("Poverty-reduction target")
+    SOCIAL_PROTECTION = cl.Group.SOCIAL_PROTECTION.value, _("Social protection")
+
+
+class GroupRule(models.TextChoices):
+    ALL_SP_OR_UNABLE = cl.GroupRule.ALL_SP_OR_UNABLE.value, _(
+        "Social protection when every member is a social-protection beneficiary or unable to work"
+    )
+    NO_MEMBER_ABLE = cl.GroupRule.NO_MEMBER_ABLE.value, _("Social protection when no member is able to work")
+
+
+class CriteriaSet(models.Model):
+    """A poverty standard as data: its indicators and, per area type, an ordered rule table."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255)
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_official = models.BooleanField(
+        _("official"), default=True, help_text=_("Draft sets are for what-if simulation only; rounds use official sets.")
+    )
+    based_on = models.ForeignKey(
+        "self", verbose_name=_("based on"), null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
+    group_rule = models.CharField(
+        _("social-protection rule"), max_length=24, choices=GroupRule.choices, default=GroupRule.ALL_SP_OR_UNABLE
+    )
+    groups_for_near_poor = models.BooleanField(
+        _("split near-poor households into groups too"), default=True
+    )
+    notes = models.TextField(_("notes"), blank=True, help_text=_("Where the legal text is uncertain, say so here."))
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("criteria set")
+        verbose_name_plural = _("criteria sets")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name_vi}"
+
+    def name(self, lang: str) -> str:
+        return self.name_vi if lang.startswith("vi") else self.name_en
+
+
+class Indicator(models.Model):
+    criteria_set = models.ForeignKey(
+        CriteriaSet, verbose_name=_("criteria set"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    code = models.CharField(_("code"), max_length=32)
+    dimension = models.CharField(_("dimension"), max_length=32)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    threshold_vi = models.TextField(_("deprivation threshold (Vietnamese)"))
+    threshold_en = models.TextField(_("deprivation threshold (English)"))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["criteria_set", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["criteria_set", "code"], name="indicator_code_unique_in_set")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name_vi}"
+
+    def name(self, lang: str) -> str:
+        return self.name_vi if lang.startswith("vi") else self.name_en
+
+    def threshold(self, lang: str) -> str:
+        return self.threshold_vi if lang.startswith("vi") else self.threshold_en
+
+
+class Rule(models.Model):
+    """One line of a rule table: the first matching rule, in order, gives the category."""
+
+    criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.CASCADE, related_name="rules")
+    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
+    position = models.PositiveSmallIntegerField(_("order"))
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    income_above = models.BigIntegerField(
+        _("income above (exclusive)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    income_upto = models.BigIntegerField(_("income up to"), null=True, blank=True, validators=[MinValueValidator(0)])
+    upto_inclusive = models.BooleanField(_("upper bound inclusive (≤)"), default=True)
+    min_deprived = models.PositiveSmallIntegerField(_("minimum deprived indicators"), null=True, blank=True)
+    max_deprived = models.PositiveSmallIntegerField(_("maximum deprived indicators"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["criteria_set", "area_type", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "area_type", "position"], name="rule_position_unique"),
+            models.CheckConstraint(
+                condition=Q(income_above__isnull=True) | Q(income_upto__isnull=True) | Q(income_upto__gte=models.F("income_above")),
+                name="rule_income_bounds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criteria_set.code} {self.area_type} #{self.position}: {self.get_category_display()}"
+
+    def as_pure(self) -> cl.Rule:
+        return cl.Rule(
+            category=cl.Category(self.category),
+            income_above=self.income_above,
+            income_upto=self.income_upto,
+            upto_inclusive=self.upto_inclusive,
+            min_deprived=self.min_deprived,
+            max_deprived=self.max_deprived,
+        )
+
+
+class RoundKind(models.TextChoices):
+    PERIODIC = "periodic", _("Annual periodic review")
+    ROLLING = "rolling", _("Rolling review")
+    BASELINE = "baseline", _("Baseline survey")
+
+
+class SurveyRound(models.Model):
+    """One review of a province under one criteria set, with per-commune denominators."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
+    kind = models.CharField(_("kind"), max_length=12, choices=RoundKind.choices, default=RoundKind.PERIODIC)
+    criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="rounds")
+    province = models.ForeignKey(
+        AdminUnit, verbose_name=_("province"), on_delete=models.PROTECT, related_name="rounds",
+        limit_choices_to={"level": Level.PROVINCE},
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    reference_date = models.DateField(_("reference date"), help_text=_("The date the denominators refer to."))
+    previous_round = models.ForeignKey(
+        "self", verbose_name=_("previous round"), null=True, blank=True, on_delete=models.PROTECT, related_name="next_rounds"
+    )
+    is_open = models.BooleanField(_("open for entry"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey round")
+        verbose_name_plural = _("survey rounds")
+        ordering = ["-year", "code"]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="round_dates_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.year})"
+
+    @property
+    def has_districts(self) -> bool:
+        return self.province.structure == "legacy"
+
+
+class Denominator(models.Model):
+    """Total households of a commune at the round's reference date (from residence statistics)."""
+
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="denominators")
+    commune = models.ForeignKey(
+        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="denominators",
+        limit_choices_to={"level": Level.COMMUNE},
+    )
+    total_households = models.PositiveIntegerField(_("total households"))
+    total_persons = models.PositiveIntegerField(_("total persons"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("denominator")
+        verbose_name_plural = _("denominators")
+        ordering = ["round", "commune"]
+        constraints = [models.UniqueConstraint(fields=["round", "commune"], name="denominator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round.code} · {self.commune.code}: {self.total_households}"
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AssessmentQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+
+class Assessment(models.Model):
+    """One household in one round: stored inputs, the member facts used, and the computed result."""
+
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="assessments")
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="assessments")
+    criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
+    # Where the household was at assessment time: later moves never rewrite a round's numbers.
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
+    income_per_capita = models.BigIntegerField(
+        _("income per person per month (VND)"), validators=[MinValueValidator(0)]
+    )
+    deprived_indicators = models.ManyToManyField(Indicator, verbose_name=_("deprived indicators"), blank=True, related_name="+")
+    member_count = models.PositiveSmallIntegerField(_("members"))
+    able_to_work_count = models.PositiveSmallIntegerField(_("members able to work"))
+    social_protection_count = models.PositiveSmallIntegerField(_("social-protection beneficiaries"))
+    members_snapshot = models.JSONField(_("member facts used"), default=list)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
+    deprived_count = models.PositiveSmallIntegerField(_("deprived indicators (count)"))
+    explanation_vi = models.TextField(_("explanation (Vietnamese)"))
+    explanation_en = models.TextField(_("explanation (English)"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assessed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["round", "household__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "round"], name="one_assessment_per_household_per_round"),
+            models.CheckConstraint(
+                condition=Q(group="") | Q(category__in=["poor", "near_poor"]), name="group_only_for_poor_or_near_poor"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["round", "commune", "category", "group"], name="assessment_rates_idx"),
+            models.Index(
+                fields=["round", "commune"], name="assessment_poor_near_idx", condition=Q(category__in=["poor", "near_poor"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.code} · {self.round.code}"
+
+    def explanation(self, lang: str) -> str:
+        return self.explanation_vi if lang.startswith("vi") else self.explanation_en
+
+
+class ListStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted by the commune")
+    DISTRICT_REVIEWED = "district_reviewed", _("Reviewed by the district")
+    APPROVED = "approved", _("Approved by the department")
+    RETURNED = "returned", _("Returned to the commune")
+
+
+class CommuneListQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CommuneListQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+    def current(self) -> CommuneListQuerySet:
+        return self.filter(is_current=True)
+
+
+class CommuneList(models.Model):
+    """The list of one commune in one round: the unit of approval. Approved revisions are frozen;
+    a correction is a new revision, and the approved one keeps its counts."""
+
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="commune_lists")
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="commune_lists")
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1)
+    is_current = models.BooleanField(_("current revision"), default=True)
+    status = models.CharField(_("status"), max_length=20, choices=ListStatus.choices, default=ListStatus.DRAFT)
+    revision_reason = models.TextField(_("reason for this revision"), blank=True)
+    returned_reason = models.TextField(_("reason for return"), blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # Counts frozen at approval, so provincial rates read commune rows, not households.
+    total_households = models.PositiveIntegerField(_("total households"), null=True, blank=True)
+    poor = models.PositiveIntegerField(_("poor households"), null=True, blank=True)
+    poverty_reduction = models.PositiveIntegerField(_("poverty-reduction target households"), null=True, blank=True)
+    social_protection = models.PositiveIntegerField(_("social-protection households"), null=True, blank=True)
+    near_poor = models.PositiveIntegerField(_("near-poor households"), null=True, blank=True)
+    poor_persons = models.PositiveIntegerField(_("persons in poor households"), null=True, blank=True)
+    near_poor_persons = models.PositiveIntegerField(_("persons in near-poor households"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = CommuneListQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commune list")
+        verbose_name_plural = _("commune lists")
+        ordering = ["round", "commune__code", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "commune", "revision"], name="commune_list_revision_unique"),
+            models.UniqueConstraint(
+                fields=["round", "commune"], condition=Q(is_current=True), name="one_current_commune_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round.code} · {self.commune.name} · r{self.revision}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == ListStatus.APPROVED

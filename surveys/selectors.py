@@ -1,0 +1,179 @@
+"""Reads for surveys: scoped querysets and set-based report aggregation (no Python loops over households)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from households.models import AdminUnit, Household, HouseholdStatus, Level
+from surveys.models import Assessment, Category, CommuneList, Denominator, Group, ListStatus, SurveyRound
+
+COUNT_FIELDS = ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")
+
+
+def rate(count: int, denominator: int) -> str | None:
+    """count / denominator × 100 with two decimals, rounded half up, from integers only."""
+    if not denominator:
+        return None
+    hundredths = (count * 10000 * 2 + denominator) // (2 * denominator)
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+@dataclass
+class RateRow:
+    unit_code: str
+    unit_name: str
+    level: str
+    total_households: int
+    poor: int
+    poor_rate: str | None
+    poverty_reduction: int
+    poverty_reduction_rate: str | None
+    social_protection: int
+    social_protection_rate: str | None
+    near_poor: int
+    near_poor_rate: str | None
+    poor_persons: int
+    near_poor_persons: int
+    communes: int
+    communes_included: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
+    """Per commune: poor (and its two groups), near-poor, and persons, from the round's assessments."""
+    poor = Q(category=Category.POOR)
+    near = Q(category=Category.NEAR_POOR)
+    rows = (
+        Assessment.objects.filter(round=round, commune_id__in=commune_ids, category__in=[Category.POOR, Category.NEAR_POOR])
+        .values("commune_id")
+        .annotate(
+            poor=Count("id", filter=poor),
+            poverty_reduction=Count("id", filter=poor & Q(group=Group.POVERTY_REDUCTION)),
+            social_protection=Count("id", filter=poor & Q(group=Group.SOCIAL_PROTECTION)),
+            near_poor=Count("id", filter=near),
+            poor_persons=Coalesce(Sum("member_count", filter=poor), 0),
+            near_poor_persons=Coalesce(Sum("member_count", filter=near), 0),
+        )
+        .order_by()
+    )
+    return {r.pop("commune_id"): r for r in rows}
+
+
+def denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
+    """Entered denominators, and registered active households where none was entered."""
+    entered = dict(
+        Denominator.objects.filter(round=round, commune_id__in=commune_ids).values_list("commune_id", "total_households")
+    )
+    missing = [c for c in commune_ids if c not in entered]
+    if missing:
+        registered = dict(
+            Household.objects.filter(commune_id__in=missing, status=HouseholdStatus.ACTIVE)
+            .values("commune_id")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("commune_id", "n")
+        )
+        entered.update({c: registered.get(c, 0) for c in missing})
+    return entered
+
+
+def approved_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
+    """Counts frozen at approval, from each commune's latest approved revision (denominator included)."""
+    latest: dict[int, CommuneList] = {}
+    for cl in CommuneList.objects.filter(round=round, commune_id__in=commune_ids, status=ListStatus.APPROVED).only(
+        "commune_id", "revision", "total_households", *COUNT_FIELDS
+    ):
+        if cl.commune_id not in latest or cl.revision > latest[cl.commune_id].revision:
+            latest[cl.commune_id] = cl
+    return {
+        cid: {"total_households": cl.total_households or 0, **{f: getattr(cl, f) or 0 for f in COUNT_FIELDS}}
+        for cid, cl in latest.items()
+    }
+
+
+def round_units(round: SurveyRound) -> dict[str, AdminUnit]:
+    return {u.code: u for u in AdminUnit.objects.under(round.province)}
+
+
+def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved") -> list[RateRow]:
+    """Rate rows for every unit of `level` at or under `unit` in the round: a handful of queries."""
+    communes = list(
+        AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code")
+    )
+    ids = [c.pk for c in communes]
+    if status == "all":
+        counts = live_commune_counts(round=round, commune_ids=ids)
+        denominators = denominators_for(round=round, commune_ids=ids)
+        included = set(ids)
+    else:
+        frozen = approved_commune_counts(round=round, commune_ids=ids)
+        counts = frozen
+        denominators = {cid: row["total_households"] for cid, row in frozen.items()}
+        included = set(frozen)
+
+    def group_key(commune: AdminUnit) -> AdminUnit:
+        if level == Level.COMMUNE:
+            return commune
+        if level == Level.DISTRICT:
+            return commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
+        return unit
+
+    buckets: dict[int, dict] = {}
+    order: list[AdminUnit] = []
+    for commune in communes:
+        key = group_key(commune)
+        if key.pk not in buckets:
+            buckets[key.pk] = defaultdict(int)
+            order.append(key)
+        bucket = buckets[key.pk]
+        bucket["communes"] += 1
+        if commune.pk not in included:
+            continue
+        bucket["communes_included"] += 1
+        bucket["total_households"] += denominators.get(commune.pk, 0)
+        for f in COUNT_FIELDS:
+            bucket[f] += counts.get(commune.pk, {}).get(f, 0)
+    if level == Level.PROVINCE and not order:
+        buckets[unit.pk] = defaultdict(int)
+        order.append(unit)
+    rows = []
+    for key in order:
+        b = buckets[key.pk]
+        total = b["total_households"]
+        rows.append(
+            RateRow(
+                unit_code=key.code, unit_name=key.name, level=key.level, total_households=total,
+                poor=b["poor"], poor_rate=rate(b["poor"], total),
+                poverty_reduction=b["poverty_reduction"], poverty_reduction_rate=rate(b["poverty_reduction"], total),
+                social_protection=b["social_protection"], social_protection_rate=rate(b["social_protection"], total),
+                near_poor=b["near_poor"], near_poor_rate=rate(b["near_poor"], total),
+                poor_persons=b["poor_persons"], near_poor_persons=b["near_poor_persons"],
+                communes=b["communes"], communes_included=b["communes_included"],
+            )
+        )
+    return rows
+
+
+def rates_total(rows: list[RateRow], *, unit: AdminUnit) -> RateRow:
+    """The total row of a report: sums of the integer counts, rates recomputed from them."""
+    sums = {f: sum(getattr(r, f) for r in rows) for f in ("total_households", *COUNT_FIELDS, "communes", "communes_included")}
+    total = sums["total_households"]
+    return RateRow(
+        unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
+        poor=sums["poor"], poor_rate=rate(sums["poor"], total),
+        poverty_reduction=sums["poverty_reduction"], poverty_reduction_rate=rate(sums["poverty_reduction"], total),
+        social_protection=sums["social_protection"], social_protection_rate=rate(sums["social_protection"], total),
+        near_poor=sums["near_poor"], near_poor_rate=rate(sums["near_poor"], total),
+        poor_persons=sums["poor_persons"], near_poor_persons=sums["near_poor_persons"],
+        communes=sums["communes"], communes_included=sums["communes_included"],
+    )
+
+
+def assessments_visible(user):
+    return Assessment.objects.visible_to(user).select_related("household", "round", "commune", "hamlet")

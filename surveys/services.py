@@ -1,0 +1,260 @@
+"""State changes of surveys: rounds, denominators, assessments. Atomic, permission-checked, audited."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit import audit, diff, snapshot
+from core.exceptions import ConflictError
+from households.models import AdminUnit, Household, HouseholdStatus, Level, Role
+from households.permissions import can_edit_commune, has_role
+from surveys import classification as cl
+from surveys.models import (
+    Assessment,
+    CommuneList,
+    CriteriaSet,
+    Denominator,
+    Indicator,
+    ListStatus,
+    RoundKind,
+    SurveyRound,
+)
+
+ASSESSMENT_FIELDS = [
+    "income_per_capita", "category", "group", "deprived_count", "member_count",
+    "able_to_work_count", "social_protection_count", "commune", "hamlet", "area_type",
+]
+# Lists in these states are out of the commune's hands: under review, or approved and frozen.
+LOCKED_LIST_STATES = (ListStatus.SUBMITTED, ListStatus.DISTRICT_REVIEWED, ListStatus.APPROVED)
+
+
+def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
+    """The pure rule table of a criteria set, read in two queries."""
+    rules: dict[str, list[cl.Rule]] = {"urban": [], "rural": []}
+    for rule in criteria_set.rules.order_by("area_type", "position"):
+        rules[rule.area_type].append(rule.as_pure())
+    indicators = tuple(
+        cl.IndicatorSpec(code=i.code, name_vi=i.name_vi, name_en=i.name_en) for i in criteria_set.indicators.all()
+    )
+    groups_for = {cl.Category.POOR, cl.Category.NEAR_POOR} if criteria_set.groups_for_near_poor else {cl.Category.POOR}
+    return cl.CriteriaSpec(
+        code=criteria_set.code,
+        rules={k: tuple(v) for k, v in rules.items()},
+        indicators=indicators,
+        group_rule=cl.GroupRule(criteria_set.group_rule),
+        groups_for=frozenset(groups_for),
+    )
+
+
+def member_facts(household: Household) -> list[dict]:
+    return [
+        {
+            "id": m.pk, "able_to_work": m.able_to_work, "social_protection": m.social_protection,
+            "merit": m.merit, "disability": m.disability, "sex": m.sex, "birth_year": m.birth_year,
+            "ethnicity": m.ethnicity, "relation": m.relation,
+        }
+        for m in household.members.all()
+    ]
+
+
+def list_is_locked(*, round: SurveyRound, commune: AdminUnit) -> bool:
+    return CommuneList.objects.filter(round=round, commune=commune, is_current=True, status__in=LOCKED_LIST_STATES).exists()
+
+
+def _check_round_open(round: SurveyRound, commune: AdminUnit) -> None:
+    if not round.is_open:
+        raise ValidationError({"round": _("The round %(round)s is closed for entry.") % {"round": round.code}})
+    if commune.province.pk != round.province_id:
+        raise ValidationError({"round": _("The round does not cover this household's province.")})
+    if list_is_locked(round=round, commune=commune):
+        raise ValidationError(
+            {"round": _("The commune's list for this round is submitted or approved; its assessments cannot change.")}
+        )
+
+
+def _indicators_for(criteria_set: CriteriaSet, codes: Iterable[str]) -> list[Indicator]:
+    codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    found = {i.code: i for i in criteria_set.indicators.filter(code__in=codes)}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise ValidationError(
+            {"deprived": _("Unknown indicator code(s) for %(set)s: %(codes)s.") % {"set": criteria_set.code, "codes": ", ".join(unknown)}}
+        )
+    return [found[c] for c in codes]
+
+
+def classify_household(
+    *, spec: cl.CriteriaSpec, area: str, income_per_capita: int, deprived: Iterable[str], members: list[dict]
+) -> cl.Result:
+    try:
+        return cl.classify(
+            spec,
+            area=area,
+            income=income_per_capita,
+            deprived=deprived,
+            members=[cl.MemberFacts(bool(m["able_to_work"]), bool(m["social_protection"])) for m in members],
+        )
+    except cl.ClassificationInputError as exc:
+        raise ValidationError({exc.field: str(exc)}) from exc
+
+
+@transaction.atomic
+def assessment_save(
+    *, actor, household: Household, round: SurveyRound, income_per_capita: int, deprived: Iterable[str],
+    expected_version: int | None = None, reason: str = "",
+) -> Assessment:
+    """Create or update the household's assessment in `round`, classifying it from the stored inputs."""
+    household = Household.objects.select_related("commune", "hamlet").get(pk=household.pk)
+    if not can_edit_commune(actor, household.commune):
+        raise PermissionDenied(_("You cannot assess households of %(unit)s.") % {"unit": household.commune.name})
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ValidationError({"household": _("Only an active household can be assessed.")})
+    if isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
+        raise ValidationError({"income_per_capita": _("Income per capita must be a whole number of VND.")})
+    if income_per_capita < 0:
+        raise ValidationError({"income_per_capita": _("Income per capita cannot be negative.")})
+    _check_round_open(round, household.commune)
+    criteria_set = round.criteria_set
+    indicators = _indicators_for(criteria_set, deprived)
+    members = member_facts(household)
+    if not members:
+        raise ValidationError({"members": _("Register the household's members before assessing it.")})
+    result = classify_household(
+        spec=criteria_spec(criteria_set), area=household.commune.area_type, income_per_capita=income_per_capita,
+        deprived=[i.code for i in indicators], members=members,
+    )
+    existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
+    if existing is not None and expected_version is not None and existing.version != expected_version:
+        raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
+    assessment = existing or Assessment(household=household, round=round)
+    before = snapshot(assessment, ASSESSMENT_FIELDS) if existing else {}
+    before_codes = sorted(assessment.deprived_indicators.values_list("code", flat=True)) if existing else []
+    _apply_result(assessment, household=household, criteria_set=criteria_set, members=members, result=result)
+    assessment.income_per_capita = income_per_capita
+    assessment.assessed_by = actor if getattr(actor, "is_authenticated", False) else None
+    after = snapshot(assessment, ASSESSMENT_FIELDS)
+    changes = diff(before, after)
+    after_codes = sorted(i.code for i in indicators)
+    if before_codes != after_codes or not existing:
+        changes["deprived"] = [before_codes if existing else None, after_codes]
+    if existing and not changes:
+        return existing
+    if existing:
+        assessment.version += 1
+    assessment.save()
+    assessment.deprived_indicators.set(indicators)
+    audit(
+        actor=actor, action="assessment.updated" if existing else "assessment.created", target=assessment,
+        changes=changes, reason=reason,
+    )
+    return assessment
+
+
+def _apply_result(assessment: Assessment, *, household, criteria_set, members, result: cl.Result) -> None:
+    assessment.criteria_set = criteria_set
+    assessment.commune = household.commune
+    assessment.hamlet = household.hamlet
+    assessment.area_type = household.commune.area_type
+    assessment.member_count = len(members)
+    assessment.able_to_work_count = sum(1 for m in members if m["able_to_work"])
+    assessment.social_protection_count = sum(1 for m in members if m["social_protection"])
+    assessment.members_snapshot = members
+    assessment.category = result.category.value
+    assessment.group = result.group.value if result.group else ""
+    assessment.deprived_count = result.deprived_count
+    assessment.explanation_vi = result.explanation_vi
+    assessment.explanation_en = result.explanation_en
+
+
+def household_assessments_refresh(*, household: Household, actor) -> list[Assessment]:
+    """After members change, recompute the household's assessments in open, unlocked rounds only:
+    earlier rounds keep the facts they were decided on."""
+    refreshed = []
+    for assessment in Assessment.objects.filter(household=household, round__is_open=True).select_related("round"):
+        if list_is_locked(round=assessment.round, commune=assessment.commune):
+            continue
+        refreshed.append(
+            assessment_save(
+                actor=actor, household=household, round=assessment.round,
+                income_per_capita=assessment.income_per_capita,
+                deprived=assessment.deprived_indicators.values_list("code", flat=True),
+                reason="members changed",
+            )
+        )
+    return refreshed
+
+
+def preview(*, criteria_set: CriteriaSet, area: str, income_per_capita: int, deprived: Iterable[str], members: list[dict]) -> cl.Result:
+    """Classify without storing anything (what-if API, live preview)."""
+    return classify_household(
+        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, deprived=deprived, members=members
+    )
+
+
+def _require_department(actor) -> None:
+    if not has_role(actor, Role.DEPARTMENT_STAFF, Role.ADMIN):
+        raise PermissionDenied(_("Only department staff can do this."))
+
+
+@transaction.atomic
+def round_create(
+    *, actor, code: str, year: int, criteria_set: CriteriaSet, province: AdminUnit, kind: str = RoundKind.PERIODIC,
+    starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
+    reference_date: datetime.date | None = None, previous_round: SurveyRound | None = None,
+) -> SurveyRound:
+    """Open a survey round for a province under an official criteria set."""
+    if actor is not None:
+        _require_department(actor)
+    if province.level != Level.PROVINCE:
+        raise ValidationError({"province": _("A round covers a province.")})
+    if not criteria_set.is_official:
+        raise ValidationError({"criteria": _("A round needs an official criteria set; drafts are for simulation.")})
+    if kind not in RoundKind.values:
+        raise ValidationError({"kind": _("Unknown round kind %(kind)s.") % {"kind": kind}})
+    if kind == RoundKind.PERIODIC:
+        starts_on = starts_on or datetime.date(year, 9, 1)
+        ends_on = ends_on or datetime.date(year, 12, 14)
+    else:
+        starts_on = starts_on or datetime.date(year, 1, 1)
+        ends_on = ends_on or datetime.date(year, 12, 31)
+    if previous_round is None:
+        previous_round = SurveyRound.objects.filter(province=province, year__lt=year).order_by("-year", "-starts_on").first()
+    survey_round = SurveyRound(
+        code=code.strip(), year=year, kind=kind, criteria_set=criteria_set, province=province, starts_on=starts_on,
+        ends_on=ends_on, reference_date=reference_date or starts_on, previous_round=previous_round,
+    )
+    survey_round.full_clean()
+    survey_round.save()
+    audit(actor=actor, action="round.created", target=survey_round, changes={k: [None, v] for k, v in snapshot(
+        survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()})
+    return survey_round
+
+
+@transaction.atomic
+def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_households: int, total_persons: int | None = None) -> Denominator:
+    """Record a commune's total households at the round's date (the rate's denominator)."""
+    if actor is not None:
+        _require_department(actor)
+    if commune.level != Level.COMMUNE or commune.province.pk != round.province_id:
+        raise ValidationError({"commune_code": _("%(code)s is not a commune of the round's province.") % {"code": commune.code}})
+    if isinstance(total_households, bool) or not isinstance(total_households, int) or total_households < 0:
+        raise ValidationError({"total_households": _("Total households must be a whole number, 0 or more.")})
+    existing = Denominator.objects.select_for_update().filter(round=round, commune=commune).first()
+    before = existing.total_households if existing else None
+    if existing and existing.total_households == total_households and existing.total_persons == total_persons:
+        return existing
+    denominator = existing or Denominator(round=round, commune=commune)
+    denominator.total_households, denominator.total_persons = total_households, total_persons
+    denominator.save()
+    audit(actor=actor, action="denominator.set", target=denominator, changes={"total_households": [before, total_households]})
+    return denominator
+
+
+def version_check(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise ConflictError(_("This record was changed by someone else; reload it and try again."))
