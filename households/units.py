@@ -162,8 +162,8 @@ def _link_successors(new_province_key: str, new_province: AdminUnit, by_key: dic
     conv = _converter()
     old_province_keys = conv["DICT_PROVINCE"].get(new_province_key, [])
     old_rows = _query(
-        "SELECT provinceKey, provinceCode, districtKey, districtCode, wardKey, wardCode FROM admin_units_legacy WHERE provinceKey IN (%s)"
-        % ",".join("?" * len(old_province_keys)),
+        "SELECT provinceKey, provinceCode, districtKey, districtCode, wardKey, wardCode FROM admin_units_legacy "
+        f"WHERE provinceKey IN ({','.join('?' * len(old_province_keys))})",
         tuple(old_province_keys),
     )
     loaded = {u.code: u for u in AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.COMMUNE, code__in=[r["wardCode"] for r in old_rows])}

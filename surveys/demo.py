@@ -23,7 +23,7 @@ from surveys.selectors import denominators_for, live_commune_counts
 from surveys.services import criteria_spec, round_create
 
 PROVINCE = "74"
-DEMO_PASSWORD = "povreg-demo-2026"
+DEMO_PASSWORD = "povreg-demo-2026"  # noqa: S105 (printed demo login)
 HOUSEHOLDS_PER_COMMUNE = 40
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Võ", "Phan", "Trương", "Bùi", "Đặng", "Đỗ", "Ngô", "Dương"]
 MIDDLE = {"M": ["Văn", "Minh", "Quốc", "Hữu", "Đức"], "F": ["Thị", "Ngọc", "Thu", "Mỹ", "Kim"]}

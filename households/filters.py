@@ -1,0 +1,64 @@
+"""One FilterSet per model, shared by the HTML lists, the API and exports (NetBox habit)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from households.models import AdminUnit, Hamlet, Household, HouseholdStatus
+from surveys.models import Category, Group, SurveyRound
+
+
+class HouseholdFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Search (code, head, citizen ID)"))
+    unit = django_filters.CharFilter(method="filter_unit", label=_("Unit code (and everything under it)"))
+    hamlet = django_filters.ModelChoiceFilter(queryset=Hamlet.objects.none(), label=_("Hamlet"))
+    status = django_filters.ChoiceFilter(choices=HouseholdStatus.choices, label=_("Status"))
+    round = django_filters.ModelChoiceFilter(
+        queryset=SurveyRound.objects.all(), to_field_name="code", method="filter_round", label=_("Round")
+    )
+    category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category", label=_("Category in the round"))
+    group = django_filters.ChoiceFilter(choices=Group.choices, method="filter_group", label=_("Group in the round"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("code", "code"), ("head_name", "head_name"), ("updated_at", "updated_at")), label=_("Order by")
+    )
+
+    class Meta:
+        model = Household
+        fields = ["q", "unit", "hamlet", "status", "round", "category", "group"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        hamlets = Hamlet.objects.visible_to(user) if user is not None else Hamlet.objects.none()
+        self.filters["hamlet"].queryset = hamlets.select_related("commune")
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q(code__icontains=value) | Q(head_name__icontains=value)
+        if value.isdigit():
+            match |= Q(members__citizen_id=value)
+        return queryset.filter(match).distinct()
+
+    def filter_unit(self, queryset, name, value):
+        units = AdminUnit.objects.filter(code=value.strip())
+        if not units.exists():
+            return queryset.none()
+        return queryset.filter(
+            Q(commune__in=units) | Q(commune__parent__in=units) | Q(commune__parent__parent__in=units)
+        )
+
+    def filter_round(self, queryset, name, value):
+        return queryset  # applied together with category/group so both refer to one assessment
+
+    def _in_round(self, queryset, **assessment_filter):
+        survey_round = self.form.cleaned_data.get("round")
+        if survey_round is None:
+            survey_round = SurveyRound.objects.order_by("-year", "-starts_on").first()
+        return queryset.filter(assessments__round=survey_round, **{f"assessments__{k}": v for k, v in assessment_filter.items()})
+
+    def filter_category(self, queryset, name, value):
+        return self._in_round(queryset, category=value) if value else queryset
+
+    def filter_group(self, queryset, name, value):
+        return self._in_round(queryset, group=value) if value else queryset
