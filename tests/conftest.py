@@ -29,7 +29,7 @@ def commune_a(province) -> AdminUnit:
 
 @pytest.fixture
 def commune_b(province) -> AdminUnit:
-    return AdminUnit.objects.get(structure=Structure.LEGACY, code="25888")  # a rural commune in another district
+    return AdminUnit.objects.get(structure=Structure.LEGACY, code="25816")  # Xã Trừ Văn Thố, Bàu Bàng: a rural commune in another district
 
 
 @pytest.fixture
