@@ -319,3 +319,124 @@ class CommuneList(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status == ListStatus.APPROVED
+
+
+class HamletMeeting(models.Model):
+    """A hamlet meeting on the draft list (Decision 24/2021): at least half of those present must agree,
+    or that hamlet's part of the review is redone; the latest meeting of a hamlet is the one that counts."""
+
+    commune_list = models.ForeignKey(
+        CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="hamlet_meetings"
+    )
+    hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), on_delete=models.PROTECT, related_name="+")
+    held_on = models.DateField(_("held on"))
+    attendees = models.PositiveIntegerField(_("attendees"), validators=[MinValueValidator(1)])
+    agreeing = models.PositiveIntegerField(_("agreeing"))
+    minutes_note = models.TextField(_("minutes (summary)"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hamlet meeting")
+        verbose_name_plural = _("hamlet meetings")
+        ordering = ["commune_list", "hamlet", "-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(attendees__gte=1), name="hamlet_meeting_has_attendees"),
+            models.CheckConstraint(condition=Q(agreeing__lte=models.F("attendees")), name="hamlet_meeting_agreeing_le_attendees"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hamlet} · {self.held_on} · {self.agreeing}/{self.attendees}"
+
+    @property
+    def agreement_percent(self) -> str:
+        """Share agreeing, as a percentage with one decimal (rounded half up, from integers)."""
+        tenths = (self.agreeing * 1000 * 2 + self.attendees) // (2 * self.attendees)
+        return f"{tenths // 10}.{tenths % 10}"
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.agreeing * 2 >= self.attendees
+
+
+class PublicPosting(models.Model):
+    """The list posted publicly at the commune office and in the hamlets, from `starts_on` to `ends_on`."""
+
+    commune_list = models.ForeignKey(
+        CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="postings"
+    )
+    starts_on = models.DateField(_("posted from"))
+    ends_on = models.DateField(_("posted until"))
+    place = models.CharField(_("place"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("public posting")
+        verbose_name_plural = _("public postings")
+        ordering = ["commune_list", "-ends_on", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="posting_dates_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} – {self.ends_on}"
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AppealQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AppealQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+
+class Appeal(models.Model):
+    """A household's complaint against its classification in a round, lodged through an officer; it opens
+    a reassessment of that household and ends with a recorded outcome."""
+
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="appeals")
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="appeals")
+    # The commune of the contested assessment: scoping, and which list the appeal holds up.
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("reassessed assessment"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    complaint = models.TextField(_("complaint"))
+    category_before = models.CharField(_("category when lodged"), max_length=12, choices=Category.choices)
+    category_after = models.CharField(_("category when decided"), max_length=12, choices=Category.choices, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN)
+    outcome = models.TextField(_("outcome"), blank=True)
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("lodged by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lodged_at = models.DateTimeField(_("lodged at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-lodged_at", "-id"]
+        indexes = [models.Index(fields=["round", "commune", "status"], name="appeal_round_commune_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "round"], condition=Q(status="open"), name="one_open_appeal_per_household_round"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(decided_at__isnull=False) & ~Q(outcome="")), name="decided_appeal_has_outcome"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.code} · {self.round.code} · {self.get_status_display()}"
