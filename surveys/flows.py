@@ -1,0 +1,246 @@
+"""Flows of poor (or near-poor) households between a round and its previous round, per unit.
+
+Definitions (kind="poor"; kind="near_poor" mirrors them with the two categories swapped). For a unit U:
+- start: households poor in the previous round whose assessment then was in U;
+- end: households poor in this round whose assessment now is in U;
+- stay (not reported): poor in U in both rounds. out = start - stay, in = end - stay,
+  so start - out + in = end always holds, per unit.
+Out of U (poor in U before, not poor in U now), by the household's assessment in this round:
+- escaped_to_near_poor: now near-poor (wherever it lives now);
+- escaped_above_near_poor: now average or not poor;
+- other_out: now poor in another unit (moved), or no assessment now (moved away, merged, dissolved,
+  not reassessed).
+Into U (poor in U now, not poor in U before), by the household's assessment in the previous round:
+- other_in: poor before in another unit (a poor household moved in);
+- near_poor_to_poor: near-poor before;
+- re_poor: not poor (or not assessed) before, but poor in some earlier round of the chain of
+  previous rounds;
+- newly_poor: not poor (or not assessed) before and never poor in an earlier round.
+When the previous round uses another unit structure (before/after 1 July 2025), a previous
+assessment's commune is mapped to its successor in this round's structure (the lowest-coded one).
+
+status="approved" (the default) counts only communes whose list for this round is approved, and
+previous assessments only from communes whose list for the previous round was approved; status="all"
+counts every assessment. Aggregation is set-based: two grouped queries over the assessments plus a
+few small ones; the Python loop runs over the aggregate rows (communes × transitions), never households.
+Rows carry counts only, no personal data.
+"""
+
+from __future__ import annotations
+
+from django.db.models import BooleanField, Count, Exists, F, OuterRef, Subquery, Value
+
+from households.models import AdminUnit, Level
+from surveys.models import Assessment, Category, CommuneList, ListStatus, SurveyRound
+
+KINDS = ("poor", "near_poor")
+MAX_EARLIER_ROUNDS = 50
+
+# Keys of a flow row besides unit_code, unit_name, level, communes, communes_included.
+POOR_FLOW_FIELDS = (
+    "start", "escaped_to_near_poor", "escaped_above_near_poor", "other_out", "out_total",
+    "near_poor_to_poor", "re_poor", "newly_poor", "other_in", "in_total", "end",
+)
+NEAR_POOR_FLOW_FIELDS = (
+    "start", "near_poor_to_poor", "escaped_above_near_poor", "other_out", "out_total",
+    "poor_to_near_poor", "re_near_poor", "newly_near_poor", "other_in", "in_total", "end",
+)
+FLOW_FIELDS = {"poor": POOR_FLOW_FIELDS, "near_poor": NEAR_POOR_FLOW_FIELDS}
+
+_NAMES = {
+    # kind: (out to the other category, in from the other category, re-entry, new entry)
+    "poor": ("escaped_to_near_poor", "near_poor_to_poor", "re_poor", "newly_poor"),
+    "near_poor": ("near_poor_to_poor", "poor_to_near_poor", "re_near_poor", "newly_near_poor"),
+}
+
+
+def _earlier_round_ids(previous: SurveyRound) -> list[int]:
+    """Rounds before `previous` in the chain of previous rounds (a few tiny queries; chains are short)."""
+    ids: list[int] = []
+    current_id = previous.previous_round_id
+    seen = {previous.pk}
+    while current_id is not None and current_id not in seen and len(ids) < MAX_EARLIER_ROUNDS:
+        ids.append(current_id)
+        seen.add(current_id)
+        current_id = SurveyRound.objects.filter(pk=current_id).values_list("previous_round_id", flat=True).first()
+    return ids
+
+
+def _mapped_commune(previous: SurveyRound, round: SurveyRound):
+    """On a queryset of previous-round assessments: the assessment's commune in this round's unit structure."""
+    if previous.province.structure == round.province.structure:
+        return F("commune_id")
+    through = AdminUnit.successors.through
+    return Subquery(
+        through.objects.filter(from_adminunit_id=OuterRef("commune_id"), to_adminunit__structure=round.province.structure)
+        .order_by("to_adminunit__code")
+        .values("to_adminunit_id")[:1]
+    )
+
+
+def _empty_row(unit: AdminUnit, fields) -> dict:
+    row = {"unit_code": unit.code, "unit_name": unit.name, "level": unit.level}
+    row.update(dict.fromkeys(fields, 0))
+    row.update(communes=0, communes_included=0)
+    return row
+
+
+def flows_for(
+    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", kind: str = "poor"
+) -> list[dict]:
+    """Flow rows (see the module docstring) for every unit of `level` at or under `unit`, previous round → `round`."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    fields = FLOW_FIELDS[kind]
+    to_other, from_other, re_entry, new_entry = _NAMES[kind]
+    target = Category.POOR if kind == "poor" else Category.NEAR_POOR
+    other = Category.NEAR_POOR if kind == "poor" else Category.POOR
+
+    communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
+
+    def group_key(commune: AdminUnit) -> AdminUnit:
+        if level == Level.COMMUNE:
+            return commune
+        if level == Level.DISTRICT:
+            return commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
+        return unit
+
+    key_of: dict[int, AdminUnit] = {c.pk: group_key(c) for c in communes}
+    if status == "all":
+        included = set(key_of)
+    else:
+        included = set(
+            CommuneList.objects.filter(round=round, commune_id__in=list(key_of), status=ListStatus.APPROVED)
+            .values_list("commune_id", flat=True)
+            .distinct()
+        )
+
+    rows: dict[int, dict] = {}
+    order: list[AdminUnit] = []
+    for commune in communes:
+        key = key_of[commune.pk]
+        if key.pk not in rows:
+            rows[key.pk] = _empty_row(key, fields)
+            order.append(key)
+        rows[key.pk]["communes"] += 1
+        if commune.pk in included:
+            rows[key.pk]["communes_included"] += 1
+    if level == Level.PROVINCE and not order:
+        rows[unit.pk] = _empty_row(unit, fields)
+        order.append(unit)
+
+    previous = round.previous_round
+    included_ids = sorted(included)
+
+    def unit_pk(commune_id: int | None) -> int | None:
+        if commune_id is None or commune_id not in included:
+            return None
+        return key_of[commune_id].pk
+
+    if previous is not None and included_ids:
+        previous_assessments = Assessment.objects.filter(round=previous)
+        if status != "all":
+            previous_assessments = previous_assessments.filter(
+                commune_id__in=CommuneList.objects.filter(round=previous, status=ListStatus.APPROVED).values("commune_id")
+            )
+        current_assessments = Assessment.objects.filter(round=round)
+        if status != "all":
+            current_assessments = current_assessments.filter(commune_id__in=included_ids)
+
+        # Out-side: households in the target category before, in U (mapped), with where they are now.
+        now = current_assessments.filter(household_id=OuterRef("household_id"))
+        out_rows = (
+            previous_assessments.filter(category=target)
+            .annotate(
+                unit_commune=_mapped_commune(previous, round),
+                now_commune=Subquery(now.values("commune_id")[:1]),
+                now_category=Subquery(now.values("category")[:1]),
+            )
+            .filter(unit_commune__in=included_ids)
+            .values("unit_commune", "now_commune", "now_category")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for r in out_rows:
+            here = unit_pk(r["unit_commune"])
+            if here is None:
+                continue
+            row, n = rows[here], r["n"]
+            row["start"] += n
+            if r["now_category"] == target:
+                if unit_pk(r["now_commune"]) == here:
+                    continue  # stayed in the category and the unit
+                row["other_out"] += n
+            elif r["now_category"] == other:
+                row[to_other] += n
+            elif r["now_category"] is None:
+                row["other_out"] += n
+            else:
+                row["escaped_above_near_poor"] += n
+
+        # In-side: households in the target category now, in U, with what they were before.
+        before = previous_assessments.filter(household_id=OuterRef("household_id"))
+        earlier_ids = _earlier_round_ids(previous)
+        in_query = (
+            current_assessments.filter(category=target, commune_id__in=included_ids)
+            .annotate(
+                before_commune=Subquery(
+                    before.annotate(mapped=_mapped_commune(previous, round)).values("mapped")[:1]
+                ),
+                before_category=Subquery(before.values("category")[:1]),
+                earlier=Exists(
+                    Assessment.objects.filter(household_id=OuterRef("household_id"), round_id__in=earlier_ids, category=target)
+                )
+                if earlier_ids
+                else Value(False, output_field=BooleanField()),
+            )
+            .values("commune_id", "before_commune", "before_category", "earlier")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for r in in_query:
+            here = unit_pk(r["commune_id"])
+            if here is None:
+                continue
+            row, n = rows[here], r["n"]
+            row["end"] += n
+            if r["before_category"] == target:
+                if unit_pk(r["before_commune"]) == here:
+                    continue
+                row["other_in"] += n
+            elif r["before_category"] == other:
+                row[from_other] += n
+            elif r["earlier"]:
+                row[re_entry] += n
+            else:
+                row[new_entry] += n
+    elif included_ids:
+        # No previous round: everything in the target category now is new to the chain.
+        for r in (
+            Assessment.objects.filter(round=round, category=target, commune_id__in=included_ids)
+            .values("commune_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            row = rows[key_of[r["commune_id"]].pk]
+            row["end"] += r["n"]
+            row[new_entry] += r["n"]
+
+    result = []
+    for key in order:
+        row = rows[key.pk]
+        out_fields = ("escaped_above_near_poor", "other_out", to_other)
+        in_fields = ("other_in", from_other, re_entry, new_entry)
+        row["out_total"] = sum(row[f] for f in out_fields)
+        row["in_total"] = sum(row[f] for f in in_fields)
+        result.append(row)
+    return result
+
+
+def flows_total(rows: list[dict], *, unit: AdminUnit, kind: str = "poor") -> dict:
+    """The total row: sums of the unit rows' counts."""
+    total = _empty_row(unit, FLOW_FIELDS[kind])
+    for row in rows:
+        for f in (*FLOW_FIELDS[kind], "communes", "communes_included"):
+            total[f] += row[f]
+    return total
