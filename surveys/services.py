@@ -258,3 +258,32 @@ def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_hous
 def version_check(obj, expected_version: int | None) -> None:
     if expected_version is not None and obj.version != expected_version:
         raise ConflictError(_("This record was changed by someone else; reload it and try again."))
+
+
+@transaction.atomic
+def round_reclassify(*, actor, round: SurveyRound) -> int:
+    """Recompute every assessment of the round from its stored inputs under the criteria set as it now
+    stands (after staff corrected a rule); communes whose lists are submitted or approved keep their results."""
+    if actor is not None:
+        _require_department(actor)
+    spec = criteria_spec(round.criteria_set)
+    locked = CommuneList.objects.filter(round=round, is_current=True, status__in=LOCKED_LIST_STATES).values("commune_id")
+    through = Assessment.deprived_indicators.through
+    codes: dict[int, list[str]] = {}
+    for assessment_id, code in through.objects.filter(assessment__round=round).values_list("assessment_id", "indicator__code"):
+        codes.setdefault(assessment_id, []).append(code)
+    changed = []
+    for assessment in Assessment.objects.filter(round=round).exclude(commune_id__in=locked).iterator(chunk_size=2000):
+        result = classify_household(
+            spec=spec, area=assessment.area_type, income_per_capita=assessment.income_per_capita,
+            deprived=codes.get(assessment.pk, []), members=assessment.members_snapshot,
+        )
+        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en)
+        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en):
+            assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en = new
+            assessment.criteria_set = round.criteria_set
+            assessment.version += 1
+            changed.append(assessment)
+    Assessment.objects.bulk_update(changed, ["category", "group", "explanation_vi", "explanation_en", "criteria_set", "version"], batch_size=1000)
+    audit(actor=actor, action="round.reclassified", target=round, changes={"assessments_changed": [None, len(changed)]})
+    return len(changed)

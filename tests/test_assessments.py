@@ -110,3 +110,18 @@ def test_closed_round_refuses_entry(officer_a, commune_a, round_2024):
     round_2024.save()
     with pytest.raises(ValidationError):
         assess(officer_a, make_household(officer_a, commune_a), round_2024, 1_000_000)
+
+
+def test_round_reclassify_after_rule_correction(officer_a, commune_a, round_2024, department):
+    from surveys.services import round_reclassify
+
+    household = make_household(officer_a, commune_a)
+    a = assess(officer_a, household, round_2024, 2_100_000, THREE)
+    assert a.category == "average"
+    round_2024.criteria_set.rules.filter(area_type="urban", category__in=["poor", "near_poor"]).update(income_upto=2_200_000)
+    with pytest.raises(PermissionDenied):
+        round_reclassify(actor=officer_a, round=round_2024)
+    assert round_reclassify(actor=department, round=round_2024) == 1
+    a.refresh_from_db()
+    assert (a.category, a.group, a.version) == ("poor", "poverty_reduction", 2)
+    assert AuditEvent.objects.filter(action="round.reclassified").count() == 1
