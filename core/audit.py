@@ -54,3 +54,8 @@ def audit(*, actor, action: str, target: models.Model, changes: dict | None = No
         reason=reason or "",
         request_id=current_request_id() or "",
     )
+
+
+def audit_export(*, actor, what: str, target: models.Model, count: int, fmt: str = "xlsx") -> AuditEvent:
+    """Record an export of personal data: who took which rows of what, in which format."""
+    return audit(actor=actor, action=f"export.{what}", target=target, changes={"rows": [None, count], "format": [None, fmt]})

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from surveys import views_approval as views
+
+app_name = "approval"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("queue/", views.queue, name="queue"),
+    path("appeals/", views.appeal_list, name="appeals"),
+    path("appeals/new/", views.appeal_new, name="appeal_new"),
+    path("appeals/<int:pk>/", views.appeal_detail, name="appeal"),
+    path("<str:round_code>/", views.overview, name="overview"),
+    path("<str:round_code>/<str:commune_code>/", views.detail, name="detail"),
+    path("<str:round_code>/<str:commune_code>/meetings/", views.meeting_add, name="meeting_add"),
+    path("<str:round_code>/<str:commune_code>/postings/", views.posting_add, name="posting_add"),
+    path("<str:round_code>/<str:commune_code>/posting/", views.print_posting, name="print_posting"),
+    path("<str:round_code>/<str:commune_code>/posting.xlsx", views.posting_xlsx, name="posting_xlsx"),
+    path("<str:round_code>/<str:commune_code>/recognition/", views.print_recognition, name="print_recognition"),
+    path("<str:round_code>/<str:commune_code>/recognition.xlsx", views.recognition_xlsx, name="recognition_xlsx"),
+    path("<str:round_code>/<str:commune_code>/<slug:action>/", views.transition, name="transition"),
+]

@@ -1,0 +1,428 @@
+"""Pages of the list approval: a commune's list per round, queues, the department overview, printable lists,
+appeals. Thin: reads start from what the user may see, writes call surveys/approval.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.audit import audit_export
+from core.exceptions import ConflictError
+from core.selectors import audit_events_for
+from households.models import AdminUnit, Household, Level, communes_visible_to
+from surveys import approval
+from surveys.forms_approval import AppealDecideForm, AppealLodgeForm, HamletMeetingForm, PublicPostingForm, TransitionForm
+from surveys.models import Appeal, AppealStatus, CommuneList, ListStatus, SurveyRound
+from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, rate
+
+TRANSITIONS = {
+    "submit": (approval.commune_list_submit, gettext_lazy("The list was submitted.")),
+    "review": (approval.commune_list_review, gettext_lazy("The list was reviewed and sent to the department.")),
+    "approve": (approval.commune_list_approve, gettext_lazy("The list was approved; its numbers are frozen.")),
+    "return": (approval.commune_list_return, gettext_lazy("The list was returned to the commune.")),
+    "open-revision": (approval.commune_list_open_revision, gettext_lazy("A new revision of the list was opened.")),
+}
+
+
+# --- lookups (out of scope answers 404, like a missing object) ----------------------------------------------
+
+
+def _rounds_for(user):
+    visible = communes_visible_to(user)
+    return (
+        SurveyRound.objects.filter(Q(province__children__in=visible) | Q(province__children__children__in=visible))
+        .distinct()
+        .select_related("province", "criteria_set")
+        .order_by("-year", "code")
+    )
+
+
+def _round(code: str) -> SurveyRound:
+    return get_object_or_404(SurveyRound.objects.select_related("province", "previous_round", "criteria_set"), code=code)
+
+
+def _commune(user, survey_round: SurveyRound, code: str) -> AdminUnit:
+    communes = communes_visible_to(user).filter(Q(parent=survey_round.province) | Q(parent__parent=survey_round.province))
+    return get_object_or_404(communes.select_related("parent"), code=code)
+
+
+def _detail_url(survey_round: SurveyRound, commune: AdminUnit) -> str:
+    return reverse("approval:detail", args=[survey_round.code, commune.code])
+
+
+def _error_messages(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    """Rounds the user works on, with the commune lists they hold a role over, and links to the queues."""
+    rounds = list(_rounds_for(request.user)[:20])
+    own_communes = list(
+        communes_visible_to(request.user, roles=approval.COMMUNE_ROLES).select_related("parent").order_by("code")[:20]
+    ) if not request.user.is_superuser else []
+    return render(request, "approval/index.html", {"rounds": rounds, "own_communes": own_communes})
+
+
+@login_required
+def overview(request, round_code: str):
+    """Every commune's list state for a round, the deadline and who is late."""
+    survey_round = _round(round_code)
+    if not _rounds_for(request.user).filter(pk=survey_round.pk).exists():
+        raise Http404
+    status = request.GET.get("status", "")
+    district = request.GET.get("district", "")
+    rows = approval.list_overview(user=request.user, round=survey_round, status=status, district=district)
+    districts = (
+        AdminUnit.objects.filter(parent=survey_round.province, level=Level.DISTRICT).order_by("code")
+        if survey_round.has_districts else AdminUnit.objects.none()
+    )
+    today = timezone.localdate()
+    summary: dict[str, int] = {}
+    for row in rows:
+        summary[row.status or ListStatus.DRAFT] = summary.get(row.status or ListStatus.DRAFT, 0) + 1
+    return render(request, "approval/overview.html", {
+        "survey_round": survey_round, "rows": rows, "districts": districts, "status": status, "district": district,
+        "statuses": ListStatus.choices, "days_left": (survey_round.ends_on - today).days,
+        "late": sum(1 for r in rows if r.late),
+        "summary": [(label, summary.get(value, 0)) for value, label in ListStatus.choices],
+    })
+
+
+@login_required
+def queue(request):
+    """The lists waiting for the user's level."""
+    return render(request, "approval/queue.html", {"lists": approval.review_queue(user=request.user)})
+
+
+def _counts_for(commune_list: CommuneList | None, survey_round: SurveyRound, commune: AdminUnit) -> dict:
+    if commune_list is not None and commune_list.status == ListStatus.APPROVED:
+        values = {f: getattr(commune_list, f) or 0 for f in COUNT_FIELDS}
+        total = commune_list.total_households or 0
+        frozen = True
+    else:
+        values = {f: 0 for f in COUNT_FIELDS}
+        values.update(live_commune_counts(round=survey_round, commune_ids=[commune.pk]).get(commune.pk, {}))
+        total = denominators_for(round=survey_round, commune_ids=[commune.pk]).get(commune.pk, 0)
+        frozen = False
+    return {
+        "frozen": frozen, "total_households": total, **values,
+        "poor_rate": rate(values["poor"], total), "poverty_reduction_rate": rate(values["poverty_reduction"], total),
+        "social_protection_rate": rate(values["social_protection"], total), "near_poor_rate": rate(values["near_poor"], total),
+    }
+
+
+@login_required
+def detail(request, round_code: str, commune_code: str):
+    """A commune's list for a round: state, numbers, procedure steps, allowed actions and history."""
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    current = approval.current_list(round=survey_round, commune=commune)
+    if current is None and approval.acts_for(request.user, commune, approval.COMMUNE_ROLES):
+        current = approval.commune_list_get_or_create(actor=request.user, round=survey_round, commune=commune)
+    revisions = list(
+        CommuneList.objects.filter(round=survey_round, commune=commune)
+        .select_related("submitted_by", "reviewed_by", "approved_by")
+        .order_by("-revision")
+    )
+    shown = current
+    if request.GET.get("revision", "").isdigit():
+        shown = next((r for r in revisions if r.revision == int(request.GET["revision"])), None)
+        if shown is None:
+            raise Http404
+    if shown is not None:
+        shown = next(r for r in revisions if r.pk == shown.pk)
+    actions = approval.allowed_actions(request.user, current) if current is not None and shown == current else set()
+    state = approval.procedure_state(shown) if shown is not None else None
+    hamlets = commune.hamlets.order_by("name")
+    context = {
+        "survey_round": survey_round, "commune": commune, "commune_list": shown, "current": current,
+        "revisions": revisions, "actions": actions, "state": state,
+        "meetings": shown.hamlet_meetings.select_related("hamlet", "recorded_by").order_by("hamlet__name", "-held_on", "-id") if shown else [],
+        "postings": shown.postings.select_related("recorded_by").order_by("-ends_on", "-id") if shown else [],
+        "counts": _counts_for(shown, survey_round, commune),
+        "hamlets": hamlets,
+        "appeals": Appeal.objects.filter(round=survey_round, commune=commune).select_related("household").order_by("-lodged_at")[:100],
+        "meeting_form": HamletMeetingForm(hamlets=hamlets, initial={"held_on": timezone.localdate()}),
+        "posting_form": PublicPostingForm(),
+        "events": audit_events_for(shown, request.user) if shown else [],
+        "posting_days_required": approval.posting_working_days(),
+    }
+    return render(request, "approval/detail.html", context)
+
+
+@login_required
+@require_POST
+def transition(request, round_code: str, commune_code: str, action: str):
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    if action not in TRANSITIONS:
+        raise Http404
+    service, done = TRANSITIONS[action]
+    commune_list = approval.current_list(round=survey_round, commune=commune)
+    if commune_list is None:
+        raise Http404
+    form = TransitionForm(request.POST)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    try:
+        service(actor=request.user, commune_list=commune_list, reason=data.get("reason") or "",
+                expected_version=data.get("version"))
+    except ObjectDoesNotExist:
+        raise Http404
+    except ValidationError as exc:
+        _error_messages(request, exc)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect(_detail_url(survey_round, commune))
+
+
+@login_required
+@require_POST
+def meeting_add(request, round_code: str, commune_code: str):
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    commune_list = approval.current_list(round=survey_round, commune=commune)
+    if commune_list is None:
+        raise Http404
+    form = HamletMeetingForm(request.POST, hamlets=commune.hamlets.all())
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
+        return redirect(_detail_url(survey_round, commune))
+    try:
+        approval.hamlet_meeting_record(actor=request.user, commune_list=commune_list, **form.cleaned_data)
+    except ObjectDoesNotExist:
+        raise Http404
+    except ValidationError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("The hamlet meeting was recorded."))
+    return redirect(_detail_url(survey_round, commune))
+
+
+@login_required
+@require_POST
+def posting_add(request, round_code: str, commune_code: str):
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    commune_list = approval.current_list(round=survey_round, commune=commune)
+    if commune_list is None:
+        raise Http404
+    form = PublicPostingForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
+        return redirect(_detail_url(survey_round, commune))
+    try:
+        approval.public_posting_record(actor=request.user, commune_list=commune_list, **form.cleaned_data)
+    except ObjectDoesNotExist:
+        raise Http404
+    except ValidationError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("The public posting was recorded."))
+    return redirect(_detail_url(survey_round, commune))
+
+
+# --- printable lists and xlsx ------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text a spreadsheet would run as a formula is written as text (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def xlsx_response(filename: str, sheets: list[tuple[str, list[str], list[list]]]) -> HttpResponse:
+    """An xlsx workbook streamed row by row (openpyxl write-only), one sheet per (title, header, rows)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append([safe_cell(h) for h in header])
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    workbook.save(response)
+    return response
+
+
+def _posting_context(request, round_code: str, commune_code: str) -> dict:
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    hamlet = None
+    if request.GET.get("hamlet", "").isdigit():
+        hamlet = get_object_or_404(commune.hamlets, pk=int(request.GET["hamlet"]))
+    rows = list(approval.posting_rows(round=survey_round, commune=commune, hamlet=hamlet))
+    return {
+        "survey_round": survey_round, "commune": commune, "hamlet": hamlet, "rows": rows,
+        "commune_list": approval.current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+    }
+
+
+def _export_target(context: dict):
+    return context["commune_list"] or context["commune"]
+
+
+def _row_values(assessment) -> list:
+    return [
+        assessment.household.code, assessment.household.head_name, assessment.hamlet.name if assessment.hamlet else "",
+        assessment.household.address, assessment.get_category_display(), assessment.get_group_display(), assessment.member_count,
+    ]
+
+
+def _row_header() -> list[str]:
+    return [_("Household code"), _("Head of household"), _("Hamlet"), _("Address"), _("Category"), _("Group"), _("Members")]
+
+
+@login_required
+def print_posting(request, round_code: str, commune_code: str):
+    """The public-posting list of the commune (or one hamlet), ready to print."""
+    return render(request, "approval/print_posting.html", _posting_context(request, round_code, commune_code))
+
+
+@login_required
+def posting_xlsx(request, round_code: str, commune_code: str):
+    context = _posting_context(request, round_code, commune_code)
+    rows = [_row_values(a) for a in context["rows"]]
+    audit_export(actor=request.user, what="posting_list", target=_export_target(context), count=len(rows))
+    name = f"posting-{context['survey_round'].code}-{context['commune'].code}"
+    if context["hamlet"]:
+        name += "-" + slugify(context["hamlet"].name)
+    return xlsx_response(f"{name}.xlsx", [(_("Public posting"), _row_header(), rows)])
+
+
+def _recognition_context(request, round_code: str, commune_code: str) -> dict:
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    rows = list(approval.posting_rows(round=survey_round, commune=commune))
+    return {
+        "survey_round": survey_round, "commune": commune,
+        "poor": [a for a in rows if a.category == "poor"],
+        "near_poor": [a for a in rows if a.category == "near_poor"],
+        "escaped": list(approval.escaped_rows(round=survey_round, commune=commune)),
+        "commune_list": approval.current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+    }
+
+
+@login_required
+def print_recognition(request, round_code: str, commune_code: str):
+    """The commune chairman's recognition list: poor, near-poor and escaped households."""
+    return render(request, "approval/print_recognition.html", _recognition_context(request, round_code, commune_code))
+
+
+@login_required
+def recognition_xlsx(request, round_code: str, commune_code: str):
+    context = _recognition_context(request, round_code, commune_code)
+    header = _row_header()
+    escaped_header = [*header, _("Category in the previous round")]
+    from surveys.models import Category
+
+    labels = dict(Category.choices)
+    sheets = [
+        (_("Poor"), header, [_row_values(a) for a in context["poor"]]),
+        (_("Near-poor"), header, [_row_values(a) for a in context["near_poor"]]),
+        (_("Escaped poverty"), escaped_header,
+         [[*_row_values(a), str(labels.get(a.previous_category, a.previous_category))] for a in context["escaped"]]),
+    ]
+    count = sum(len(rows) for _title, _header, rows in sheets)
+    audit_export(actor=request.user, what="recognition_list", target=_export_target(context), count=count)
+    return xlsx_response(f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx", sheets)
+
+
+# --- appeals -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def appeal_list(request):
+    appeals = Appeal.objects.visible_to(request.user).select_related("household", "round", "commune", "lodged_by")
+    status = request.GET.get("status", "")
+    if status in AppealStatus.values:
+        appeals = appeals.filter(status=status)
+    if request.GET.get("round"):
+        appeals = appeals.filter(round__code=request.GET["round"])
+    return render(request, "approval/appeal_list.html", {
+        "appeals": appeals.order_by("-lodged_at")[:500], "status": status, "statuses": AppealStatus.choices,
+    })
+
+
+@login_required
+def appeal_new(request):
+    rounds = _rounds_for(request.user).filter(is_open=True)
+    initial = {"household_code": request.GET.get("household", ""), "round": request.GET.get("round", "")}
+    form = AppealLodgeForm(request.POST or None, rounds=rounds, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        household = Household.objects.visible_to(request.user).filter(code=form.cleaned_data["household_code"].strip()).first()
+        if household is None:
+            form.add_error("household_code", _("No such household."))
+        else:
+            try:
+                appeal = approval.appeal_lodge(
+                    actor=request.user, household=household, round=form.cleaned_data["round"],
+                    complaint=form.cleaned_data["complaint"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("The appeal was lodged; the household's assessment can now be reviewed."))
+                return redirect("approval:appeal", pk=appeal.pk)
+    return render(request, "approval/appeal_new.html", {"form": form})
+
+
+@login_required
+def appeal_detail(request, pk: int):
+    appeal = get_object_or_404(
+        Appeal.objects.visible_to(request.user).select_related(
+            "household", "round", "commune", "assessment", "lodged_by", "decided_by"
+        ),
+        pk=pk,
+    )
+    form = AppealDecideForm(request.POST or None, initial={"version": appeal.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            approval.appeal_decide(
+                actor=request.user, appeal=appeal, status=form.cleaned_data["status"], outcome=form.cleaned_data["outcome"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ObjectDoesNotExist:
+            raise Http404
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        except ConflictError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The appeal's outcome was recorded."))
+            return redirect("approval:appeal", pk=appeal.pk)
+    can_decide = appeal.status == AppealStatus.OPEN and approval.acts_for(
+        request.user, appeal.commune, approval.COMMUNE_ROLES + approval.DEPARTMENT_ROLES
+    )
+    return render(request, "approval/appeal_detail.html", {
+        "appeal": appeal, "form": form, "can_decide": can_decide,
+        "events": audit_events_for(appeal, request.user),
+    })
