@@ -1,0 +1,221 @@
+"""Report selectors: the rate report, deprivation table, breakdowns and trend of a round and a unit.
+
+Every number is a set-based aggregation in the database (a few queries per report, whatever the number
+of households). Rates are those of `surveys.selectors.rate` (integers, half up), so the report page,
+its Excel/CSV exports and `/api/v1/rates/` agree digit for digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import Http404
+
+from households.models import AdminUnit, Level, Role
+from households.permissions import has_role
+from surveys.models import Assessment, Category, ListStatus, SurveyRound
+from surveys.selectors import RateRow, rate, rates_for, rates_total
+
+STATUSES = ("approved", "all")
+
+
+def can_see_all(user) -> bool:
+    """Unapproved (live) numbers are for department staff only."""
+    return has_role(user, Role.DEPARTMENT_STAFF, Role.ADMIN)
+
+
+def can_see_reports(user) -> bool:
+    """Aggregates of approved lists: any user holding a role (deny by default)."""
+    return has_role(user, *Role.values)
+
+
+def unit_in_round(round: SurveyRound, code: str | None) -> AdminUnit:
+    """The unit with that code in the round's structure and province (the province when no code); else 404."""
+    province = round.province
+    if not code or code == province.code:
+        return province
+    unit = AdminUnit.objects.under(province).filter(structure=province.structure, code=code.strip()).first()
+    if unit is None:
+        raise Http404("unit")
+    return unit
+
+
+def child_level(unit: AdminUnit) -> str:
+    """The level of a report's rows: districts under a legacy province, communes otherwise."""
+    if unit.level == Level.PROVINCE and AdminUnit.objects.filter(parent=unit, level=Level.DISTRICT).exists():
+        return Level.DISTRICT
+    return Level.COMMUNE
+
+
+@dataclass
+class RateReport:
+    round: SurveyRound
+    unit: AdminUnit
+    level: str
+    status: str
+    rows: list[RateRow]
+    total: RateRow
+
+
+def rate_report(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", level: str | None = None) -> RateReport:
+    """One row per child unit and the total row, exactly as `rates_for` computes them for the API."""
+    level = level or child_level(unit)
+    rows = rates_for(round=round, unit=unit, level=level, status=status)
+    if unit.level == level:
+        rows = [r for r in rows if r.unit_code == unit.code]
+    return RateReport(round=round, unit=unit, level=level, status=status, rows=rows, total=rates_total(rows, unit=unit))
+
+
+def communes_in_scope(*, round: SurveyRound, unit: AdminUnit, status: str):
+    """The communes under `unit` whose assessments a report reads: with an approved list, or all."""
+    communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE)
+    if status == "approved":
+        communes = communes.filter(commune_lists__round=round, commune_lists__status=ListStatus.APPROVED)
+    return communes.values("pk").distinct()
+
+
+@dataclass
+class DeprivationRow:
+    code: str
+    name: str
+    dimension: str
+    poor: int
+    poor_rate: str | None
+    near_poor: int
+    near_poor_rate: str | None
+
+
+@dataclass
+class DeprivationTable:
+    poor_total: int
+    near_poor_total: int
+    rows: list[DeprivationRow]
+
+
+def deprivation_table(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", lang: str = "vi") -> DeprivationTable:
+    """Per indicator of the round's criteria set: poor and near-poor households deprived on it (count, %)."""
+    communes = communes_in_scope(round=round, unit=unit, status=status)
+    scope = Assessment.objects.filter(round=round, commune__in=communes, category__in=[Category.POOR, Category.NEAR_POOR])
+    totals = scope.aggregate(
+        poor=Count("id", filter=Q(category=Category.POOR)), near_poor=Count("id", filter=Q(category=Category.NEAR_POOR))
+    )
+    through = Assessment.deprived_indicators.through
+    counts = {
+        r["indicator_id"]: r
+        for r in through.objects.filter(assessment__in=scope)
+        .values("indicator_id")
+        .annotate(
+            poor=Count("id", filter=Q(assessment__category=Category.POOR)),
+            near_poor=Count("id", filter=Q(assessment__category=Category.NEAR_POOR)),
+        )
+        .order_by()
+    }
+    rows = []
+    for indicator in round.criteria_set.indicators.order_by("position", "code"):
+        c = counts.get(indicator.pk, {"poor": 0, "near_poor": 0})
+        rows.append(
+            DeprivationRow(
+                code=indicator.code, name=indicator.name(lang), dimension=indicator.dimension,
+                poor=c["poor"], poor_rate=rate(c["poor"], totals["poor"]),
+                near_poor=c["near_poor"], near_poor_rate=rate(c["near_poor"], totals["near_poor"]),
+            )
+        )
+    return DeprivationTable(poor_total=totals["poor"], near_poor_total=totals["near_poor"], rows=rows)
+
+
+# Breakdowns read the member facts each assessment was decided on (its `members_snapshot`), so a
+# round's breakdown never changes when a household's members are edited later. "Ethnic minority"
+# follows the report forms: the household head's ethnicity is not Kinh. "Female head": the member
+# recorded as head is female. "Merit family": some member is a person with revolutionary merit.
+# "No working capacity": no member able to work (able_to_work_count = 0).
+BREAKDOWN_KEYS = ("ethnic_minority", "no_working_capacity", "merit", "female_head", "disability")
+
+
+def _snapshot_sql() -> tuple[str, str]:
+    """(member set expression, element accessor format) for the database in use."""
+    if connection.vendor == "postgresql":
+        return "jsonb_array_elements(a.members_snapshot) AS m", "m->>'{}'"
+    return "json_each(a.members_snapshot) AS m", "json_extract(m.value, '$.{}')"
+
+
+def _flag_true(accessor: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{accessor} = 'true'"
+    return f"{accessor} = 1"
+
+
+@dataclass
+class BreakdownRow:
+    category: str
+    households: int
+    ethnic_minority: int
+    ethnic_minority_rate: str | None
+    no_working_capacity: int
+    no_working_capacity_rate: str | None
+    merit: int
+    merit_rate: str | None
+    female_head: int
+    female_head_rate: str | None
+    disability: int
+    disability_rate: str | None
+
+
+def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved") -> list[BreakdownRow]:
+    """Poor and near-poor households by ethnic minority, no working capacity, merit, female head, disability:
+    one SQL query over the round's assessments and their member snapshots."""
+    source, el = _snapshot_sql()
+    relation, sex, ethnicity = el.format("relation"), el.format("sex"), el.format("ethnicity")
+    merit, disability = _flag_true(el.format("merit")), _flag_true(el.format("disability"))
+    communes_sql, communes_params = communes_in_scope(round=round, unit=unit, status=status).query.sql_with_params()
+    sql = f"""
+        SELECT a.category, COUNT(*),
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {relation} = 'head'
+                 AND lower(trim(coalesce({ethnicity}, 'Kinh'))) NOT IN ('kinh', '')) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN a.able_to_work_count = 0 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {merit}) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {relation} = 'head' AND {sex} = 'F') THEN 1 ELSE 0 END),
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {disability}) THEN 1 ELSE 0 END)
+        FROM {Assessment._meta.db_table} a
+        WHERE a.round_id = %s AND a.category IN (%s, %s) AND a.commune_id IN ({communes_sql})
+        GROUP BY a.category
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [round.pk, Category.POOR.value, Category.NEAR_POOR.value, *communes_params])
+        found = {row[0]: [int(v or 0) for v in row[1:]] for row in cursor.fetchall()}
+    out = []
+    for category in (Category.POOR, Category.NEAR_POOR):
+        total, *values = found.get(category.value, [0] * 6)
+        fields = {}
+        for key, value in zip(BREAKDOWN_KEYS, values, strict=True):
+            fields[key], fields[f"{key}_rate"] = value, rate(value, total)
+        out.append(BreakdownRow(category=category.value, households=total, **fields))
+    return out
+
+
+@dataclass
+class TrendPoint:
+    round_code: str
+    year: int
+    total_households: int
+    poor: int
+    poor_rate: str | None
+    near_poor: int
+    near_poor_rate: str | None
+
+
+def trend(*, unit: AdminUnit, status: str = "approved") -> list[TrendPoint]:
+    """The unit's rates in every round of its province, oldest first (a few queries per round)."""
+    province = unit.province if unit.level != Level.PROVINCE else unit
+    points = []
+    for survey_round in SurveyRound.objects.filter(province=province).order_by("year", "starts_on"):
+        rows = rates_for(round=survey_round, unit=unit, level=unit.level, status=status)
+        total = rates_total([r for r in rows if r.unit_code == unit.code], unit=unit)
+        points.append(
+            TrendPoint(
+                round_code=survey_round.code, year=survey_round.year, total_households=total.total_households,
+                poor=total.poor, poor_rate=total.poor_rate, near_poor=total.near_poor, near_poor_rate=total.near_poor_rate,
+            )
+        )
+    return points

@@ -1,0 +1,254 @@
+"""Survey workbook import: happy path, preview, idempotence, atomicity, every malformed case, permissions."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import Workbook, load_workbook
+
+from core.models import AuditEvent
+from households.models import Hamlet, Household, Member
+from surveys.importer import OLE_MAGIC, FileProblem, survey_import, write_error_copy, write_survey_workbook
+from surveys.models import Assessment, CommuneList, Denominator, ListStatus
+from tests.conftest import make_household
+
+URBAN_NEAR = 1_900_000  # VN-2022 urban line is 2,000,000
+
+
+def member(code, name="Trần Văn An", **over):
+    row = {"household_code": code, "full_name": name, "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": None,
+           "ethnicity": "Kinh", "able_to_work": 1, "social_protection": 0, "merit": 0, "disability": 0}
+    row.update(over)
+    return row
+
+
+def household(code, commune="25747", **over):
+    row = {"household_code": code, "commune_code": commune, "hamlet": "Khu phố 1", "head_name": "Trần Văn An",
+           "address": "12 Đường 30/4", "income_per_capita": URBAN_NEAR, "deprived": "HEALTH_INSURANCE, WATER, LATRINE"}
+    row.update(over)
+    return row
+
+
+def basic_rows():
+    households = [
+        household("IMP-1"),  # poor: under the line, 3 deprived
+        household("IMP-2", hamlet="Khu phố Mới", deprived=""),  # near-poor, new hamlet
+        household("IMP-3", income_per_capita=5_000_000, deprived="WATER"),  # not poor
+    ]
+    members = [
+        member("IMP-1"), member("IMP-1", "Lê Thị Hoa", sex="F", relation="spouse", citizen_id="074190000001"),
+        member("IMP-2", able_to_work=0, social_protection=1, ethnicity="Khmer"),
+        member("IMP-3"),
+    ]
+    return households, members
+
+
+def write(tmp_path, name="survey.xlsx", households=None, members=None, denominators=(), labels=False):
+    if households is None:
+        households, members = basic_rows()
+    path = tmp_path / name
+    write_survey_workbook(path, households=households, members=members, denominators=denominators, labels=labels)
+    return path
+
+
+def test_import_creates_households_members_hamlets_assessments_and_one_audit_event(tmp_path, round_2024, officer_a):
+    before = AuditEvent.objects.count()
+    result = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path))
+    assert result.ok and result.applied
+    assert sorted(result.households_created) == ["IMP-1", "IMP-2", "IMP-3"]
+    assert ("25747", "Khu phố Mới") in result.hamlets_created
+    cats = dict(Assessment.objects.filter(round=round_2024).values_list("household__code", "category"))
+    assert cats == {"IMP-1": "poor", "IMP-2": "near_poor", "IMP-3": "not_poor"}
+    a2 = Assessment.objects.get(household__code="IMP-2", round=round_2024)
+    assert a2.group == "social_protection" and a2.members_snapshot[0]["ethnicity"] == "Khmer"
+    a1 = Assessment.objects.get(household__code="IMP-1", round=round_2024)
+    assert sorted(a1.deprived_indicators.values_list("code", flat=True)) == ["HEALTH_INSURANCE", "LATRINE", "WATER"]
+    assert a1.member_count == 2 and a1.group == "poverty_reduction"
+    assert Member.objects.get(citizen_id="074190000001").household.code == "IMP-1"
+    assert Hamlet.objects.filter(commune__code="25747", name="Khu phố Mới").exists()
+    events = AuditEvent.objects.filter(pk__gt=0).count() - before
+    assert events == 1
+    event = AuditEvent.objects.latest("id")
+    assert event.action == "survey.imported" and event.changes["households_created"] == [None, 3]
+
+
+def test_reimporting_the_same_file_changes_nothing(tmp_path, round_2024, officer_a):
+    path = write(tmp_path)
+    survey_import(actor=officer_a, round=round_2024, path=path)
+    versions = list(Assessment.objects.order_by("id").values_list("id", "version", "updated_at"))
+    hh = list(Household.objects.order_by("id").values_list("id", "version"))
+    members = list(Member.objects.order_by("id").values_list("id", flat=True))
+    events = AuditEvent.objects.count()
+    result = survey_import(actor=officer_a, round=round_2024, path=path)
+    assert result.ok and not result.changed
+    assert result.assessments_unchanged == 3 and result.households_unchanged == 3
+    assert list(Assessment.objects.order_by("id").values_list("id", "version", "updated_at")) == versions
+    assert list(Household.objects.order_by("id").values_list("id", "version")) == hh
+    assert list(Member.objects.order_by("id").values_list("id", flat=True)) == members
+    assert AuditEvent.objects.count() == events
+
+
+def test_existing_household_is_updated_and_preview_writes_nothing(tmp_path, round_2024, officer_a):
+    existing = make_household(officer_a, round_2024.province.children.get(code="718").children.get(code="25747"), code="IMP-1")
+    old_member_ids = set(existing.members.values_list("id", flat=True))
+    path = write(tmp_path)
+    preview = survey_import(actor=officer_a, round=round_2024, path=path, apply=False)
+    assert preview.ok and not preview.applied
+    assert preview.households_updated == ["IMP-1"] and sorted(preview.households_created) == ["IMP-2", "IMP-3"]
+    assert ("25747", "Khu phố Mới") in preview.hamlets_created
+    assert not Assessment.objects.exists() and not Household.objects.filter(code="IMP-2").exists()
+    assert not Hamlet.objects.filter(name="Khu phố Mới").exists()
+
+    result = survey_import(actor=officer_a, round=round_2024, path=path)
+    existing.refresh_from_db()
+    assert existing.version == 2 and existing.address == "12 Đường 30/4"
+    assert not old_member_ids & set(existing.members.values_list("id", flat=True))
+    assert existing.members.count() == 2 and result.members_replaced == 3
+    # A second file changes one income: only that assessment moves, its version bumps.
+    households, members = basic_rows()
+    households[0]["income_per_capita"] = 2_500_000
+    survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, "v2.xlsx", households, members))
+    a1 = Assessment.objects.get(household=existing, round=round_2024)
+    assert a1.category == "average" and a1.version == 2
+    assert Assessment.objects.get(household__code="IMP-3").version == 1
+
+
+def test_any_bad_row_writes_nothing_and_names_sheet_row_column(tmp_path, round_2024, officer_a):
+    households, members = basic_rows()
+    households.append(household("IMP-4", income_per_capita="abc"))
+    households.append(household("IMP-5", commune="99999"))
+    households.append(household("IMP-1"))  # duplicate code
+    members.append(member("IMP-4", sex="X"))
+    members.append(member("NOPE"))
+    members.append(member("IMP-5", birth_year=1800))
+    denominators = [{"commune_code": "25747", "total_households": 100}]
+    path = write(tmp_path, households=households, members=members, denominators=denominators)
+    result = survey_import(actor=officer_a, round=round_2024, path=path)
+    assert not result.applied
+    found = {(i.sheet, i.row, i.column) for i in result.issues}
+    assert ("households", 5, "income_per_capita") in found
+    assert ("households", 6, "commune_code") in found
+    assert ("households", 7, "household_code") in found
+    assert ("members", 6, "sex") in found
+    assert ("members", 7, "household_code") in found
+    assert ("members", 8, "birth_year") in found
+    assert ("denominators", 2, "total_households") in found  # an officer cannot set denominators
+    assert not Household.objects.exists() and not Hamlet.objects.filter(name="Khu phố Mới").exists()
+    assert not Denominator.objects.exists() and not AuditEvent.objects.filter(action="survey.imported").exists()
+    # The error copy carries an errors column on the bad rows and a sheet listing every issue.
+    buf = io.BytesIO()
+    write_error_copy(path, result.issues, buf)
+    wb = load_workbook(io.BytesIO(buf.getvalue()))
+    assert wb["errors"].max_row == len(result.issues) + 1
+    hs = wb["households"]
+    assert hs.cell(row=1, column=8).value == "errors"
+    assert "income_per_capita" in hs.cell(row=5, column=8).value
+    assert hs.cell(row=2, column=8).value is None
+
+
+def test_cli_exits_nonzero_and_prints_each_problem(tmp_path, round_2024, capsys):
+    households, members = basic_rows()
+    households[1]["income_per_capita"] = -5
+    path = write(tmp_path, households=households, members=members)
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_survey", str(path), "--round", round_2024.code)
+    err = capsys.readouterr().err
+    assert "households\trow 3\tincome_per_capita" in err
+    assert not Household.objects.exists()
+    out = io.StringIO()
+    call_command("import_survey", str(write(tmp_path, "ok.xlsx")), "--round", round_2024.code, stdout=out)
+    assert "households created 3" in out.getvalue()
+    out = io.StringIO()
+    call_command("import_survey", str(write(tmp_path, "ok.xlsx")), "--round", round_2024.code, stdout=out)
+    assert "Nothing changed." in out.getvalue()
+
+
+def test_vietnamese_label_headers_are_accepted(tmp_path, round_2024, department):
+    result = survey_import(
+        actor=department, round=round_2024,
+        path=write(tmp_path, denominators=[{"commune_code": "25747", "total_households": 4000}], labels=True),
+    )
+    assert result.ok and len(result.households_created) == 3
+    assert Denominator.objects.get(round=round_2024, commune__code="25747").total_households == 4000
+
+
+def test_permissions_and_locked_lists(tmp_path, round_2024, officer_a, commune_a, commune_b):
+    households, members = basic_rows()
+    households.append(household("IMP-B", commune=commune_b.code))
+    members.append(member("IMP-B"))
+    result = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, households=households, members=members))
+    assert [(i.row, i.column) for i in result.issues] == [(5, "commune_code")]
+    CommuneList.objects.create(round=round_2024, commune=commune_a, status=ListStatus.SUBMITTED)
+    result = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, "a.xlsx"))
+    assert result.issues and all("submitted or approved" in i.message for i in result.issues)
+    assert not Household.objects.exists()
+
+
+def _workbook(tmp_path, name, build):
+    wb = Workbook()
+    wb.remove(wb.active)
+    build(wb)
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("text", "not an Excel workbook"),
+        ("xls", "old-format Excel"),
+        ("encrypted", "password-protected"),
+        ("zip", "no workbook part"),
+        ("missing_sheet", "Missing sheet(s): denominators"),
+        ("wrong_headers", "Missing column(s)"),
+        ("formula", "formula"),
+        ("date", "date in a number column"),
+    ],
+)
+def test_malformed_files_get_a_clear_message(tmp_path, round_2024, department, case, expected):
+    path = tmp_path / f"{case}.xlsx"
+    if case == "text":
+        path.write_text("household_code,commune_code\n1,2\n")
+    elif case == "xls":
+        path.write_bytes(OLE_MAGIC + b"\0" * 504 + "Workbook".encode("utf-16-le"))
+    elif case == "encrypted":
+        path.write_bytes(OLE_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le"))
+    elif case == "zip":
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("word/document.xml", "<w/>")
+    elif case == "missing_sheet":
+        path = _workbook(tmp_path, "m.xlsx", lambda wb: [wb.create_sheet("households"), wb.create_sheet("members")])
+    else:
+        households, members = basic_rows()
+        write_survey_workbook(path, households=households, members=members)
+        wb = load_workbook(path)
+        if case == "wrong_headers":
+            wb["members"]["C1"] = "gender"
+        elif case == "formula":
+            wb["households"]["F2"] = "=1000000*2"
+        elif case == "date":
+            wb["households"]["F3"] = datetime.datetime(2024, 5, 1)
+        wb.save(path)
+    try:
+        result = survey_import(actor=department, round=round_2024, path=path)
+    except FileProblem as exc:
+        message = str(exc)
+    else:
+        assert not result.applied
+        message = " | ".join(str(i) for i in result.issues)
+    assert expected in message
+    assert not Household.objects.exists()
+
+
+def test_malformed_file_via_cli_is_an_error_not_a_traceback(tmp_path, round_2024):
+    path = tmp_path / "x.xlsx"
+    path.write_text("nope")
+    with pytest.raises(CommandError, match="not an Excel workbook"):
+        call_command("import_survey", str(path), "--round", round_2024.code)
