@@ -18,6 +18,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
     )
     category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category", label=_("Category in the round"))
     group = django_filters.ChoiceFilter(choices=Group.choices, method="filter_group", label=_("Group in the round"))
+    assessed = django_filters.BooleanFilter(method="filter_assessed", label=_("Assessed in the round"))
     ordering = django_filters.OrderingFilter(
         fields=(("code", "code"), ("head_name", "head_name"), ("updated_at", "updated_at")), label=_("Order by")
     )
@@ -62,3 +63,13 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
     def filter_group(self, queryset, name, value):
         return self._in_round(queryset, group=value) if value else queryset
+
+    def filter_assessed(self, queryset, name, value):
+        if value is None:
+            return queryset
+        survey_round = self.form.cleaned_data.get("round")
+        if survey_round is None:
+            survey_round = SurveyRound.objects.order_by("-year", "-starts_on").first()
+        if value:
+            return queryset.filter(assessments__round=survey_round)
+        return queryset.exclude(assessments__round=survey_round)

@@ -4,4 +4,9 @@ from households import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("households/", views.household_list, name="household-list"),
+    path("households/new/", views.household_create_view, name="household-create"),
+    path("households/<str:code>/", views.household_detail, name="household-detail"),
+    path("households/<str:code>/edit/", views.household_edit_view, name="household-edit"),
+    path("hamlets/options/", views.hamlet_options, name="hamlet-options"),
 ]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("lists/", include("surveys.urls_approval")),
     path("", include("households.urls")),
+    path("", include("surveys.urls")),
 ]

@@ -1,0 +1,48 @@
+/* Povreg: small progressive enhancements. Every page also works without this file. */
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  // A <select data-autosubmit> submits its form when changed (the language switch).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]")) el.form.submit();
+  });
+
+  // Member rows of the household form: "Add member" clones the empty row; ticking "Remove" greys a row out.
+  function setupFormset(box) {
+    var prefix = box.getAttribute("data-formset");
+    var total = box.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+    var template = box.querySelector("template[data-empty-row]");
+    var rows = box.querySelector("[data-rows]");
+    var addButton = box.querySelector("[data-add-row]");
+    if (!total || !template || !rows || !addButton) return;
+    addButton.hidden = false;
+    addButton.addEventListener("click", function () {
+      var index = parseInt(total.value, 10);
+      var html = template.innerHTML.replace(/__prefix__/g, String(index)).replace(/__number__/g, String(index + 1));
+      var holder = document.createElement("div");
+      holder.innerHTML = html.trim();
+      var row = holder.firstElementChild;
+      rows.appendChild(row);
+      total.value = String(index + 1);
+      var first = row.querySelector("input:not([type=hidden]):not([type=checkbox]), select");
+      if (first) first.focus();
+    });
+    box.addEventListener("change", function (event) {
+      var el = event.target;
+      if (el.name && /-DELETE$/.test(el.name)) {
+        var row = el.closest("[data-row]");
+        if (row) row.classList.toggle("removed", el.checked);
+      }
+    });
+  }
+
+  onReady(function () {
+    document.querySelectorAll("[data-formset]").forEach(setupFormset);
+  });
+})();
