@@ -1,0 +1,717 @@
+"""Report pages and their Excel/CSV exports, the survey import (upload → preview → confirm), and the
+what-if simulation. Thin views over `surveys.reports`, `surveys.flows`, `surveys.importer`,
+`surveys.simulation` and `surveys.excel`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import time
+from functools import wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.audit import audit
+from households.models import AdminUnit, Level, communes_visible_to
+from households.permissions import EDIT_ROLES, has_role
+from surveys import classification as cl
+from surveys import excel, reports
+from surveys.filters import AssessmentFilterSet
+from surveys.flows import FLOW_FIELDS, flows_for, flows_total
+from surveys.importer import FileProblem, Issue, import_template, survey_import, write_error_copy
+from surveys.models import Assessment, CriteriaSet, SurveyRound
+from surveys.simulation import criteria_set_copy_as_draft, simulate
+
+MAX_UPLOAD_BYTES = 60 * 1024 * 1024
+PREVIEW_LIST_LIMIT = 300
+PREVIEW_ISSUE_LIMIT = 2000
+
+
+def lang() -> str:
+    return "vi" if (get_language() or "vi").startswith("vi") else "en"
+
+
+def L(vi: str, en: str) -> dict[str, str]:  # noqa: N802 (a label in both languages)
+    return {"vi": vi, "en": en}
+
+
+# Column labels in both languages: exports are official forms (Vietnamese by default), the page follows
+# the user's language. Plain data like classification.CATEGORY_LABELS, so they hold without .po files.
+RATE_COLUMNS = [
+    ("unit_code", "text", 9, L("Mã", "Code")),
+    ("unit_name", "text", 30, L("Đơn vị", "Unit")),
+    ("total_households", "int", 14, L("Tổng số hộ dân cư", "Total households")),
+    ("poor", "int", 11, L("Số hộ nghèo", "Poor households")),
+    ("poor_rate", "rate", 10, L("Tỷ lệ hộ nghèo (%)", "Poor rate (%)")),
+    ("poverty_reduction", "int", 14, L("Hộ nghèo thuộc đối tượng giảm nghèo", "Poor: poverty-reduction target")),
+    ("poverty_reduction_rate", "rate", 10, L("Tỷ lệ (%)", "Rate (%)")),
+    ("social_protection", "int", 14, L("Hộ nghèo thuộc diện bảo trợ xã hội", "Poor: social protection")),
+    ("social_protection_rate", "rate", 10, L("Tỷ lệ (%)", "Rate (%)")),
+    ("near_poor", "int", 11, L("Số hộ cận nghèo", "Near-poor households")),
+    ("near_poor_rate", "rate", 10, L("Tỷ lệ hộ cận nghèo (%)", "Near-poor rate (%)")),
+    ("poor_persons", "int", 12, L("Số nhân khẩu hộ nghèo", "Persons in poor households")),
+    ("near_poor_persons", "int", 12, L("Số nhân khẩu hộ cận nghèo", "Persons in near-poor households")),
+    ("communes_included", "int", 10, L("Số xã đã có số liệu", "Communes included")),
+]
+FLOW_LABELS = {
+    "start": L("Đầu kỳ", "Start"),
+    "escaped_to_near_poor": L("Thoát nghèo thành cận nghèo", "Escaped to near-poor"),
+    "escaped_above_near_poor": L("Thoát lên trên chuẩn cận nghèo", "Escaped above near-poor"),
+    "other_out": L("Giảm khác (chuyển đi, ...)", "Other decreases (moved, ...)"),
+    "out_total": L("Tổng giảm", "Total out"),
+    "near_poor_to_poor": L("Cận nghèo thành nghèo", "Near-poor who became poor"),
+    "poor_to_near_poor": L("Nghèo thành cận nghèo", "Poor who became near-poor"),
+    "re_poor": L("Tái nghèo", "Re-poor"),
+    "re_near_poor": L("Tái cận nghèo", "Re-near-poor"),
+    "newly_poor": L("Nghèo phát sinh", "Newly poor"),
+    "newly_near_poor": L("Cận nghèo phát sinh", "Newly near-poor"),
+    "other_in": L("Tăng khác (chuyển đến, ...)", "Other increases (moved in, ...)"),
+    "in_total": L("Tổng tăng", "Total in"),
+    "end": L("Cuối kỳ", "End"),
+}
+DEPRIVATION_COLUMNS = [
+    ("code", "text", 18, L("Mã chỉ số", "Indicator code")),
+    ("name", "text", 40, L("Chỉ số thiếu hụt", "Indicator")),
+    ("poor", "int", 12, L("Số hộ nghèo thiếu hụt", "Poor households deprived")),
+    ("poor_rate", "rate", 12, L("% hộ nghèo", "% of poor")),
+    ("near_poor", "int", 12, L("Số hộ cận nghèo thiếu hụt", "Near-poor households deprived")),
+    ("near_poor_rate", "rate", 12, L("% hộ cận nghèo", "% of near-poor")),
+]
+BREAKDOWN_COLUMNS = [
+    ("category", "text", 22, L("Loại hộ", "Category")),
+    ("households", "int", 12, L("Số hộ", "Households")),
+    ("ethnic_minority", "int", 12, L("Chủ hộ dân tộc thiểu số", "Ethnic-minority head")),
+    ("ethnic_minority_rate", "rate", 9, L("%", "%")),
+    ("no_working_capacity", "int", 12, L("Không có khả năng lao động", "No working capacity")),
+    ("no_working_capacity_rate", "rate", 9, L("%", "%")),
+    ("merit", "int", 12, L("Gia đình có công", "Merit families")),
+    ("merit_rate", "rate", 9, L("%", "%")),
+    ("female_head", "int", 12, L("Chủ hộ là nữ", "Female head")),
+    ("female_head_rate", "rate", 9, L("%", "%")),
+    ("disability", "int", 12, L("Có người khuyết tật", "With a disabled member")),
+    ("disability_rate", "rate", 9, L("%", "%")),
+]
+HOUSEHOLD_COLUMNS = [
+    ("household_code", "text", 16, L("Mã hộ", "Household code")),
+    ("commune_code", "text", 9, L("Mã xã", "Commune code")),
+    ("commune_name", "text", 24, L("Xã/phường", "Commune")),
+    ("hamlet", "text", 18, L("Ấp/khu phố", "Hamlet")),
+    ("head_name", "text", 24, L("Họ tên chủ hộ", "Head of household")),
+    ("address", "text", 28, L("Địa chỉ", "Address")),
+    ("category", "text", 20, L("Phân loại", "Category")),
+    ("group", "text", 22, L("Nhóm", "Group")),
+    ("income_per_capita", "money", 14, L("Thu nhập bình quân (đồng/người/tháng)", "Income per person per month (VND)")),
+    ("deprived_count", "int", 10, L("Số chỉ số thiếu hụt", "Deprived indicators")),
+    ("member_count", "int", 10, L("Số nhân khẩu", "Members")),
+    ("able_to_work_count", "int", 10, L("Số người có khả năng lao động", "Able to work")),
+]
+STATUS_LABELS = {"approved": L("số liệu đã phê duyệt", "approved lists only"), "all": L("tất cả số liệu (chưa phê duyệt)", "all data (not yet approved)")}
+
+
+def columns(spec, language: str) -> list[excel.Column]:
+    return [excel.Column(key, labels[language], kind, width) for key, kind, width, labels in spec]
+
+
+def report_access(view):
+    """Signed in with some role; deny by default."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not reports.can_see_reports(request.user):
+            raise PermissionDenied(_("Your account has no access to reports."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _selection(request) -> dict:
+    """Round, unit and status from the query string (defaults: latest round, its province, approved)."""
+    rounds = list(SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "-starts_on", "code"))
+    if not rounds:
+        raise Http404(_("There is no survey round yet."))
+    code = request.GET.get("round")
+    survey_round = next((r for r in rounds if r.code == code), None) if code else rounds[0]
+    if survey_round is None:
+        raise Http404("round")
+    unit = reports.unit_in_round(survey_round, request.GET.get("unit"))
+    status = request.GET.get("status") or "approved"
+    if status not in reports.STATUSES:
+        status = "approved"
+    if status == "all" and not reports.can_see_all(request.user):
+        raise PermissionDenied(_("Only department staff can see unapproved numbers."))
+    province = survey_round.province
+    units = list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
+    if unit.level == Level.COMMUNE or unit.parent_id:
+        units += list(AdminUnit.objects.filter(parent=unit if unit.level != Level.COMMUNE else unit.parent, level=Level.COMMUNE).order_by("code"))
+    return {
+        "rounds": rounds, "survey_round": survey_round, "unit": unit, "status": status, "units": units,
+        "can_see_all": reports.can_see_all(request.user), "lang": lang(),
+        "breadcrumbs": _breadcrumbs(unit),
+    }
+
+
+def _breadcrumbs(unit: AdminUnit) -> list[AdminUnit]:
+    chain = [unit]
+    while chain[0].parent_id is not None:
+        chain.insert(0, chain[0].parent)
+    return chain
+
+
+def _query(ctx: dict, **extra) -> str:
+    params = {"round": ctx["survey_round"].code, "unit": ctx["unit"].code, "status": ctx["status"], **extra}
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _title_lines(ctx: dict, language: str, what: str) -> tuple[str, list[str]]:
+    r, unit = ctx["survey_round"], ctx["unit"]
+    cs = r.criteria_set
+    if language == "vi":
+        title = f"{what} – {unit.name} – năm {r.year}"
+        subtitles = [
+            f"Đơn vị: {unit.name} ({unit.code}) · Kỳ rà soát: {r.code} ({r.get_kind_display()}, năm {r.year})",
+            f"Bộ tiêu chí: {cs.code} – {cs.name_vi} ({cs.legal_basis}) · Phạm vi: {STATUS_LABELS[ctx['status']]['vi']}",
+            f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}",
+        ]
+    else:
+        title = f"{what} – {unit.name} – {r.year}"
+        subtitles = [
+            f"Unit: {unit.name} ({unit.code}) · Round: {r.code} ({r.get_kind_display()}, {r.year})",
+            f"Criteria set: {cs.code} – {cs.name_en} ({cs.legal_basis}) · Scope: {STATUS_LABELS[ctx['status']]['en']}",
+            f"Exported: {timezone.localtime():%d/%m/%Y %H:%M}",
+        ]
+    return title, subtitles
+
+
+def _export_language(request) -> str:
+    return "en" if request.GET.get("lang") == "en" else "vi"
+
+
+def _filename(ctx: dict, kind: str, ext: str) -> str:
+    return f"{kind}-{ctx['survey_round'].code}-{ctx['unit'].code}.{ext}"
+
+
+def _xlsx_response(tables: list[excel.Table], filename: str) -> FileResponse:
+    """Build the workbook in a temporary file (rows streamed through openpyxl), then send that file."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    excel.write_workbook(tables, handle)
+    handle.seek(0)
+    return FileResponse(
+        handle, as_attachment=True, filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _csv_response(table: excel.Table, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(excel.csv_lines(table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _row_values(obj, spec) -> list:
+    get = obj.get if isinstance(obj, dict) else lambda k: getattr(obj, k)
+    return [get(key) for key, *_rest in spec]
+
+
+# ---------------------------------------------------------------- rate report
+
+
+def rate_table(ctx: dict, language: str) -> excel.Table:
+    report = ctx["report"]
+    title, subtitles = _title_lines(ctx, language, "Báo cáo kết quả rà soát hộ nghèo, hộ cận nghèo" if language == "vi" else "Poor and near-poor households")
+    total = _row_values(report.total, RATE_COLUMNS)
+    total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
+    return excel.Table(
+        sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
+        rows=(_row_values(r, RATE_COLUMNS) for r in report.rows), total=total,
+        notes=["Tỷ lệ = số hộ / tổng số hộ dân cư × 100, làm tròn 2 chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
+               else "Rate = households / total households × 100, two decimals, rounded half up."],
+    )
+
+
+@report_access
+@require_GET
+def rates(request):
+    ctx = _selection(request)
+    report = reports.rate_report(round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"])
+    trend = reports.trend(unit=ctx["unit"], status=ctx["status"])
+    language = ctx["lang"]
+    ctx.update(
+        report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
+        query=_query(ctx), child_links=report.level != ctx["unit"].level,
+        chart_data={
+            "labels": [r.unit_name for r in report.rows],
+            "poor_rate": [float(r.poor_rate or 0) for r in report.rows],
+            "near_poor_rate": [float(r.near_poor_rate or 0) for r in report.rows],
+            "poverty_reduction": [r.poverty_reduction for r in report.rows],
+            "social_protection": [r.social_protection for r in report.rows],
+            "near_poor": [r.near_poor for r in report.rows],
+            "trend_labels": [p.round_code for p in trend],
+            "trend_poor": [float(p.poor_rate) if p.poor_rate else None for p in trend],
+            "trend_near_poor": [float(p.near_poor_rate) if p.near_poor_rate else None for p in trend],
+            "text": {
+                "poor_rate": _("Poor rate (%)"), "near_poor_rate": _("Near-poor rate (%)"),
+                "poverty_reduction": _("Poor: poverty-reduction target"), "social_protection": _("Poor: social protection"),
+                "near_poor": _("Near-poor"),
+            },
+        },
+    )
+    return render(request, "reports/rates.html", ctx)
+
+
+@report_access
+@require_GET
+def rates_export(request, fmt: str):
+    ctx = _selection(request)
+    ctx["report"] = reports.rate_report(round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"])
+    table = rate_table(ctx, _export_language(request))
+    if fmt == "csv":
+        return _csv_response(table, _filename(ctx, "rates", "csv"))
+    return _xlsx_response([table], _filename(ctx, "rates", "xlsx"))
+
+
+# ---------------------------------------------------------------- flows
+
+
+def _flow_data(ctx: dict) -> dict:
+    r, unit = ctx["survey_round"], ctx["unit"]
+    level = reports.child_level(unit)
+    out = {}
+    for kind in ("poor", "near_poor"):
+        rows = flows_for(round=r, unit=unit, level=level, status=ctx["status"], kind=kind)
+        if unit.level == level:
+            rows = [row for row in rows if row["unit_code"] == unit.code]
+        total = flows_total(rows, unit=unit, kind=kind)
+        for row in [*rows, total]:
+            row["balanced"] = row["start"] - row["out_total"] + row["in_total"] == row["end"]
+        out[kind] = {"rows": rows, "total": total, "fields": FLOW_FIELDS[kind]}
+    return out
+
+
+def flow_tables(ctx: dict, data: dict, language: str) -> list[excel.Table]:
+    tables = []
+    for kind in ("poor", "near_poor"):
+        spec = [("unit_code", "text", 9, L("Mã", "Code")), ("unit_name", "text", 28, L("Đơn vị", "Unit"))]
+        spec += [(f, "int", 12, FLOW_LABELS[f]) for f in data[kind]["fields"]]
+        what = {"poor": L("Biến động hộ nghèo", "Poor household flows"), "near_poor": L("Biến động hộ cận nghèo", "Near-poor household flows")}[kind][language]
+        title, subtitles = _title_lines(ctx, language, what)
+        prev = ctx["survey_round"].previous_round
+        subtitles.insert(1, (f"Kỳ trước: {prev.code}" if language == "vi" else f"Previous round: {prev.code}") if prev else
+                         ("Không có kỳ trước" if language == "vi" else "No previous round"))
+        total = _row_values(data[kind]["total"], spec)
+        total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
+        tables.append(excel.Table(
+            sheet=what[:31], title=title, subtitles=subtitles, columns=columns(spec, language),
+            rows=[_row_values(r, spec) for r in data[kind]["rows"]], total=total,
+            notes=["Đầu kỳ − tổng giảm + tổng tăng = cuối kỳ." if language == "vi" else "Start − total out + total in = end."],
+        ))
+    return tables
+
+
+@report_access
+@require_GET
+def flows(request):
+    ctx = _selection(request)
+    data = _flow_data(ctx)
+    language = ctx["lang"]
+    for kind in data:
+        data[kind]["headers"] = [FLOW_LABELS[f][language] for f in data[kind]["fields"]]
+        for row in [*data[kind]["rows"], data[kind]["total"]]:
+            row["values"] = [row[f] for f in data[kind]["fields"]]
+    ctx.update(flows=data, query=_query(ctx), previous_round=ctx["survey_round"].previous_round)
+    return render(request, "reports/flows.html", ctx)
+
+
+@report_access
+@require_GET
+def flows_export(request, fmt: str):
+    ctx = _selection(request)
+    tables = flow_tables(ctx, _flow_data(ctx), _export_language(request))
+    if fmt == "csv":
+        kind = 1 if request.GET.get("kind") == "near_poor" else 0
+        return _csv_response(tables[kind], _filename(ctx, "flows", "csv"))
+    return _xlsx_response(tables, _filename(ctx, "flows", "xlsx"))
+
+
+# ---------------------------------------------------------------- deprivation and breakdowns
+
+
+def _category_label(category: str, language: str) -> str:
+    return cl.CATEGORY_LABELS[language][cl.Category(category)]
+
+
+def deprivation_tables(ctx: dict, language: str) -> list[excel.Table]:
+    table, rows = ctx["deprivation"], ctx["breakdowns"]
+    title, subtitles = _title_lines(ctx, language, "Tình trạng thiếu hụt dịch vụ xã hội cơ bản" if language == "vi" else "Deprivation by indicator")
+    dep = excel.Table(
+        sheet="Thiếu hụt" if language == "vi" else "Deprivation", title=title, subtitles=subtitles,
+        columns=columns(DEPRIVATION_COLUMNS, language), rows=[_row_values(r, DEPRIVATION_COLUMNS) for r in table.rows],
+        notes=[(f"Số hộ nghèo: {table.poor_total}; số hộ cận nghèo: {table.near_poor_total}." if language == "vi"
+                else f"Poor households: {table.poor_total}; near-poor households: {table.near_poor_total}.")],
+    )
+    title, subtitles = _title_lines(ctx, language, "Đặc điểm hộ nghèo, hộ cận nghèo" if language == "vi" else "Breakdowns of poor and near-poor households")
+    brk_rows = []
+    for r in rows:
+        values = _row_values(r, BREAKDOWN_COLUMNS)
+        values[0] = _category_label(r.category, language)
+        brk_rows.append(values)
+    brk = excel.Table(
+        sheet="Đặc điểm" if language == "vi" else "Breakdowns", title=title, subtitles=subtitles,
+        columns=columns(BREAKDOWN_COLUMNS, language), rows=brk_rows,
+        notes=["Dân tộc thiểu số: chủ hộ không phải dân tộc Kinh. Theo thông tin thành viên lúc đánh giá." if language == "vi"
+               else "Ethnic minority: the household head is not Kinh. From the member facts recorded at assessment."],
+    )
+    return [dep, brk]
+
+
+def _deprivation_ctx(request) -> dict:
+    ctx = _selection(request)
+    args = {"round": ctx["survey_round"], "unit": ctx["unit"], "status": ctx["status"]}
+    ctx["deprivation"] = reports.deprivation_table(**args, lang=ctx["lang"])
+    ctx["breakdowns"] = reports.breakdowns(**args)
+    return ctx
+
+
+@report_access
+@require_GET
+def deprivation(request):
+    ctx = _deprivation_ctx(request)
+    language = ctx["lang"]
+    ctx.update(
+        query=_query(ctx),
+        dep_headers=[labels[language] for *_x, labels in DEPRIVATION_COLUMNS],
+        brk_headers=[labels[language] for *_x, labels in BREAKDOWN_COLUMNS],
+        brk_rows=[[_category_label(r.category, language), *_row_values(r, BREAKDOWN_COLUMNS)[1:]] for r in ctx["breakdowns"]],
+    )
+    return render(request, "reports/deprivation.html", ctx)
+
+
+@report_access
+@require_GET
+def deprivation_export(request, fmt: str):
+    ctx = _deprivation_ctx(request)
+    tables = deprivation_tables(ctx, _export_language(request))
+    if fmt == "csv":
+        return _csv_response(tables[1 if request.GET.get("table") == "breakdowns" else 0], _filename(ctx, "deprivation", "csv"))
+    return _xlsx_response(tables, _filename(ctx, "deprivation", "xlsx"))
+
+
+# ---------------------------------------------------------------- household list export (personal data)
+
+
+def household_rows(queryset, language: str):
+    cats, groups = cl.CATEGORY_LABELS[language], cl.GROUP_LABELS[language]
+    values = queryset.order_by("commune__code", "household__code").values_list(
+        "household__code", "commune__code", "commune__name", "hamlet__name", "household__head_name", "household__address",
+        "category", "group", "income_per_capita", "deprived_count", "member_count", "able_to_work_count",
+    )
+    for row in values.iterator(chunk_size=5000):
+        row = list(row)
+        row[6] = cats[cl.Category(row[6])]
+        row[7] = groups[cl.Group(row[7])] if row[7] else ""
+        yield row
+
+
+@login_required
+@require_GET
+def households_export(request, fmt: str):
+    """The round's assessed households (filtered like the lists), scoped to what the user may see; audited."""
+    if not communes_visible_to(request.user).exists():
+        raise PermissionDenied(_("Your account has no access to household data."))
+    survey_round = get_object_or_404(SurveyRound.objects.select_related("criteria_set", "province"), code=request.GET.get("round", ""))
+    data = request.GET.copy()
+    data.pop("status", None)
+    filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(request.user).filter(round=survey_round), user=request.user)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors.as_text())
+    language = _export_language(request)
+    ctx = {"survey_round": survey_round, "unit": reports.unit_in_round(survey_round, request.GET.get("unit")), "status": "all"}
+    title, subtitles = _title_lines(ctx, language, "Danh sách hộ" if language == "vi" else "Household list")
+    filters = {k: v for k, v in request.GET.items() if v and k not in ("lang",)}
+    audit(actor=request.user, action="export.household_list", target=survey_round, reason=fmt,
+          changes={"filters": [None, filters]})
+    table = excel.Table(
+        sheet="Danh sách hộ" if language == "vi" else "Households", title=title, subtitles=subtitles,
+        columns=columns(HOUSEHOLD_COLUMNS, language), rows=household_rows(filterset.qs, language),
+    )
+    name = f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}"
+    if fmt == "csv":
+        return _csv_response(table, name)
+    return _xlsx_response([table], name)
+
+
+# ---------------------------------------------------------------- import: upload → preview → confirm
+
+
+def import_dir() -> Path:
+    path = Path(getattr(settings, "POVREG_IMPORT_DIR", "") or Path(tempfile.gettempdir()) / "povreg-imports")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _cleanup_old_imports(directory: Path, max_age: float = 24 * 3600) -> None:
+    now = time.time()
+    for entry in directory.iterdir():
+        try:
+            if now - entry.stat().st_mtime > max_age:
+                entry.unlink()
+        except OSError:
+            pass
+
+
+def _import_files(token: str) -> dict[str, Path]:
+    base = import_dir()
+    return {"xlsx": base / f"{token}.xlsx", "state": base / f"{token}.json", "progress": base / f"{token}.progress.json"}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _progress_writer(token: str, stage: str):
+    path = _import_files(token)["progress"]
+
+    def progress(phase: str, done: int, total: int) -> None:
+        # Reading the workbook is most of the time; checking and writing the rest.
+        fraction = done / total if total else 1
+        percent = int(fraction * 80) if phase == "read" else 80 + int(fraction * 20)
+        _write_json(path, {"stage": stage, "phase": phase, "percent": min(percent, 100), "done": done, "total": total})
+
+    return progress
+
+
+def import_access(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not has_role(request.user, *EDIT_ROLES):
+            raise PermissionDenied(_("Your account cannot import survey data."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _session_import(request, token: str) -> dict:
+    entry = request.session.get("imports", {}).get(token)
+    if entry is None:
+        raise Http404("import")
+    return entry
+
+
+def _open_rounds():
+    return SurveyRound.objects.filter(is_open=True).select_related("criteria_set", "province").order_by("-year", "code")
+
+
+@import_access
+def import_upload(request):
+    """Upload form; on POST, store the file under a random token and validate it (nothing is written)."""
+    rounds = list(_open_rounds())
+    if request.method == "POST":
+        token = request.POST.get("token", "")
+        pending = request.session.get("import_pending", [])
+        upload = request.FILES.get("file")
+        survey_round = next((r for r in rounds if r.code == request.POST.get("round")), None)
+        error = None
+        if token not in pending:
+            error = _("The form expired; please choose the file again.")
+        elif survey_round is None:
+            error = _("Choose an open survey round.")
+        elif upload is None:
+            error = _("Choose a workbook (.xlsx) to upload.")
+        elif upload.size > MAX_UPLOAD_BYTES:
+            error = _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        if error:
+            messages.error(request, error)
+            return redirect("reports:import")
+        files = _import_files(token)
+        _cleanup_old_imports(import_dir())
+        with open(files["xlsx"], "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        imports = request.session.get("imports", {})
+        imports[token] = {"round": survey_round.code, "filename": upload.name[:200]}
+        request.session["imports"] = imports
+        request.session["import_pending"] = [t for t in pending if t != token]
+        _run_import(request, token, survey_round, apply=False)
+        return redirect("reports:import-preview", token=token)
+    token = secrets.token_urlsafe(18)
+    request.session["import_pending"] = [*request.session.get("import_pending", [])[-9:], token]
+    return render(request, "reports/import_upload.html", {"rounds": rounds, "token": token, "template_round": rounds[0] if rounds else None})
+
+
+def _run_import(request, token: str, survey_round: SurveyRound, *, apply: bool) -> dict:
+    files = _import_files(token)
+    entry = _session_import(request, token)
+    state: dict = {"round": survey_round.code, "filename": entry["filename"], "applied": False, "file_problem": ""}
+    try:
+        result = survey_import(
+            actor=request.user, round=survey_round, path=files["xlsx"], filename=entry["filename"], apply=apply,
+            progress=_progress_writer(token, "apply" if apply else "check"),
+        )
+    except FileProblem as exc:
+        state["file_problem"] = str(exc)
+        _write_json(files["state"], state)
+        return state
+    state.update(
+        applied=result.applied, changed=result.changed, summary=result.summary(), categories=result.categories,
+        issues=[[i.sheet, i.row, i.column, i.message] for i in result.issues],
+        households_created=result.households_created[:PREVIEW_LIST_LIMIT], households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
+        hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT], denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
+    )
+    _write_json(files["state"], state)
+    _write_json(files["progress"], {"stage": "apply" if apply else "check", "phase": "done", "percent": 100})
+    return state
+
+
+def _state(token: str) -> dict:
+    path = _import_files(token)["state"]
+    if not path.exists():
+        raise Http404("import")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@import_access
+@require_GET
+def import_preview(request, token: str):
+    _session_import(request, token)
+    state = _state(token)
+    issues = state.get("issues", [])
+    return render(request, "reports/import_preview.html", {
+        "token": token, "state": state, "issues": issues[:PREVIEW_ISSUE_LIMIT], "issues_total": len(issues),
+        "issues_truncated": len(issues) > PREVIEW_ISSUE_LIMIT, "limit": PREVIEW_LIST_LIMIT,
+        "categories": [(_category_label(c, lang()), n) for c, n in sorted(state.get("categories", {}).items())],
+        "file_exists": _import_files(token)["xlsx"].exists(),
+    })
+
+
+@import_access
+@require_POST
+def import_apply(request, token: str):
+    entry = _session_import(request, token)
+    files = _import_files(token)
+    if not files["xlsx"].exists():
+        messages.error(request, _("The uploaded file is no longer available; upload it again."))
+        return redirect("reports:import")
+    survey_round = _open_rounds().filter(code=entry["round"]).first()
+    if survey_round is None:
+        messages.error(request, _("The round is closed for entry."))
+        return redirect("reports:import")
+    state = _run_import(request, token, survey_round, apply=True)
+    if state.get("applied"):
+        files["xlsx"].unlink(missing_ok=True)
+        messages.success(request, _("The workbook was imported.") if state.get("changed") else _("Nothing changed: the registry already holds this file's data."))
+    return redirect("reports:import-preview", token=token)
+
+
+@import_access
+@require_GET
+def import_progress(request, token: str):
+    if token not in request.session.get("import_pending", []) and token not in request.session.get("imports", {}):
+        raise Http404("import")
+    path = _import_files(token)["progress"]
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"phase": "upload", "percent": 0}
+    return JsonResponse(data)
+
+
+@import_access
+@require_GET
+def import_errors(request, token: str):
+    _session_import(request, token)
+    state = _state(token)
+    files = _import_files(token)
+    if not files["xlsx"].exists():
+        raise Http404("file")
+    issues = [Issue(message=m, sheet=s or "", row=r, column=c or "") for s, r, c, m in state.get("issues", [])]
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    write_error_copy(files["xlsx"], issues, handle)
+    handle.seek(0)
+    stem = Path(state.get("filename") or "survey").stem
+    return FileResponse(handle, as_attachment=True, filename=f"{stem}-errors.xlsx",
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+@require_GET
+def import_template_download(request):
+    survey_round = SurveyRound.objects.select_related("criteria_set", "province").filter(code=request.GET.get("round", "")).first()
+    wb = import_template(survey_round=survey_round)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    wb.save(handle)
+    handle.seek(0)
+    name = f"povreg-import-{survey_round.code}.xlsx" if survey_round else "povreg-import.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=name,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ---------------------------------------------------------------- what-if simulation
+
+
+def staff_only(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not reports.can_see_all(request.user):
+            raise PermissionDenied(_("Only department staff can run simulations."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_only
+def simulation(request):
+    drafts = list(CriteriaSet.objects.filter(is_official=False).order_by("code"))
+    officials = list(CriteriaSet.objects.filter(is_official=True).order_by("code"))
+    rounds = list(SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "code"))
+    ctx = {"drafts": drafts, "officials": officials, "rounds": rounds, "result": None, "copy_errors": {}}
+    if request.method == "POST":
+        source = next((c for c in officials if c.code == request.POST.get("source")), None)
+        try:
+            if source is None:
+                raise ValidationError({"source": _("Choose an official criteria set to copy.")})
+            draft = criteria_set_copy_as_draft(actor=request.user, source=source, code=request.POST.get("code", ""))
+        except ValidationError as exc:
+            ctx["copy_errors"] = exc.message_dict
+        else:
+            messages.success(request, _("Draft %(code)s created: edit its lines and rules in the admin, then simulate.") % {"code": draft.code})
+            return redirect(reverse("reports:simulation") + "?" + urlencode({"draft": draft.code}))
+    draft = next((d for d in drafts if d.code == request.GET.get("draft")), None)
+    survey_round = next((r for r in rounds if r.code == request.GET.get("round")), None)
+    ctx.update(selected_draft=draft, selected_round=survey_round or (rounds[0] if rounds else None))
+    if draft is not None and survey_round is not None:
+        unit = reports.unit_in_round(survey_round, request.GET.get("unit"))
+        level = reports.child_level(unit)
+        result = simulate(actor=request.user, round=survey_round, draft=draft, unit=unit, level=level)
+        language = lang()
+        ctx.update(
+            result=result, unit=unit, headers=[labels[language] for *_x, labels in RATE_COLUMNS[2:11]],
+            compare_rows=[
+                (o.unit_name, [(getattr(o, key), getattr(d, key)) for key, *_x in RATE_COLUMNS[2:11]], False)
+                for o, d in zip(result.official, result.draft_rows, strict=True)
+            ] + [(_("Total"), [(getattr(result.official_total, key), getattr(result.draft_total, key)) for key, *_x in RATE_COLUMNS[2:11]], True)],
+            transitions=sorted(((_category_label(a, language), _category_label(b, language), n) for (a, b), n in result.transitions.items()), key=lambda t: -t[2]),
+            admin_url=reverse("admin:surveys_criteriaset_change", args=[draft.pk]),
+        )
+    return render(request, "reports/simulation.html", ctx)
+
+
+@report_access
+@require_GET
+def index(request):
+    return redirect("reports:rates")
