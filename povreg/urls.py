@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("lists/", include("surveys.urls_approval")),
+    path("reports/", include("surveys.urls_reports")),
     path("", include("households.urls")),
     path("", include("surveys.urls")),
 ]
