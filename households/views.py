@@ -205,7 +205,7 @@ def dashboard(request):
         in_round = Household.objects.filter(commune=OuterRef("pk"), status=HouseholdStatus.ACTIVE)
         round_rows = Assessment.objects.filter(round=survey_round, commune=OuterRef("pk"))
         rows = scope.select_related("parent").annotate(
-            households=_count(in_round),
+            household_count=_count(in_round),
             assessed=_count(in_round.filter(assessments__round=survey_round)),
             poor=_count(round_rows.filter(category=Category.POOR)),
             near_poor=_count(round_rows.filter(category=Category.NEAR_POOR)),
@@ -216,7 +216,7 @@ def dashboard(request):
         commune_page = Paginator(rows, COMMUNE_PAGE_SIZE).get_page(request.GET.get("page"))
         status_labels = dict(ListStatus.choices)
         for row in commune_page:
-            row.remaining = row.households - row.assessed
+            row.remaining = row.household_count - row.assessed
             row.list_status_label = status_labels.get(row.list_status, "")
 
     context.update(
