@@ -9,7 +9,11 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,6 +24,9 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
     errors: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # DRF reports the items of a list field by index
+                errors.extend(_flatten(value, f"{field}[{key}]" if field else str(key)))
+                continue
             name = None if key in ("non_field_errors", "__all__") else key
             if field and name:
                 name = f"{field}.{name}"
@@ -58,8 +65,10 @@ def exception_handler(exc, context):
             {"errors": [{"field": exc.field, "code": "conflict", "message": str(exc)}]},
             status=status.HTTP_409_CONFLICT,
         )
-    elif isinstance(exc, (Http404, PermissionDenied)):
-        pass  # DRF maps both
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # the same answer for missing and out of scope; no model names
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -72,3 +81,81 @@ def exception_handler(exc, context):
         errors = [{"field": None, "code": code, "message": str(message)}]
     response.data = {"errors": errors}
     return response
+
+
+class Pagination(PageNumberPagination):
+    """Page-number pagination with a bounded, caller-chosen page size."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and 1 <= int(raw)):
+            raise error("page_size", _("A page size is a whole number from 1 to %(max)s.") % {"max": self.max_page_size})
+        return super().get_page_size(request)
+
+
+class UserFilterBackend(DjangoFilterBackend):
+    """django-filter backend that hands request.user to the FilterSet (its choices are scoped too)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        kwargs["user"] = request.user
+        return kwargs
+
+
+def expected_version(request, data: dict | None = None, *, required: bool = True) -> int | None:
+    """The version a write is based on: the `version` field, else an If-Match header ("3" or W/"3").
+
+    Missing (when required) or malformed → 400 naming `version`."""
+    raw = (data or {}).get("version")
+    if raw is None:
+        header = request.headers.get("If-Match", "").strip()
+        if header:
+            raw = header.removeprefix("W/").strip('"')
+    if raw is None or raw == "":
+        if required:
+            raise exceptions.ValidationError(
+                {"version": [exceptions.ErrorDetail(_("Send the version you read (field `version` or If-Match)."), code="required")]}
+            )
+        return None
+    if isinstance(raw, bool) or not str(raw).isdigit():
+        raise exceptions.ValidationError({"version": [exceptions.ErrorDetail(_("A version is a whole number."), code="invalid")]})
+    return int(raw)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def error(field: str | None, message: str, code: str = "invalid") -> exceptions.ValidationError:
+    """A 400 naming one field, in the one error format."""
+    return exceptions.ValidationError({field or "non_field_errors": [exceptions.ErrorDetail(message, code=code)]})
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text=_("The offending input (dotted path), or null."))
+    code = serializers.CharField(help_text=_("Machine-readable reason, e.g. required, invalid, unknown, conflict."))
+    message = serializers.CharField(help_text=_("Human-readable, in the request's language."))
+
+
+class ErrorSerializer(serializers.Serializer):
+    errors = ErrorItemSerializer(many=True)
+
+
+def _error_response(description: str, example: dict) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description, examples=[OpenApiExample(description, value={"errors": [example]})])
+
+
+ERROR_RESPONSES = {
+    400: _error_response("Bad input", {"field": "round", "code": "unknown", "message": "Unknown round BD-1999."}),
+    401: _error_response("Not signed in", {"field": None, "code": "not_authenticated", "message": "Authentication credentials were not provided."}),
+    403: _error_response("Out of role", {"field": None, "code": "permission_denied", "message": "Your role does not give access to personal data."}),
+    404: _error_response("Not found or out of scope", {"field": None, "code": "not_found", "message": "Not found."}),
+}
+WRITE_ERROR_RESPONSES = {
+    **ERROR_RESPONSES,
+    409: _error_response("Stale version", {"field": "version", "code": "conflict", "message": "This record was changed by someone else."}),
+}

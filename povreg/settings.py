@@ -148,6 +148,32 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Offline: no validator badge from swagger.io, no web fonts (templates/drf_spectacular/redoc.html).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "typography": {
+            "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+            "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"},
+        },
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "surveys.models.Category",
+        "AreaTypeEnum": "households.models.AreaType",
+        "HouseholdStatusEnum": "households.models.HouseholdStatus",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "TAGS": [
+        {"name": "auth", "description": "API tokens."},
+        {"name": "rates", "description": "Poverty rates per unit (aggregates, no personal data)."},
+        {"name": "flows", "description": "Flows of poor and near-poor households between rounds (aggregates)."},
+        {"name": "units", "description": "Administrative units with GSO codes."},
+        {"name": "rounds", "description": "Survey rounds."},
+        {"name": "criteria-sets", "description": "Poverty standards: indicators and rule tables."},
+        {"name": "classify", "description": "What-if classification; stores nothing."},
+        {"name": "households", "description": "Households and members (personal data)."},
+        {"name": "assessments", "description": "Assessments of households in rounds (personal data)."},
+    ],
 }
 
 # Whether anonymous callers may read rates of approved lists (off by default).

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from households.models import AreaType
-from surveys.models import CriteriaSet, Indicator, Rule
+from surveys.models import Assessment, CriteriaSet, Indicator, Rule, SurveyRound
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -96,3 +96,150 @@ class ClassifyResponseSerializer(serializers.Serializer):
     explanation = serializers.CharField()
     explanation_vi = serializers.CharField()
     explanation_en = serializers.CharField()
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    criteria_set = serializers.CharField(source="criteria_set.code", read_only=True)
+    province = serializers.CharField(source="province.code", read_only=True)
+    province_name = serializers.CharField(source="province.name", read_only=True)
+    structure = serializers.CharField(source="province.structure", read_only=True)
+    previous_round = serializers.CharField(source="previous_round.code", allow_null=True, read_only=True)
+
+    class Meta:
+        model = SurveyRound
+        fields = [
+            "code", "year", "kind", "criteria_set", "province", "province_name", "structure", "starts_on", "ends_on",
+            "reference_date", "previous_round", "is_open",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    round = serializers.CharField(source="round.code", read_only=True)
+    household = serializers.CharField(source="household.code", read_only=True)
+    head_name = serializers.CharField(source="household.head_name", read_only=True)
+    criteria_set = serializers.CharField(source="criteria_set.code", read_only=True)
+    commune = serializers.CharField(source="commune.code", read_only=True)
+    hamlet = serializers.CharField(source="hamlet.name", allow_null=True, read_only=True)
+    deprived = serializers.SerializerMethodField(help_text=_("Codes of the deprived indicators."))
+    group = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "round", "household", "head_name", "criteria_set", "commune", "hamlet", "area_type", "income_per_capita",
+            "deprived", "member_count", "able_to_work_count", "social_protection_count", "category", "group",
+            "deprived_count", "explanation", "explanation_vi", "explanation_en", "version", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_deprived(self, obj) -> list[str]:
+        return [i.code for i in obj.deprived_indicators.all()]
+
+    def get_group(self, obj) -> str | None:
+        return obj.group or None
+
+    def get_explanation(self, obj) -> str:
+        request = self.context.get("request")
+        return obj.explanation(getattr(request, "LANGUAGE_CODE", "vi") or "vi")
+
+
+COMPUTED_ASSESSMENT_FIELDS = ("category", "group", "deprived_count", "explanation", "member_count")
+
+
+class AssessmentWriteSerializer(serializers.Serializer):
+    """Inputs only: the server computes the category, group and explanation."""
+
+    round = serializers.CharField(max_length=40, required=False, help_text=_("Round code (when creating)."))
+    household = serializers.CharField(max_length=40, required=False, help_text=_("Household code (when creating)."))
+    income_per_capita = StrictIntegerField(min_value=0, help_text=_("VND per person per month."))
+    deprived = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=True, default=list, max_length=50)
+    version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (when changing)."))
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            computed = [f for f in COMPUTED_ASSESSMENT_FIELDS if f in data]
+            if computed:
+                raise serializers.ValidationError(
+                    {f: [_("Computed by the server from the inputs; do not send it.")] for f in computed}, code="read_only"
+                )
+        return super().to_internal_value(data)
+
+
+class RatesQuerySerializer(serializers.Serializer):
+    round = serializers.CharField(max_length=40, help_text=_("Round code, e.g. BD-2023."))
+    unit = serializers.CharField(max_length=10, help_text=_("GSO code of the province, district or commune (in the round's structure)."))
+    level = serializers.ChoiceField(choices=["province", "district", "commune"], help_text=_("Rows per unit of this level."))
+    status = serializers.ChoiceField(
+        choices=["approved", "all"], default="approved",
+        help_text=_("approved (default): only approved lists; all: live numbers incl. drafts (department staff only)."),
+    )
+
+
+class FlowsQuerySerializer(RatesQuerySerializer):
+    kind = serializers.ChoiceField(choices=["poor", "near_poor"], default="poor", help_text=_("Flows of poor or of near-poor households."))
+
+
+class RateRowSerializer(serializers.Serializer):
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    level = serializers.CharField()
+    total_households = serializers.IntegerField(help_text=_("Denominator: households in the unit at the round's date."))
+    poor = serializers.IntegerField()
+    poor_rate = serializers.CharField(allow_null=True, help_text=_('Percent, two decimals, e.g. "1.09"; null when there is no denominator.'))
+    poverty_reduction = serializers.IntegerField()
+    poverty_reduction_rate = serializers.CharField(allow_null=True)
+    social_protection = serializers.IntegerField()
+    social_protection_rate = serializers.CharField(allow_null=True)
+    near_poor = serializers.IntegerField()
+    near_poor_rate = serializers.CharField(allow_null=True)
+    poor_persons = serializers.IntegerField()
+    near_poor_persons = serializers.IntegerField()
+    communes = serializers.IntegerField(help_text=_("Communes under the unit."))
+    communes_included = serializers.IntegerField(help_text=_("Communes whose numbers are included (approved lists, unless status=all)."))
+
+
+class RatesResponseSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    unit = serializers.CharField()
+    level = serializers.CharField()
+    status = serializers.CharField()
+    count = serializers.IntegerField()
+    results = RateRowSerializer(many=True)
+    total = RateRowSerializer(help_text=_("Sums over the rows, rates recomputed from the sums."))
+
+
+class FlowRowSerializer(serializers.Serializer):
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    level = serializers.CharField()
+    start = serializers.IntegerField(help_text=_("In the category in the previous round."))
+    escaped_to_near_poor = serializers.IntegerField(required=False, help_text=_("kind=poor: poor before, near-poor now."))
+    escaped_above_near_poor = serializers.IntegerField(help_text=_("Before in the category, now average or not poor."))
+    near_poor_to_poor = serializers.IntegerField(help_text=_("Near-poor before, poor now."))
+    poor_to_near_poor = serializers.IntegerField(required=False, help_text=_("kind=near_poor: poor before, near-poor now."))
+    other_out = serializers.IntegerField(help_text=_("Moved to another unit, or not assessed now (moved away, merged, dissolved)."))
+    out_total = serializers.IntegerField()
+    re_poor = serializers.IntegerField(required=False, help_text=_("kind=poor: not poor before, but poor in an earlier round."))
+    newly_poor = serializers.IntegerField(required=False, help_text=_("kind=poor: poor for the first time."))
+    re_near_poor = serializers.IntegerField(required=False)
+    newly_near_poor = serializers.IntegerField(required=False)
+    other_in = serializers.IntegerField(help_text=_("In the category before in another unit (moved in)."))
+    in_total = serializers.IntegerField()
+    end = serializers.IntegerField(help_text=_("In the category now. start - out_total + in_total = end."))
+    communes = serializers.IntegerField()
+    communes_included = serializers.IntegerField()
+
+
+class FlowsResponseSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    previous_round = serializers.CharField(allow_null=True)
+    unit = serializers.CharField()
+    level = serializers.CharField()
+    status = serializers.CharField()
+    kind = serializers.CharField()
+    count = serializers.IntegerField()
+    results = FlowRowSerializer(many=True)
+    total = FlowRowSerializer()

@@ -1,0 +1,269 @@
+"""API for units and households: thin viewsets; reads start from visible_to(user), writes call services."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, Pagination, UserFilterBackend, error, etag, expected_version
+from core.exceptions import ConflictError
+from core.models import AuditEvent
+from core.permissions import PersonalDataRole
+from households.api.filters import UnitFilterSet
+from households.api.serializers import (
+    AuditEventSerializer,
+    HouseholdSerializer,
+    HouseholdStatusSerializer,
+    HouseholdWriteSerializer,
+    UnitSerializer,
+)
+from households.filters import HouseholdFilterSet
+from households.models import AdminUnit, Household, Member, communes_visible_to
+from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
+
+CODE_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+
+# The shared FilterSet's `round` takes a round code; tell the schema so (it cannot infer it from a method filter).
+extend_schema_field(OpenApiTypes.STR)(HouseholdFilterSet.base_filters["round"])
+
+
+class AuditPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AuditEventSerializer(many=True)
+
+
+class AuditTrailMixin:
+    """`GET …/{id}/audit/`: the object's audit events, newest first, for callers who can see the object."""
+
+    def audit_response(self, request, obj):
+        events = AuditEvent.objects.for_object(obj).order_by("-created_at", "-id")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
+
+
+def resolve_commune(user, code: str, field: str = "commune") -> AdminUnit:
+    """A commune the user may see, by GSO code (preferring the structure in force when both hold the code)."""
+    communes = list(communes_visible_to(user).filter(code=str(code).strip()).order_by("valid_to")[:2])
+    if not communes:
+        raise exceptions.ValidationError({field: [exceptions.ErrorDetail(_("Unknown commune %(code)s.") % {"code": code}, code="unknown")]})
+    in_force = [c for c in communes if c.valid_to is None]
+    return in_force[0] if in_force else communes[0]
+
+
+HOUSEHOLD_EXAMPLE = {
+    "code": "25747-000123",
+    "commune": "25747",
+    "hamlet": "Khu phố 1",
+    "head_name": "Nguyễn Văn Hùng",
+    "address": "12 Đường số 3",
+    "members": [
+        {"full_name": "Nguyễn Văn Hùng", "sex": "M", "birth_year": 1980, "relation": "head", "able_to_work": True},
+        {"full_name": "Trần Thị Mai", "sex": "F", "birth_year": 1984, "relation": "spouse", "able_to_work": True},
+    ],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List administrative units"),
+        description=_("Provinces, districts and communes with GSO codes; filter by structure, level, parent or `under`."),
+        responses={200: UnitSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary=_("One administrative unit by GSO code"),
+        description=_(
+            "A code is unique within a structure (`legacy` before 1 July 2025, `2025` after). "
+            "When both structures hold the code, pass `structure`."
+        ),
+        parameters=[OpenApiParameter("structure", str, enum=["legacy", "2025"], required=False)],
+        responses={200: UnitSerializer, **ERROR_RESPONSES},
+    ),
+)
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Administrative units: public facts, readable by every signed-in caller."""
+
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilterSet
+    filter_backends = [UserFilterBackend]
+    pagination_class = Pagination
+    lookup_field = "code"
+    lookup_value_regex = "[0-9]{1,10}"
+
+    def get_queryset(self):
+        return (
+            AdminUnit.objects.visible_to(self.request.user)
+            .select_related("parent")
+            .prefetch_related(Prefetch("successors", queryset=AdminUnit.objects.only("id", "code")))
+            .order_by("structure", "code")
+        )
+
+    def get_object(self):
+        units = self.get_queryset().filter(code=self.kwargs["code"])
+        structure = self.request.query_params.get("structure")
+        if structure is not None:
+            if structure not in ("legacy", "2025"):
+                raise error("structure", _("Use legacy or 2025."), "invalid_choice")
+            units = units.filter(structure=structure)
+        found = list(units[:2])
+        if not found:
+            raise exceptions.NotFound()
+        if len(found) > 1:
+            raise error("structure", _("This code exists in both structures; pass structure=legacy or structure=2025."), "ambiguous")
+        return found[0]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List households"),
+        description=_(
+            "Households of the communes the caller covers, with members. Filters are shared with the web list: "
+            "`unit` (and everything under it), `round` with `category`/`group`, `status`, `hamlet`, `q`."
+        ),
+        responses={200: HouseholdSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary=_("One household by code"),
+        description=_("Includes members. The ETag header carries the version to send back when changing it."),
+        responses={200: HouseholdSerializer, **ERROR_RESPONSES},
+    ),
+    create=extend_schema(
+        summary=_("Register a household"),
+        description=_("Creates the household with its members (and its hamlet when new). Audited."),
+        request=HouseholdWriteSerializer,
+        responses={201: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
+        examples=[OpenApiExample("New household", value=HOUSEHOLD_EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary=_("Change a household"),
+        description=_(
+            "Changes the given fields; `members`, when given, replaces the whole member list and recomputes the "
+            "household's assessments in open rounds. Send the version you read (`version` or If-Match): "
+            "a stale version answers 409 and changes nothing."
+        ),
+        request=HouseholdWriteSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "3".'))],
+        responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
+        examples=[
+            OpenApiExample("New head and address", value={"head_name": "Trần Thị Mai", "address": "5 Hẻm 2", "version": 3}, request_only=True)
+        ],
+    ),
+)
+class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Households with members; personal data, so only roles that may read it, and only their units."""
+
+    permission_classes = [IsAuthenticated, PersonalDataRole]
+    serializer_class = HouseholdSerializer
+    filterset_class = HouseholdFilterSet
+    filter_backends = [UserFilterBackend]
+    pagination_class = Pagination
+    lookup_field = "code"
+    lookup_value_regex = CODE_REGEX
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Household.objects.visible_to(self.request.user)
+            .select_related("commune", "hamlet", "merged_into")
+            .prefetch_related(Prefetch("members", queryset=Member.objects.order_by("position", "id")))
+            .order_by("code")
+        )
+
+    def _respond(self, household: Household, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=household.pk)
+        return Response(HouseholdSerializer(fresh, context=self.get_serializer_context()).data, status=status_code,
+                        headers={"ETag": etag(fresh.version)})
+
+    def retrieve(self, request, *args, **kwargs):
+        household = self.get_object()
+        return Response(self.get_serializer(household).data, headers={"ETag": etag(household.version)})
+
+    def create(self, request, *args, **kwargs):
+        write = HouseholdWriteSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        data = write.validated_data
+        commune = resolve_commune(request.user, data["commune"])
+        with transaction.atomic():
+            hamlet = hamlet_get_or_create(commune=commune, name=data["hamlet"], actor=request.user) if data.get("hamlet") else None
+            household = household_create(
+                actor=request.user, code=data["code"], commune=commune, hamlet=hamlet, head_name=data["head_name"],
+                address=data.get("address", ""), members=write.member_data(data["members"]),
+            )
+        return self._respond(household, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        household = self.get_object()
+        write = HouseholdWriteSerializer(instance=household, data=request.data, partial=True)
+        write.is_valid(raise_exception=True)
+        data = write.validated_data
+        version = expected_version(request, data)
+        fields: dict = {k: data[k] for k in ("head_name", "address") if k in data}
+        commune = household.commune
+        if "commune" in data:
+            commune = resolve_commune(request.user, data["commune"])
+            if commune.pk != household.commune_id:
+                fields["commune"] = commune
+                fields.setdefault("hamlet", None)
+        members = write.member_data(data["members"]) if "members" in data else None
+        with transaction.atomic():
+            if "hamlet" in data:
+                name = data["hamlet"]
+                fields["hamlet"] = hamlet_get_or_create(commune=commune, name=name, actor=request.user) if name else None
+            household = household_update(
+                actor=request.user, household=household, expected_version=version, members=members,
+                reason=data.get("reason", ""), **fields,
+            )
+        return self._respond(household)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed(request.method)
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary=_("Mark a household moved, merged, dissolved or active"),
+        description=_("Households are never deleted. A reason is required; for a merge, name the household it merged into."),
+        request=HouseholdStatusSerializer,
+        responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
+        examples=[OpenApiExample("Moved away", value={"status": "moved", "reason": "Moved to Bình Phước", "version": 2}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, *args, **kwargs):
+        household = self.get_object()
+        payload = HouseholdStatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        version = expected_version(request, data)
+        merged_into = None
+        if data.get("merged_into"):
+            merged_into = Household.objects.visible_to(request.user).filter(code=data["merged_into"]).first()
+            if merged_into is None:
+                raise error("merged_into", _("Unknown household %(code)s.") % {"code": data["merged_into"]}, "unknown")
+        with transaction.atomic():
+            current = Household.objects.select_for_update().get(pk=household.pk)
+            if current.version != version:
+                raise ConflictError(_("This household was changed by someone else; reload it and try again."))
+            household = household_set_status(
+                actor=request.user, household=current, status=data["status"], reason=data["reason"], merged_into=merged_into
+            )
+        return self._respond(household)
+
+    @extend_schema(
+        summary=_("Audit trail of a household"),
+        description=_("Who changed what and when, newest first."),
+        responses={200: AuditPageSerializer, **ERROR_RESPONSES},
+        parameters=[OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="audit", filter_backends=[])
+    def audit(self, request, *args, **kwargs):
+        return self.audit_response(request, self.get_object())
