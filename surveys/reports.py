@@ -73,7 +73,7 @@ def communes_in_scope(*, round: SurveyRound, unit: AdminUnit, status: str):
     communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE)
     if status == "approved":
         communes = communes.filter(commune_lists__round=round, commune_lists__status=ListStatus.APPROVED)
-    return communes.values("pk").distinct()
+    return communes.order_by().values("pk").distinct()
 
 
 @dataclass

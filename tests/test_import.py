@@ -252,3 +252,61 @@ def test_malformed_file_via_cli_is_an_error_not_a_traceback(tmp_path, round_2024
     path.write_text("nope")
     with pytest.raises(CommandError, match="not an Excel workbook"):
         call_command("import_survey", str(path), "--round", round_2024.code)
+
+
+def test_web_upload_preview_confirm_and_error_copy(client, tmp_path, round_2024, officer_a, settings):
+    settings.POVREG_IMPORT_DIR = str(tmp_path / "imports")
+    client.force_login(officer_a)
+    form = client.get("/reports/import/")
+    assert form.status_code == 200
+    token = form.context["token"]
+    with open(write(tmp_path), "rb") as fh:
+        response = client.post("/reports/import/", {"token": token, "round": round_2024.code, "file": fh})
+    assert response.status_code == 302 and token in response["Location"]
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200 and not Household.objects.exists()
+    html = preview.content.decode()
+    assert 'data-stat="households_created">3<' in html and "Khu phố Mới" in html
+    assert client.get(f"/reports/import/{token}/progress/").json()["percent"] == 100
+    done = client.post(f"/reports/import/{token}/apply/")
+    assert done.status_code == 302
+    assert Household.objects.count() == 3 and Assessment.objects.filter(round=round_2024).count() == 3
+    assert AuditEvent.objects.filter(action="survey.imported").count() == 1
+
+    # A bad file: the preview lists the problems and offers the copy with an errors column.
+    token = client.get("/reports/import/").context["token"]
+    households, members = basic_rows()
+    households[0]["income_per_capita"] = "nhiều"
+    with open(write(tmp_path, "bad.xlsx", households, members), "rb") as fh:
+        response = client.post("/reports/import/", {"token": token, "round": round_2024.code, "file": fh})
+    html = client.get(response["Location"]).content.decode()
+    assert "income_per_capita" in html and "Confirm" not in html
+    copy = client.get(f"/reports/import/{token}/errors.xlsx")
+    wb = load_workbook(io.BytesIO(b"".join(copy.streaming_content)))
+    assert wb["households"].cell(row=2, column=8).value.startswith("income_per_capita")
+
+    # Not a workbook: a clear message, not a 500.
+    token = client.get("/reports/import/").context["token"]
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK-not-really")
+    with open(junk, "rb") as fh:
+        response = client.post("/reports/import/", {"token": token, "round": round_2024.code, "file": fh})
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "data-file-problem" in page.content.decode()
+    # Someone else's token is not found.
+    assert client.get("/reports/import/not-a-token/").status_code == 404
+
+
+def test_import_template_has_the_three_sheets_and_is_importable_headers(client, round_2024, officer_a, tmp_path):
+    client.force_login(officer_a)
+    response = client.get("/reports/import/template.xlsx", {"round": round_2024.code})
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    wb = load_workbook(path)
+    assert {"instructions", "households", "members", "denominators", "codes"} <= set(wb.sheetnames)
+    assert wb["households"]["A1"].value == "Mã hộ (household_code)"
+    assert wb["members"].data_validations.dataValidation  # dropdowns for sex, relation, flags
+    assert "25747" in [c.value for c in wb["codes"]["A"]]
+    # The empty template itself is a valid (empty) workbook for the importer.
+    result = survey_import(actor=officer_a, round=round_2024, path=path)
+    assert result.ok and not result.changed

@@ -1,0 +1,75 @@
+"""`python manage.py export_report --round CODE [--unit CODE] [--report rates|flows|deprivation|households] ...`"""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+
+from surveys import excel, reports
+from surveys import views_reports as v
+from surveys.models import Assessment, SurveyRound
+
+
+class Command(BaseCommand):
+    help = "Export a report (or the round's household list) of a round and unit to Excel or CSV."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--round", required=True, dest="round_code")
+        parser.add_argument("--unit", help="unit code (default: the round's province)")
+        parser.add_argument("--report", choices=["rates", "flows", "deprivation", "households"], default="rates")
+        parser.add_argument("--status", choices=list(reports.STATUSES), default="approved")
+        parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", dest="fmt")
+        parser.add_argument("--lang", choices=["vi", "en"], default="vi")
+        parser.add_argument("--category", help="households report: only this category (poor, near_poor, ...)")
+        parser.add_argument("--output", "-o", help="file to write (default: a name from the report, round and unit; '-' for stdout, CSV only)")
+
+    def handle(self, *args, round_code, unit, report, status, fmt, lang, category, output, **options):
+        try:
+            survey_round = SurveyRound.objects.select_related("criteria_set", "province").get(code=round_code)
+        except SurveyRound.DoesNotExist:
+            raise CommandError(f"--round: no survey round {round_code!r}.") from None
+        try:
+            unit_obj = reports.unit_in_round(survey_round, unit)
+        except Http404:
+            raise CommandError(f"--unit: no unit {unit!r} in {survey_round.province.name}.") from None
+        ctx = {"survey_round": survey_round, "unit": unit_obj, "status": status}
+        args = {"round": survey_round, "unit": unit_obj, "status": status}
+        if report == "rates":
+            ctx["report"] = reports.rate_report(**args)
+            tables = [v.rate_table(ctx, lang)]
+        elif report == "flows":
+            tables = v.flow_tables(ctx, v._flow_data(ctx), lang)
+        elif report == "deprivation":
+            ctx["deprivation"] = reports.deprivation_table(**args, lang=lang)
+            ctx["breakdowns"] = reports.breakdowns(**args)
+            tables = v.deprivation_tables(ctx, lang)
+        else:
+            from core.audit import audit
+            from households.models import AdminUnit, Level
+
+            communes = AdminUnit.objects.under(unit_obj).filter(level=Level.COMMUNE)
+            queryset = Assessment.objects.filter(round=survey_round, commune__in=communes)
+            if category:
+                queryset = queryset.filter(category=category)
+            ctx["status"] = "all"
+            title, subtitles = v._title_lines(ctx, lang, "Danh sách hộ" if lang == "vi" else "Household list")
+            tables = [excel.Table(sheet="Danh sách hộ" if lang == "vi" else "Households", title=title, subtitles=subtitles,
+                                  columns=v.columns(v.HOUSEHOLD_COLUMNS, lang), rows=v.household_rows(queryset, lang))]
+            audit(actor=None, action="export.household_list", target=survey_round, reason=f"manage.py export_report {fmt}",
+                  changes={"filters": [None, {"unit": unit_obj.code, "category": category or ""}]})
+        output = output or f"{report}-{survey_round.code}-{unit_obj.code}.{fmt}"
+        if fmt == "csv":
+            if len(tables) > 1:
+                self.stderr.write("CSV holds one table; writing the first (use xlsx for all).")
+            if output == "-":
+                for line in excel.csv_lines(tables[0]):
+                    sys.stdout.write(line)
+                return
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                for line in excel.csv_lines(tables[0]):
+                    fh.write(line)
+        else:
+            if output == "-":
+                raise CommandError("--output -: Excel needs a file name.")
+            excel.write_workbook(tables, output)
+        self.stdout.write(f"Wrote {output}")
