@@ -8,6 +8,7 @@ FMT = r"(?P<fmt>xlsx|csv)"
 urlpatterns = [
     path("", v.index, name="index"),
     path("rates/", v.rates, name="rates"),
+    path("dashboard-charts/", v.dashboard_charts, name="dashboard-charts"),
     re_path(rf"^rates\.{FMT}$", v.rates_export, name="rates-export"),
     path("flows/", v.flows, name="flows"),
     re_path(rf"^flows\.{FMT}$", v.flows_export, name="flows-export"),

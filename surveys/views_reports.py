@@ -244,6 +244,48 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
     )
 
 
+def chart_data(report: reports.RateReport, trend: list[reports.TrendPoint]) -> dict:
+    """What the charts draw (the page's tables hold the same numbers)."""
+    return {
+        "labels": [r.unit_name for r in report.rows],
+        "poor_rate": [float(r.poor_rate or 0) for r in report.rows],
+        "near_poor_rate": [float(r.near_poor_rate or 0) for r in report.rows],
+        "poverty_reduction": [r.poverty_reduction for r in report.rows],
+        "social_protection": [r.social_protection for r in report.rows],
+        "near_poor": [r.near_poor for r in report.rows],
+        "trend_labels": [p.round_code for p in trend],
+        "trend_poor": [float(p.poor_rate) if p.poor_rate else None for p in trend],
+        "trend_near_poor": [float(p.near_poor_rate) if p.near_poor_rate else None for p in trend],
+        "text": {
+            "poor_rate": _("Poor rate (%)"), "near_poor_rate": _("Near-poor rate (%)"),
+            "poverty_reduction": _("Poor: poverty-reduction target"), "social_protection": _("Poor: social protection"),
+            "near_poor": _("Near-poor"),
+        },
+    }
+
+
+@report_access
+@require_GET
+def dashboard_charts(request):
+    """An HTML fragment for the dashboard: the charts of the user's province in the latest round, with a table."""
+    units = AdminUnit.objects.filter(assignments__user=request.user).select_related("parent__parent")
+    provinces = {u.province.pk for u in units}
+    rounds = SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "-starts_on", "code")
+    if not request.user.is_superuser:
+        rounds = rounds.filter(province_id__in=provinces)
+    survey_round = rounds.first()
+    if survey_round is None:
+        return render(request, "reports/_dashboard_fragment.html", {"survey_round": None})
+    status = "all" if reports.can_see_all(request.user) else "approved"
+    unit = survey_round.province
+    report = reports.rate_report(round=survey_round, unit=unit, status=status)
+    trend = reports.trend(unit=unit, status=status)
+    return render(request, "reports/_dashboard_fragment.html", {
+        "survey_round": survey_round, "unit": unit, "status": status, "report": report,
+        "chart_data": chart_data(report, trend), "query": urlencode({"round": survey_round.code, "status": status}),
+    })
+
+
 @report_access
 @require_GET
 def rates(request):
@@ -254,22 +296,7 @@ def rates(request):
     ctx.update(
         report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
         query=_query(ctx), child_links=report.level != ctx["unit"].level,
-        chart_data={
-            "labels": [r.unit_name for r in report.rows],
-            "poor_rate": [float(r.poor_rate or 0) for r in report.rows],
-            "near_poor_rate": [float(r.near_poor_rate or 0) for r in report.rows],
-            "poverty_reduction": [r.poverty_reduction for r in report.rows],
-            "social_protection": [r.social_protection for r in report.rows],
-            "near_poor": [r.near_poor for r in report.rows],
-            "trend_labels": [p.round_code for p in trend],
-            "trend_poor": [float(p.poor_rate) if p.poor_rate else None for p in trend],
-            "trend_near_poor": [float(p.near_poor_rate) if p.near_poor_rate else None for p in trend],
-            "text": {
-                "poor_rate": _("Poor rate (%)"), "near_poor_rate": _("Near-poor rate (%)"),
-                "poverty_reduction": _("Poor: poverty-reduction target"), "social_protection": _("Poor: social protection"),
-                "near_poor": _("Near-poor"),
-            },
-        },
+        chart_data=chart_data(report, trend),
     )
     return render(request, "reports/rates.html", ctx)
 

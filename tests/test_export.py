@@ -59,9 +59,6 @@ def test_rates_workbook_layout(client, data, department):
     wb_en = workbook(client.get("/reports/rates.xlsx", {"round": "BD-2024", "status": "all", "lang": "en"}))
     assert wb_en.worksheets[0].cell(row=6, column=2).value == "Unit"
 
-
-def test_rates_csv(client, data, department):
-    client.force_login(department)
     response = client.get("/reports/rates.csv", {"round": "BD-2024", "status": "all"})
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff") and response["Content-Type"].startswith("text/csv")
@@ -115,7 +112,7 @@ def test_workbook_streams_from_a_generator(tmp_path):
     assert values[0] == ("Mã", "Thu nhập", "Ghi chú") and values[8] == ("H7", 7000, "'=bad") and len(values) == 30_002
 
 
-def test_flows_and_deprivation_workbooks(client, data, department):
+def test_flows_and_deprivation_workbooks_and_the_command(client, data, department, tmp_path):
     client.force_login(department)
     wb = workbook(client.get("/reports/flows.xlsx", {"round": "BD-2024", "status": "all"}))
     assert wb.sheetnames == ["Biến động hộ nghèo", "Biến động hộ cận nghèo"]
@@ -129,8 +126,7 @@ def test_flows_and_deprivation_workbooks(client, data, department):
     water = next(r for r in wb["Thiếu hụt"].iter_rows(values_only=True) if r and r[0] == "WATER")
     assert water[2] == 2 and float(water[3]) == 100.0
 
-
-def test_export_report_command(tmp_path, data):
+    # The same from the command line.
     out = tmp_path / "rates.xlsx"
     call_command("export_report", "--round", "BD-2024", "--status", "all", "--output", str(out), stdout=io.StringIO())
     ws = load_workbook(out).worksheets[0]

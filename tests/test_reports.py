@@ -86,8 +86,16 @@ def test_rates_page_all_and_approved_match_selectors_and_api(client, world, depa
     assert (approved.poor, approved.near_poor, approved.communes_included) == (2, 2, 1)
     assert approved.total_households == 5  # commune A's registered households, frozen at approval
 
+    # Charts: the vendored library, the data as JSON, and the tables as the fallback; nothing from another host.
+    html = page.content.decode()
+    assert "vendor/chart/chart.umd.min.js" in html and 'id="report-chart-data"' in html
+    assert 'id="trend-table"' in html and "data-chart-fallback" in html
+    assert "https://" not in html and "http://" not in html.replace("http://testserver", "")
+    assert [(p.round_code, p.poor) for p in page.context["trend"]] == [("BD-2023", 2), ("BD-2024", 3)]
 
-def test_drill_down_to_district_and_commune(client, world, department, district_a, commune_a):
+
+def test_drill_down_access_and_query_count(client, world, department, district_a, commune_a, officer_a, outsider, api_reader,
+                                           django_assert_max_num_queries):
     page = get(client, department, "/reports/rates/", round="BD-2024", unit=district_a.code, status="all")
     rows = page.context["report"].rows
     assert page.context["report"].level == "commune" and commune_a.code in [r.unit_code for r in rows]
@@ -95,30 +103,16 @@ def test_drill_down_to_district_and_commune(client, world, department, district_
     one = get(client, department, "/reports/rates/", round="BD-2024", unit=commune_a.code, status="all").context["report"]
     assert [r.unit_code for r in one.rows] == [commune_a.code] and one.total.poor == 2
     assert get(client, department, "/reports/rates/", round="BD-2024", unit="99999").status_code == 404
+    with django_assert_max_num_queries(40):
+        assert client.get("/reports/rates/", {"round": "BD-2024", "status": "all"}).status_code == 200
 
-
-def test_report_access(client, world, officer_a, outsider, api_reader):
+    client.logout()
     assert client.get("/reports/rates/").status_code == 302
     assert get(client, outsider, "/reports/rates/").status_code == 403
     assert get(client, officer_a, "/reports/rates/", round="BD-2024", status="all").status_code == 403
     assert get(client, officer_a, "/reports/rates/", round="BD-2024").status_code == 200
     assert get(client, api_reader, "/reports/flows/", round="BD-2024").status_code == 200
     assert get(client, officer_a, "/reports/simulation/").status_code == 403
-
-
-def test_rates_page_query_count_does_not_grow_with_households(client, world, department, django_assert_max_num_queries):
-    client.force_login(department)
-    with django_assert_max_num_queries(40):
-        assert client.get("/reports/rates/", {"round": "BD-2024", "status": "all"}).status_code == 200
-
-
-def test_charts_are_vendored_with_a_table_fallback(client, world, department):
-    html = get(client, department, "/reports/rates/", round="BD-2024", status="all").content.decode()
-    assert "vendor/chart/chart.umd.min.js" in html and 'id="report-chart-data"' in html
-    assert 'id="trend-table"' in html and "data-chart-fallback" in html
-    assert "https://" not in html and "http://" not in html.replace("http://testserver", "")
-    trend = get(client, department, "/reports/rates/", round="BD-2024", status="all").context["trend"]
-    assert [(p.round_code, p.poor) for p in trend] == [("BD-2023", 2), ("BD-2024", 3)]
 
 
 def test_flows_page_balances(client, world, department, commune_a, district_a):
@@ -148,3 +142,12 @@ def test_deprivation_table_and_breakdowns(client, world, department, province):
     assert poor.ethnic_minority_rate == "33.33" and near.households == 2 and near.ethnic_minority == 0
     approved = reports.breakdowns(round=world["r24"], unit=province, status="approved")
     assert approved[0].households == 2  # commune B's list is not approved
+
+
+def test_dashboard_chart_fragment(client, world, department, officer_a):
+    page = get(client, department, "/reports/dashboard-charts/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="dashboard-chart-data"' in html and "data-charts" in html and "data-dashboard-rates" in html
+    assert page.context["report"].total.poor == 3  # department staff see all data
+    assert get(client, officer_a, "/reports/dashboard-charts/").context["report"].total.poor == 2  # approved only

@@ -7,17 +7,25 @@
     else fn();
   }
 
-  function charts() {
-    var source = document.getElementById("report-chart-data");
-    var box = document.querySelector("[data-charts]");
-    if (!source || !box || typeof window.Chart === "undefined") return;
-    var d = JSON.parse(source.textContent);
+  // Every [data-charts] box (report page, dashboard fragment) draws from the JSON named by data-source.
+  function charts(root) {
+    if (typeof window.Chart === "undefined") return;
+    (root || document).querySelectorAll("[data-charts]:not([data-ready])").forEach(function (box) {
+      var source = document.getElementById(box.getAttribute("data-source"));
+      if (!source) return;
+      box.setAttribute("data-ready", "");
+      draw(box, JSON.parse(source.textContent));
+    });
+  }
+
+  function draw(box, d) {
     var t = d.text || {};
     box.hidden = false;
-    var fallback = document.querySelector("[data-chart-fallback]");
+    var fallback = box.parentNode.querySelector("[data-chart-fallback]");
     if (fallback) fallback.hidden = true;
     var common = { responsive: true, maintainAspectRatio: false, animation: false };
-    new window.Chart(document.getElementById("chart-rates"), {
+    var rates = box.querySelector("[data-chart=rates]");
+    if (rates) new window.Chart(rates, {
       type: "bar",
       data: { labels: d.labels, datasets: [
         { label: t.poor_rate, data: d.poor_rate, backgroundColor: "#b42318" },
@@ -25,7 +33,8 @@
       ] },
       options: common
     });
-    new window.Chart(document.getElementById("chart-stacked"), {
+    var stacked = box.querySelector("[data-chart=stacked]");
+    if (stacked) new window.Chart(stacked, {
       type: "bar",
       data: { labels: d.labels, datasets: [
         { label: t.poverty_reduction, data: d.poverty_reduction, backgroundColor: "#912018", stack: "s" },
@@ -34,7 +43,8 @@
       ] },
       options: Object.assign({}, common, { scales: { x: { stacked: true }, y: { stacked: true } } })
     });
-    new window.Chart(document.getElementById("chart-trend"), {
+    var trend = box.querySelector("[data-chart=trend]");
+    if (trend) new window.Chart(trend, {
       type: "line",
       data: { labels: d.trend_labels, datasets: [
         { label: t.poor_rate, data: d.trend_poor, borderColor: "#b42318", backgroundColor: "#b42318", spanGaps: true },
@@ -68,8 +78,11 @@
     });
   }
 
+  // The dashboard loads its chart fragment with htmx: draw once it is in the page.
+  document.addEventListener("htmx:afterSettle", function (event) { charts(event.target); });
+
   onReady(function () {
-    charts();
+    charts(document);
     document.querySelectorAll("[data-import-form]").forEach(importProgress);
   });
 })();
