@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.exceptions import ConflictError
+from core.selectors import audit_events_for
 from households.filters import HouseholdFilterSet
 from households.forms import HouseholdForm, MemberFormSet, member_initial
 from households.models import (
@@ -242,13 +244,24 @@ def _unit_choices(user, communes) -> list[AdminUnit] | None:
 def household_list(request):
     user = request.user
     lang = ui_lang()
+    open_round = open_round_for_user(user)
+    data = request.GET.copy() if request.GET else None
+    if data is not None and not data.get("round") and open_round is not None:
+        # Category and "assessed" filters refer to the current open round unless another round is chosen.
+        data["round"] = open_round.code
     filterset = HouseholdFilterSet(
-        request.GET or None, queryset=Household.objects.visible_to(user).select_related("commune", "hamlet"),
-        user=user, request=request,
+        data, queryset=Household.objects.visible_to(user).select_related("commune", "hamlet"), user=user, request=request,
     )
     filterset.filters["round"].queryset = SurveyRound.objects.filter(province__in=provinces_of(user))
     form = filterset.form
-    form.fields["category"].choices = [("", _("Any"))] + [(c.value, cl.CATEGORY_LABELS[lang][c]) for c in cl.Category]
+    form.fields["category"].choices = [(c.value, cl.CATEGORY_LABELS[lang][c]) for c in cl.Category]
+    for name in ("category", "status"):
+        form.fields[name].empty_label = _("Any")
+    form.fields["hamlet"].empty_label = _("All")
+    form.fields["round"].empty_label = _("Current open round") if open_round else _("All")
+    form.fields["assessed"].widget = forms.Select(
+        choices=[("", _("Any")), ("true", _("Assessed")), ("false", _("Not assessed yet"))]
+    )
     communes = communes_visible_to(user)
     multi_commune = communes[:2].count() > 1
     if multi_commune:
@@ -258,7 +271,7 @@ def household_list(request):
     if filterset.is_bound and form.is_valid():
         survey_round = form.cleaned_data.get("round")
     if survey_round is None:
-        survey_round = open_round_for_user(user)
+        survey_round = open_round
 
     households = filterset.qs
     if survey_round is not None:
@@ -302,6 +315,7 @@ def household_detail(request, code: str):
             "household": household, "members": members, "assessments": assessments, "can_edit": can_edit,
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
+            "events": audit_events_for(household, user),
         },
     )
 
@@ -394,7 +408,7 @@ def household_create_view(request):
         else:
             status = 400
     else:
-        form = HouseholdForm(communes=communes, initial={"commune": single})
+        form = HouseholdForm(communes=communes, initial={"commune": single, "code": suggested_code(single) if single else ""})
         formset = MemberFormSet(prefix="members", initial=[{"relation": "head"}])
     hamlet_commune = single or _chosen_commune(form, communes)
     return _form_page(
@@ -406,6 +420,16 @@ def household_create_view(request):
         },
         status,
     )
+
+
+def suggested_code(commune: AdminUnit) -> str:
+    """The commune's next code in its "CCCCC-NNNN" series (a suggestion the officer may overwrite)."""
+    prefix = f"{commune.code}-"
+    last = Household.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+    suffix = last[len(prefix):] if last else "0"
+    if not suffix.isdigit():
+        return ""
+    return f"{prefix}{int(suffix) + 1:0{max(len(suffix), 4)}d}"
 
 
 def _chosen_commune(form, communes) -> AdminUnit | None:

@@ -55,6 +55,8 @@ def test_list_search_and_filters(client, officer_a, commune_a, round_2024):
     assert codes({"q": "074160000999"}) == ["A-ID"]
     assert codes({"hamlet": Hamlet.objects.get(commune=commune_a, name="Khu phố 2").pk}) == ["A-POOR"]
     assert codes({"round": "BD-2024", "category": "poor"}) == ["A-POOR"]
+    assert codes({"category": "poor"}) == ["A-POOR"]  # the current open round by default
+    assert codes({"assessed": "true"}) == ["A-POOR"]
     assert codes({"round": "BD-2024", "assessed": "false"}) == ["A-ID", "A-RICH"]
     response = client.get(url, {"q": "A-POOR"})
     assert "Hộ nghèo" in response.content.decode()  # category in the open round, in Vietnamese
@@ -226,3 +228,21 @@ def test_member_rows_are_counted(client, officer_a, commune_a):
     client.force_login(officer_a)
     response = client.get(reverse("household-list"))
     assert response.context["page"].object_list[0].member_count == Member.objects.filter(household__code="A-COUNT").count()
+
+
+def test_create_page_suggests_the_next_code(client, officer_a, commune_a):
+    client.force_login(officer_a)
+    assert client.get(reverse("household-create")).context["form"]["code"].value() == f"{commune_a.code}-0001"
+    make_household(officer_a, commune_a, code=f"{commune_a.code}-0041")
+    assert client.get(reverse("household-create")).context["form"]["code"].value() == f"{commune_a.code}-0042"
+
+
+def test_detail_shows_the_history_and_stays_within_a_query_budget(client, officer_a, commune_a, round_2024, django_assert_max_num_queries):
+    household = make_household(officer_a, commune_a, code="A-HIST")
+    assess(officer_a, household, round_2024, 1_000_000)
+    client.force_login(officer_a)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("household-detail", args=["A-HIST"]))
+    actions = [e.action for e in response.context["events"]]
+    assert "household.created" in actions and "assessment.created" in actions
+    assert 'data-action="household.created"' in response.content.decode()
