@@ -1,11 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import AuditedAdminMixin
 from households.models import AdminUnit, Assignment, Hamlet, Household, Member
+from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 
 
 @admin.register(AdminUnit)
-class AdminUnitAdmin(admin.ModelAdmin):
+class AdminUnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "level", "kind", "area_type", "parent", "structure", "valid_from", "valid_to")
     list_filter = ("structure", "level", "kind", "area_type")
     search_fields = ("code", "name")
@@ -15,7 +18,7 @@ class AdminUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Hamlet)
-class HamletAdmin(admin.ModelAdmin):
+class HamletAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "commune", "created_at")
     search_fields = ("name", "commune__name", "commune__code")
     list_select_related = ("commune",)
@@ -32,7 +35,7 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "head_name", "commune", "hamlet", "status", "member_count", "updated_at")
     list_filter = ("status", "commune__parent", "commune__area_type")
     search_fields = ("code", "head_name", "members__citizen_id", "members__full_name")
@@ -41,6 +44,25 @@ class HouseholdAdmin(admin.ModelAdmin):
     readonly_fields = ("version", "created_at", "updated_at")
     inlines = [MemberInline]
     show_full_result_count = False
+    # Admin edits leave the trail the household services leave: one event with fields and members before/after.
+    audit_fields = HOUSEHOLD_FIELDS
+    audit_related = {"members": ["position", *MEMBER_FIELDS]}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def after_audited_save(self, request, obj, changes, change):
+        """Members changed: recompute the household's assessments in open, unlocked rounds, as the service does."""
+        if "members" not in changes or not change:
+            return
+        from surveys.services import household_assessments_refresh
+
+        try:
+            household_assessments_refresh(household=obj, actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.warning(request, _("The household's open assessments were not recomputed: %(error)s") % {"error": exc})
 
     @admin.display(description=_("members"))
     def member_count(self, obj):
@@ -54,9 +76,11 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "role", "unit", "created_at")
     list_filter = ("role",)
     search_fields = ("user__username", "unit__name", "unit__code")
     raw_id_fields = ("user", "unit")
     list_select_related = ("user", "unit")
+    # Who may do what where is itself audited: created, changed and removed assignments.
+    audit_fields = ["user", "unit", "role"]

@@ -1,7 +1,34 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Assessment, CommuneList, CriteriaSet, Denominator, Indicator, Rule, SurveyRound
+from core.admin import AuditedAdminMixin
+from surveys.models import (
+    Appeal,
+    Assessment,
+    CommuneList,
+    CriteriaSet,
+    Denominator,
+    HamletMeeting,
+    Indicator,
+    ListStatus,
+    PublicPosting,
+    Rule,
+    SurveyRound,
+)
+from surveys.services import list_is_locked
+
+RULE_FIELDS = ["area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived"]
+INDICATOR_FIELDS = ["position", "code", "dimension", "name_vi", "name_en", "threshold_vi", "threshold_en"]
+# What decides a category: frozen once a list classified under the set has been approved.
+CLASSIFYING_FIELDS = ("group_rule", "groups_for_near_poor")
+
+
+def criteria_set_is_frozen(criteria_set) -> bool:
+    """A criteria set whose rules decided an approved list: its rule table may no longer change, or the
+    approved numbers could not be reproduced from it. Texts (names, thresholds, notes) stay editable."""
+    if criteria_set is None or criteria_set.pk is None:
+        return False
+    return CommuneList.objects.filter(round__criteria_set=criteria_set, status=ListStatus.APPROVED).exists()
 
 
 class IndicatorInline(admin.TabularInline):
@@ -9,19 +36,45 @@ class IndicatorInline(admin.TabularInline):
     extra = 0
     fields = ("position", "code", "dimension", "name_vi", "name_en", "threshold_vi", "threshold_en")
 
+    def get_readonly_fields(self, request, obj=None):
+        return ("code", "dimension") if criteria_set_is_frozen(obj) else ()
+
+    def has_add_permission(self, request, obj=None):
+        return not criteria_set_is_frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not criteria_set_is_frozen(obj) and super().has_delete_permission(request, obj)
+
 
 class RuleInline(admin.TabularInline):
     model = Rule
     extra = 0
     fields = ("area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived")
 
+    def has_add_permission(self, request, obj=None):
+        return not criteria_set_is_frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not criteria_set_is_frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not criteria_set_is_frozen(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(admin.ModelAdmin):
+class CriteriaSetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name_vi", "legal_basis", "valid_from", "valid_to", "is_official")
     list_filter = ("is_official",)
     search_fields = ("code", "name_vi", "name_en", "legal_basis")
     inlines = [IndicatorInline, RuleInline]
+    audit_fields = [
+        "code", "name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "is_official", "based_on",
+        "group_rule", "groups_for_near_poor", "notes",
+    ]
+    audit_related = {"indicators": INDICATOR_FIELDS, "rules": RULE_FIELDS}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "code", *CLASSIFYING_FIELDS) if criteria_set_is_frozen(obj) else ("version",)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -36,16 +89,18 @@ class DenominatorInline(admin.TabularInline):
 
 
 @admin.register(SurveyRound)
-class SurveyRoundAdmin(admin.ModelAdmin):
+class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on", "is_open")
     list_filter = ("kind", "year", "is_open", "criteria_set")
     search_fields = ("code",)
     raw_id_fields = ("province", "previous_round")
     inlines = [DenominatorInline]
+    audit_action = "round"
+    audit_related = {"denominators": ["commune", "total_households", "total_persons"]}
 
 
 @admin.register(Denominator)
-class DenominatorAdmin(admin.ModelAdmin):
+class DenominatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("round", "commune", "total_households", "total_persons")
     list_filter = ("round",)
     search_fields = ("commune__name", "commune__code")
@@ -61,7 +116,7 @@ class AssessmentAdmin(admin.ModelAdmin):
     list_select_related = ("household", "round", "commune")
     show_full_result_count = False
     # Assessments change only through the service, which classifies and audits; the admin only reads.
-    readonly_fields = [f.name for f in Assessment._meta.fields] + ["deprived_list"]
+    readonly_fields = [f.name for f in Assessment._meta.fields] + ["deprived_list", "frozen"]
     exclude = ("deprived_indicators",)
 
     @admin.display(description=_("deprived indicators"))
@@ -74,20 +129,74 @@ class AssessmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # View only: the assessment service classifies and audits, and refuses changes once the commune's
+        # list is submitted or approved (frozen).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("list frozen"), boolean=True)
+    def frozen(self, obj):
+        return list_is_locked(round=obj.round, commune=obj.commune)
+
+
+class HamletMeetingInline(admin.TabularInline):
+    model = HamletMeeting
+    extra = 0
+    fields = ("hamlet", "held_on", "attendees", "agreeing", "minutes_note", "recorded_by", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PublicPostingInline(admin.TabularInline):
+    model = PublicPosting
+    extra = 0
+    fields = ("starts_on", "ends_on", "place", "recorded_by", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that change only through surveys/approval.py (locked, permission-checked, audited)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(CommuneList)
-class CommuneListAdmin(admin.ModelAdmin):
+class CommuneListAdmin(ReadOnlyAdmin):
     list_display = ("round", "commune", "revision", "status", "is_current", "poor", "near_poor", "approved_at")
     list_filter = ("round", "status", "is_current")
     search_fields = ("commune__name", "commune__code")
     list_select_related = ("round", "commune")
     readonly_fields = [f.name for f in CommuneList._meta.fields]
+    inlines = [HamletMeetingInline, PublicPostingInline]
 
-    def has_add_permission(self, request):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ("household", "round", "commune", "status", "category_before", "category_after", "lodged_at", "decided_at")
+    list_filter = ("round", "status")
+    search_fields = ("household__code", "household__head_name")
+    list_select_related = ("household", "round", "commune")
+    readonly_fields = [f.name for f in Appeal._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)

@@ -56,6 +56,7 @@ LIST_AUDIT_FIELDS = [
     "approved_by", "approved_at", "total_households", *COUNT_FIELDS,
 ]
 POOR_OR_NEAR = (Category.POOR, Category.NEAR_POOR)
+NOT_STARTED = "none"  # overview filter: communes with no list yet in the round
 
 
 # --- who may act -------------------------------------------------------------------------------------------
@@ -555,7 +556,8 @@ class OverviewRow:
 
 
 def list_overview(*, user, round: SurveyRound, status: str = "", district: str = "") -> list[OverviewRow]:
-    """Every commune of the round the user can see, with its current list, in four queries."""
+    """Every commune of the round the user can see, with its current list, in four queries.
+    `status` filters on the list's state, or `NOT_STARTED` for communes without a list."""
     communes = (
         communes_visible_to(user)
         .filter(Q(parent=round.province) | Q(parent__parent=round.province))
@@ -589,7 +591,7 @@ def list_overview(*, user, round: SurveyRound, status: str = "", district: str =
             open_appeals=appeals.get(commune.pk, 0),
             late=past_deadline and (commune_list is None or commune_list.status != ListStatus.APPROVED),
         )
-        if status and (row.status or ListStatus.DRAFT) != status:
+        if status and (row.status or NOT_STARTED) != status:
             continue
         rows.append(row)
     return rows

@@ -94,12 +94,13 @@ def overview(request, round_code: str):
     today = timezone.localdate()
     summary: dict[str, int] = {}
     for row in rows:
-        summary[row.status or ListStatus.DRAFT] = summary.get(row.status or ListStatus.DRAFT, 0) + 1
+        summary[row.status or approval.NOT_STARTED] = summary.get(row.status or approval.NOT_STARTED, 0) + 1
+    statuses = [(approval.NOT_STARTED, _("Not started")), *ListStatus.choices]
     return render(request, "approval/overview.html", {
         "survey_round": survey_round, "rows": rows, "districts": districts, "status": status, "district": district,
-        "statuses": ListStatus.choices, "days_left": (survey_round.ends_on - today).days,
+        "statuses": statuses, "days_left": (survey_round.ends_on - today).days,
         "late": sum(1 for r in rows if r.late),
-        "summary": [(label, summary.get(value, 0)) for value, label in ListStatus.choices],
+        "summary": [(label, summary.get(value, 0)) for value, label in statuses],
     })
 
 
