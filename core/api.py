@@ -155,6 +155,9 @@ ERROR_RESPONSES = {
     403: _error_response("Out of role", {"field": None, "code": "permission_denied", "message": "Your role does not give access to personal data."}),
     404: _error_response("Not found or out of scope", {"field": None, "code": "not_found", "message": "Not found."}),
 }
+THROTTLED_RESPONSE = {
+    429: _error_response("Too many requests", {"field": None, "code": "throttled", "message": "Request was throttled."}),
+}
 WRITE_ERROR_RESPONSES = {
     **ERROR_RESPONSES,
     409: _error_response("Stale version", {"field": "version", "code": "conflict", "message": "This record was changed by someone else."}),

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE
+
 
 class TokenView(APIView):
     """Exchange a username and password for an API token."""
@@ -21,7 +23,15 @@ class TokenView(APIView):
     @extend_schema(
         summary=_("Obtain an API token"),
         request=AuthTokenSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        description=_(
+            "Send a username and password; use the token as `Authorization: Token <token>`. "
+            "Wrong credentials answer 400; logins are throttled."
+        ),
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: ERROR_RESPONSES[400],
+            **THROTTLED_RESPONSE,
+        },
         examples=[OpenApiExample("Login", value={"username": "api_reader", "password": "…"}, request_only=True)],
         auth=[],
     )

@@ -157,6 +157,8 @@ def test_household_update_needs_the_current_version(hh_a, officer_a, officer_b):
     assert ok.json()["head_name"] == "Trần Văn Tư" and ok.json()["version"] == hh_a.version + 1 and len(ok.json()["members"]) == 2
     # The members changed, so the open round's assessment was recomputed from the new facts.
     assert Assessment.objects.get(household=hh_a).member_count == 2
+    assert_error(client.patch(url, {"members": [{"full_name": "Lê Văn Nam", "birth_year": 1975}], "version": hh_a.version + 1},
+                              format="json"), 400, field="members[0].sex")
     assert_error(client.patch(url, {"head_name": "X", "version": hh_a.version}, format="json"), 409)
     assert_error(client.patch(url, {"code": "A-9999", "version": hh_a.version + 1}, format="json"), 400, field="code")
     assert_error(client_for(officer_b).patch(url, {"head_name": "X", "version": 2}, format="json"), 404)

@@ -79,6 +79,12 @@ class HouseholdWriteSerializer(serializers.Serializer):
                 raise serializers.ValidationError({f: _("This field is required.") for f in missing}, code="required")
         elif "code" in attrs and attrs["code"] != self.instance.code:
             raise serializers.ValidationError({"code": _("A household's code cannot change.")}, code="read_only")
+        if "members" in attrs and self.partial:
+            # A partial update skips required fields all the way down; the member list is always complete.
+            complete = MemberSerializer(data=self.initial_data.get("members"), many=True)
+            if not complete.is_valid():
+                raise serializers.ValidationError({"members": complete.errors})
+            attrs["members"] = complete.validated_data
         return attrs
 
     @staticmethod

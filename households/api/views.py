@@ -28,7 +28,17 @@ from households.filters import HouseholdFilterSet
 from households.models import AdminUnit, Household, Member, communes_visible_to
 from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
 
-CODE_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+# Any segment reaches the view, so an unknown code gets the API's JSON 404, not the site's HTML one.
+CODE_REGEX = r"[^/]+"
+
+HOUSEHOLD_CODE_PATH = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, description=_("Household code."),
+    examples=[OpenApiExample("Demo household", value="25747-0001")],
+)
+UNIT_CODE_PATH = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, description=_("GSO code of the unit."),
+    examples=[OpenApiExample("Province", value="74"), OpenApiExample("Commune", value="25747")],
+)
 
 # The shared FilterSet's `round` takes a round code; tell the schema so (it cannot infer it from a method filter).
 extend_schema_field(OpenApiTypes.STR)(HouseholdFilterSet.base_filters["round"])
@@ -85,7 +95,7 @@ HOUSEHOLD_EXAMPLE = {
             "A code is unique within a structure (`legacy` before 1 July 2025, `2025` after). "
             "When both structures hold the code, pass `structure`."
         ),
-        parameters=[OpenApiParameter("structure", str, enum=["legacy", "2025"], required=False)],
+        parameters=[UNIT_CODE_PATH, OpenApiParameter("structure", str, enum=["legacy", "2025"], required=False)],
         responses={200: UnitSerializer, **ERROR_RESPONSES},
     ),
 )
@@ -97,7 +107,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [UserFilterBackend]
     pagination_class = Pagination
     lookup_field = "code"
-    lookup_value_regex = "[0-9]{1,10}"
+    lookup_value_regex = CODE_REGEX
 
     def get_queryset(self):
         return (
@@ -134,6 +144,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(
         summary=_("One household by code"),
         description=_("Includes members. The ETag header carries the version to send back when changing it."),
+        parameters=[HOUSEHOLD_CODE_PATH],
         responses={200: HouseholdSerializer, **ERROR_RESPONSES},
     ),
     create=extend_schema(
@@ -151,7 +162,10 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             "a stale version answers 409 and changes nothing."
         ),
         request=HouseholdWriteSerializer,
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "3".'))],
+        parameters=[
+            HOUSEHOLD_CODE_PATH,
+            OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "3".')),
+        ],
         responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[
             OpenApiExample("New head and address", value={"head_name": "Trần Thị Mai", "address": "5 Hẻm 2", "version": 3}, request_only=True)
@@ -233,6 +247,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         summary=_("Mark a household moved, merged, dissolved or active"),
         description=_("Households are never deleted. A reason is required; for a merge, name the household it merged into."),
         request=HouseholdStatusSerializer,
+        parameters=[HOUSEHOLD_CODE_PATH],
         responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("Moved away", value={"status": "moved", "reason": "Moved to Bình Phước", "version": 2}, request_only=True)],
     )
@@ -261,7 +276,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         summary=_("Audit trail of a household"),
         description=_("Who changed what and when, newest first."),
         responses={200: AuditPageSerializer, **ERROR_RESPONSES},
-        parameters=[OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        parameters=[HOUSEHOLD_CODE_PATH, OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
         filters=False,
     )
     @action(detail=True, methods=["get"], url_path="audit", filter_backends=[])

@@ -9,7 +9,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from core.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, Pagination, UserFilterBackend, error, etag, expected_version
+from core.api import (
+    ERROR_RESPONSES,
+    THROTTLED_RESPONSE,
+    WRITE_ERROR_RESPONSES,
+    Pagination,
+    UserFilterBackend,
+    error,
+    etag,
+    expected_version,
+)
 from core.exceptions import ConflictError
 from core.permissions import AggregateReader, PersonalDataRole
 from households.api.views import AuditPageSerializer, AuditTrailMixin
@@ -33,12 +42,24 @@ from surveys.selectors import rates_for, rates_total
 from surveys.services import assessment_save, preview
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List criteria sets"),
+        description=_("Every poverty standard with its indicators (code, dimension, name, threshold) and rule tables."),
+        responses={200: CriteriaSetSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary=_("One criteria set by code"),
+        description=_("E.g. VN-2016, VN-2022, VN-2027, BD-2016: indicators and the ordered rule table per area type."),
+        responses={200: CriteriaSetSerializer, **ERROR_RESPONSES},
+    ),
+)
 class CriteriaSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Poverty standards with their indicators and rule tables (public rules, any signed-in user)."""
 
     serializer_class = CriteriaSetSerializer
     lookup_field = "code"
-    lookup_value_regex = "[A-Za-z0-9._-]+"
+    lookup_value_regex = "[^/]+"
     queryset = CriteriaSet.objects.prefetch_related(
         Prefetch("indicators", queryset=Indicator.objects.order_by("position", "code")),
         Prefetch("rules", queryset=Rule.objects.order_by("area_type", "position")),
@@ -50,8 +71,12 @@ class ClassifyView(APIView):
 
     @extend_schema(
         summary=_("Classify a household (what-if)"),
+        description=_(
+            "Classifies the given inputs with a criteria set and stores nothing: category, group, number of "
+            "deprivations and the explanation. Bad input answers 400 naming the field."
+        ),
         request=ClassifyRequestSerializer,
-        responses={200: ClassifyResponseSerializer},
+        responses={200: ClassifyResponseSerializer, **ERROR_RESPONSES},
         examples=[
             OpenApiExample(
                 "Rural household under the 2022 line with 3 deprivations",
@@ -86,14 +111,42 @@ class ClassifyView(APIView):
 
 # --- Rounds, assessments, rates and flows -------------------------------------------------------
 
-ROUND_PATH = OpenApiParameter("round_code", str, OpenApiParameter.PATH, description=_("Round code, e.g. BD-2024."))
-HOUSEHOLD_PATH = OpenApiParameter("household_code", str, OpenApiParameter.PATH, description=_("Household code."))
+ROUND_PATH = OpenApiParameter(
+    "round_code", str, OpenApiParameter.PATH, description=_("Round code, e.g. BD-2024."),
+    examples=[OpenApiExample("Demo round", value="BD-2024")],
+)
+HOUSEHOLD_PATH = OpenApiParameter(
+    "household_code", str, OpenApiParameter.PATH, description=_("Household code."),
+    examples=[OpenApiExample("Demo household", value="25747-0001")],
+)
+ROUND_CODE_PATH = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, description=_("Round code."), examples=[OpenApiExample("Demo round", value="BD-2023")]
+)
+
+
+def aggregate_parameters(*, with_kind: bool) -> list[OpenApiParameter]:
+    """Query parameters of rates and flows, with examples that exist in the demo data."""
+    parameters = [
+        OpenApiParameter("round", str, required=True, description=_("Round code."),
+                         examples=[OpenApiExample("Approved demo round", value="BD-2023")]),
+        OpenApiParameter("unit", str, required=True,
+                         description=_("GSO code of the province, district or commune, in the round's unit structure."),
+                         examples=[OpenApiExample("Binh Duong", value="74")]),
+        OpenApiParameter("level", str, required=True, enum=["province", "district", "commune"],
+                         description=_("One row per unit of this level at or under `unit`.")),
+        OpenApiParameter("status", str, required=False, enum=["approved", "all"], default="approved",
+                         description=_("approved: only approved lists; all: live numbers incl. drafts (the province's department staff).")),
+    ]
+    if with_kind:
+        parameters.append(OpenApiParameter("kind", str, required=False, enum=["poor", "near_poor"], default="poor",
+                                           description=_("Flows of poor or of near-poor households.")))
+    return parameters
 LEVEL_RANK = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
 
 
 @extend_schema_view(
     list=extend_schema(summary=_("List survey rounds"), description=_("Newest first."), responses={200: RoundSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary=_("One survey round by code"), responses={200: RoundSerializer, **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary=_("One survey round by code"), parameters=[ROUND_CODE_PATH], responses={200: RoundSerializer, **ERROR_RESPONSES}),
 )
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     """Survey rounds: public facts (year, criteria set, province), readable by every signed-in caller."""
@@ -268,7 +321,7 @@ def _resolve_aggregate_query(request, serializer_class):
     return survey_round, unit, data
 
 
-AGGREGATE_ERRORS = {k: v for k, v in ERROR_RESPONSES.items() if k != 404}
+AGGREGATE_ERRORS = {**{k: v for k, v in ERROR_RESPONSES.items() if k != 404}, **THROTTLED_RESPONSE}
 
 
 @extend_schema(
@@ -281,7 +334,7 @@ AGGREGATE_ERRORS = {k: v for k, v in ERROR_RESPONSES.items() if k != 404}
         "`status=all` (department staff of the province) shows live numbers including drafts. Aggregates only: "
         "no personal data. The API reader role may call it; anonymous callers only when the deployment publishes rates."
     ),
-    parameters=[RatesQuerySerializer],
+    parameters=aggregate_parameters(with_kind=False),
     responses={200: RatesResponseSerializer, **AGGREGATE_ERRORS},
     examples=[
         OpenApiExample(
@@ -332,7 +385,7 @@ class RatesView(APIView):
         "end; start - out_total + in_total = end. `kind=near_poor` gives the same for near-poor households. "
         "Same access and `status` rules as rates. Aggregates only: no personal data."
     ),
-    parameters=[FlowsQuerySerializer],
+    parameters=aggregate_parameters(with_kind=True),
     responses={200: FlowsResponseSerializer, **AGGREGATE_ERRORS},
     examples=[
         OpenApiExample(
