@@ -634,3 +634,15 @@ def test_admin_refuses_edits_of_frozen_assessments_and_lists(client, approved_li
     assert client.post(list_change, {"status": "draft"}).status_code == 403
     approved_list.refresh_from_db()
     assert approved_list.status == ListStatus.APPROVED
+
+
+def test_frozen_assessment_refuses_edits_through_the_ui(client, approved_list, officer_a, round_2024):
+    assessment = round_2024.assessments.filter(commune=approved_list.commune, category="poor").first()
+    client.force_login(officer_a)
+    response = client.post(
+        reverse("assessment-entry", args=[assessment.household.code]),
+        {"round": round_2024.code, "income_per_capita": str(RICH_INCOME), "expected_version": assessment.version},
+    )
+    assert response.status_code == 409
+    assessment.refresh_from_db()
+    assert assessment.category == "poor" and assessment.income_per_capita == POOR_INCOME
