@@ -25,6 +25,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -117,13 +118,25 @@ def _commune_of_round(round: SurveyRound, commune: AdminUnit) -> None:
         raise ValidationError({"commune": _("%(unit)s is not a commune of the round's province.") % {"unit": commune.name}})
 
 
+def _with_usernames(changes: dict) -> dict:
+    """Users in a list's history read as usernames, not ids (`submitted_by`, `reviewed_by`, `approved_by`)."""
+    ids = {v for k, pair in changes.items() if k.endswith("_by") for v in pair if v}
+    if not ids:
+        return changes
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    return {
+        k: [names.get(int(v), v) if v else v for v in pair] if k.endswith("_by") else pair for k, pair in changes.items()
+    }
+
+
 def _transition(locked: CommuneList, *, actor, action: str, reason: str = "", **values) -> CommuneList:
     before = snapshot(locked, LIST_AUDIT_FIELDS)
     for name, value in values.items():
         setattr(locked, name, value)
     locked.version += 1
     locked.save()
-    audit(actor=actor, action=action, target=locked, changes=diff(before, snapshot(locked, LIST_AUDIT_FIELDS)), reason=reason)
+    changes = _with_usernames(diff(before, snapshot(locked, LIST_AUDIT_FIELDS)))
+    audit(actor=actor, action=action, target=locked, changes=changes, reason=reason)
     return locked
 
 

@@ -282,6 +282,7 @@ def test_approval_freezes_counts_and_assessments(approved_list, officer_a, depar
         assess(department, existing, round_2024, RICH_INCOME)
     change = events("commune_list.approved").get().changes
     assert change["status"] == ["district_reviewed", "approved"] and change["poor"] == [None, 2]
+    assert change["approved_by"] == [None, "department"]
 
 
 def test_revision_keeps_the_approved_numbers_until_the_new_one_is_approved(
