@@ -5,7 +5,15 @@ from rest_framework.routers import DefaultRouter
 
 from core.auth_api import TokenView
 from households.api.views import HouseholdViewSet, UnitViewSet
-from surveys.api.views import AssessmentViewSet, ClassifyView, CriteriaSetViewSet, FlowsView, RatesView, RoundViewSet
+from surveys.api.views import (
+    AssessmentViewSet,
+    ClassifyView,
+    CommuneListViewSet,
+    CriteriaSetViewSet,
+    FlowsView,
+    RatesView,
+    RoundViewSet,
+)
 
 router = DefaultRouter()
 router.register("criteria-sets", CriteriaSetViewSet, basename="criteria-set")
@@ -18,6 +26,20 @@ assessment_list = AssessmentViewSet.as_view({"get": "list", "post": "create"})
 assessment_detail = AssessmentViewSet.as_view({"get": "retrieve", "put": "update"})
 assessment_audit = AssessmentViewSet.as_view({"get": "audit"})
 
+# Commune lists likewise by round and commune code; each transition is a POST on the list.
+LIST = "commune-lists/<str:round_code>/<str:commune_code>/"
+commune_list_routes = [
+    path("commune-lists/", CommuneListViewSet.as_view({"get": "list", "post": "create"}), name="commune-list-list"),
+    path(LIST, CommuneListViewSet.as_view({"get": "retrieve"}), name="commune-list-detail"),
+    path(LIST + "audit/", CommuneListViewSet.as_view({"get": "audit"}), name="commune-list-audit"),
+] + [
+    path(f"{LIST}{segment}/", CommuneListViewSet.as_view({"post": method}), name=f"commune-list-{segment}")
+    for segment, method in (
+        ("submit", "submit"), ("review", "review"), ("approve", "approve"), ("return", "return_list"),
+        ("open-revision", "open_revision"),
+    )
+]
+
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("classify/", ClassifyView.as_view(), name="api-classify"),
@@ -26,5 +48,6 @@ urlpatterns = [
     path("assessments/", assessment_list, name="assessment-list"),
     path("assessments/<str:round_code>/<str:household_code>/", assessment_detail, name="assessment-detail"),
     path("assessments/<str:round_code>/<str:household_code>/audit/", assessment_audit, name="assessment-audit"),
+    *commune_list_routes,
     path("", include(router.urls)),
 ]

@@ -160,6 +160,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "surveys.models.Category",
         "AreaTypeEnum": "households.models.AreaType",
         "HouseholdStatusEnum": "households.models.HouseholdStatus",
+        "ListStatusEnum": "surveys.models.ListStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -173,6 +174,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "classify", "description": "What-if classification; stores nothing."},
         {"name": "households", "description": "Households and members (personal data)."},
         {"name": "assessments", "description": "Assessments of households in rounds (personal data)."},
+        {"name": "commune-lists", "description": "Commune lists, the unit of approval, and their transitions."},
     ],
 }
 

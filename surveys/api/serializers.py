@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from households.models import AreaType
-from surveys.models import Assessment, CriteriaSet, Indicator, Rule, SurveyRound
+from surveys.models import Assessment, CommuneList, CriteriaSet, Indicator, Rule, SurveyRound
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -243,3 +243,48 @@ class FlowsResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     results = FlowRowSerializer(many=True)
     total = FlowRowSerializer()
+
+
+class CommuneListSerializer(serializers.ModelSerializer):
+    round = serializers.CharField(source="round.code", read_only=True)
+    commune = serializers.CharField(source="commune.code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", allow_null=True, read_only=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True, read_only=True)
+
+    class Meta:
+        model = CommuneList
+        fields = [
+            "round", "commune", "commune_name", "revision", "is_current", "status", "revision_reason", "returned_reason",
+            "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "approved_by", "approved_at",
+            "total_households", "poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons",
+            "near_poor_persons", "version", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CommuneListDetailSerializer(CommuneListSerializer):
+    allowed_actions = serializers.SerializerMethodField(help_text=_("Transitions the caller may try now."))
+
+    class Meta(CommuneListSerializer.Meta):
+        fields = [*CommuneListSerializer.Meta.fields, "allowed_actions"]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        from surveys.approval import allowed_actions
+
+        request = self.context.get("request")
+        names = {"open_revision": "open-revision"}
+        return sorted(names.get(a, a) for a in allowed_actions(request.user, obj) if a != "record_steps")
+
+
+class CommuneListCreateSerializer(serializers.Serializer):
+    round = serializers.CharField(max_length=40, help_text=_("Round code."))
+    commune = serializers.CharField(max_length=10, help_text=_("Commune code (in the round's unit structure)."))
+
+
+class TransitionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (or send If-Match)."))
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                   help_text=_("Required to return a list or open a revision; kept in the audit trail."))
