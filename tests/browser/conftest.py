@@ -41,12 +41,25 @@ def login(page, base_url: str, username: str, password: str) -> None:
 
 
 
+def _install_shipped_sets() -> None:
+    from surveys.criteria_data import install
+    from surveys.models import CriteriaSet, Indicator, Rule
+
+    install(CriteriaSet, Indicator, Rule)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
+    """Leave the database as the migrations made it for the tests that run after these (the last flush
+    empties the data migrations' rows too)."""
+    yield
+    with django_db_blocker.unblock():
+        _install_shipped_sets()
+
+
 @pytest.fixture(autouse=True)
 def shipped_criteria_sets(transactional_db):
     """A transactional test ends with a flush that also empties what data migrations installed: put the
     shipped criteria sets back. (serialized_rollback cannot do it here: once Playwright's event loop runs,
     Django hands this thread a fresh connection object without the serialized copy.)"""
-    from surveys.criteria_data import install
-    from surveys.models import CriteriaSet, Indicator, Rule
-
-    install(CriteriaSet, Indicator, Rule)
+    _install_shipped_sets()
