@@ -1,0 +1,116 @@
+"""Two reviewers acting on the same commune list at once: the row lock lets exactly one transition through.
+
+Only meaningful on PostgreSQL (SQLite serialises whole-database writes), and skipped at collection time
+elsewhere so that no transactional test (whose closing flush also empties the data migrations' rows) runs
+for nothing. On PostgreSQL, the shipped criteria sets are put back once the module is done."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections
+
+from core.models import AuditEvent
+from households.models import Role
+from surveys import approval
+from surveys.models import CommuneList, ListStatus
+from tests.conftest import make_user
+from tests.test_approval import fill_commune, record_procedure
+
+pytestmark = pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="needs PostgreSQL row locks (SELECT … FOR UPDATE); SQLite serialises whole-database writes",
+)
+
+
+def _install_shipped_sets() -> None:
+    from surveys.criteria_data import install
+    from surveys.models import CriteriaSet, Indicator, Rule
+
+    install(CriteriaSet, Indicator, Rule)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
+    """A transactional test ends with a flush that empties the data migrations' rows too: put them back
+    for the modules that run after this one."""
+    yield
+    with django_db_blocker.unblock():
+        _install_shipped_sets()
+
+
+@pytest.fixture(autouse=True)
+def shipped_criteria_sets(transactional_db):
+    """…and for each test here, after the previous one's flush."""
+    _install_shipped_sets()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def race(calls) -> list[str]:
+    """Run the calls in two threads released at the same moment; each reports "ok", "refused" or its error."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            call()
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("refused")
+        except Exception as exc:  # noqa: BLE001 - reported in the caller's assertion
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(outcomes)
+
+
+@pytest.fixture
+def submitted(request, officer_a, commune_a, round_2024):
+    fill_commune(officer_a, commune_a, round_2024, hamlets=("Khu phố 1",))
+    commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
+    record_procedure(officer_a, commune_list)
+    return approval.commune_list_submit(actor=officer_a, commune_list=commune_list)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_at_once_make_exactly_one_transition(submitted, district_officer, commune_a):
+    second = make_user("district_a2", Role.DISTRICT_OFFICER, commune_a.parent)
+    outcomes = race([
+        lambda: approval.commune_list_review(actor=district_officer, commune_list=submitted),
+        lambda: approval.commune_list_review(actor=second, commune_list=submitted),
+    ])
+    assert outcomes == ["ok", "refused"]
+    submitted.refresh_from_db()
+    assert submitted.status == ListStatus.DISTRICT_REVIEWED
+    assert submitted.version == 3  # created 1, submitted 2, one transition 3
+    assert AuditEvent.objects.filter(action="commune_list.district_reviewed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_department_staff_opening_a_revision_at_once_make_one(submitted, district_officer, department, province):
+    approval.commune_list_review(actor=district_officer, commune_list=submitted)
+    approved = approval.commune_list_approve(actor=department, commune_list=submitted)
+    second = make_user("department2", Role.DEPARTMENT_STAFF, province)
+    outcomes = race([
+        lambda: approval.commune_list_open_revision(actor=department, commune_list=approved, reason="a"),
+        lambda: approval.commune_list_open_revision(actor=second, commune_list=approved, reason="b"),
+    ])
+    assert outcomes == ["ok", "refused"]
+    assert list(CommuneList.objects.filter(commune=approved.commune).order_by("revision").values_list("revision", "is_current")) == [
+        (1, False), (2, True),
+    ]
+    assert AuditEvent.objects.filter(action="commune_list.revision_opened").count() == 1
