@@ -358,9 +358,10 @@ def _kept_members(formset) -> list:
 
 
 def _resolve_hamlet(*, commune: AdminUnit, name: str, actor) -> Hamlet | None:
+    """The commune's hamlet of that name (case aside), or a new one created through the service."""
     if not name:
         return None
-    existing = Hamlet.objects.filter(commune=commune, name__iexact=name).first()
+    existing = Hamlet.objects.visible_to(actor).filter(commune=commune, name__iexact=name).first()
     return existing or hamlet_get_or_create(commune=commune, name=name, actor=actor)
 
 
@@ -415,7 +416,7 @@ def household_create_view(request):
         request,
         {
             "form": form, "formset": formset, "single_commune": single, "editing": False,
-            "hamlets": Hamlet.objects.filter(commune=hamlet_commune).order_by("name") if hamlet_commune else [],
+            "hamlets": Hamlet.objects.visible_to(user).filter(commune=hamlet_commune).order_by("name") if hamlet_commune else [],
             "open_round": open_round_for_user(user),
         },
         status,
@@ -498,7 +499,7 @@ def household_edit_view(request, code: str):
         request,
         {
             "form": form, "formset": formset, "single_commune": single, "editing": True, "household": household,
-            "hamlets": Hamlet.objects.filter(commune=hamlet_commune).order_by("name"),
+            "hamlets": Hamlet.objects.visible_to(user).filter(commune=hamlet_commune).order_by("name"),
             "open_round": open_round_for_household(household),
         },
         status,
