@@ -23,3 +23,18 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-Id"] = rid[:64]
         return response
+
+
+class VietnameseFirstMiddleware:
+    """Vietnamese is the default language of the web UI, whatever the browser's language: the screens
+    follow only the language the user picked (cookie). The API still honours Accept-Language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if not request.path.startswith("/api/") and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

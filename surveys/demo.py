@@ -30,6 +30,9 @@ MIDDLE = {"M": ["Văn", "Minh", "Quốc", "Hữu", "Đức"], "F": ["Thị", "Ng
 GIVEN = {"M": ["Hùng", "Dũng", "Nam", "Tuấn", "Phúc", "Long", "Sơn", "Tài", "Bình", "Khang"],
          "F": ["Lan", "Hoa", "Mai", "Hương", "Trang", "Linh", "Thảo", "Nhung", "Yến", "Vy"]}
 HAMLET_PREFIX = {"urban": "Khu phố", "rural": "Ấp"}
+# In the demo officer's commune the open round is left part-done, so the entry flow has work to show.
+UNASSESSED_IN_OPEN_ROUND = 10
+HOME_BANDS = {1: "poor", 2: "poor", 3: "poor", 4: "near_poor", 5: "near_poor", 6: "average"}
 
 
 @dataclass
@@ -171,7 +174,7 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     for commune in communes:
         for n in range(1, households_per_commune + 1):
             serial += 1
-            band = _first_band(rng)
+            band = HOME_BANDS.get(n, _first_band(rng)) if commune == communes[0] else _first_band(rng)
             profile = "elderly" if band == "poor" and rng.random() < 0.38 else "family"
             code = f"{commune.code}-{n:04d}"
             members = _members(rng, profile, 2024)
@@ -192,7 +195,11 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
 
     for survey_round in rounds:
         assessments, deprived_of = [], {}
+        open_round = survey_round is rounds[-1]
+        skip = {h.code for h in sorted((h for h in saved.values() if h.commune_id == communes[0].pk), key=lambda h: h.code)[-UNASSESSED_IN_OPEN_ROUND:]}
         for code, household in saved.items():
+            if open_round and code in skip:
+                continue
             band = bands[code] if survey_round is rounds[0] else _band(rng, bands[code])
             bands[code] = band
             area = household.commune.area_type if hasattr(household, "commune") else "urban"
