@@ -16,6 +16,12 @@ from surveys.services import assessment_save, round_create
 _codes = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default hasher costs ~0.4 s per persona; tests need no slow hashes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def province(db) -> AdminUnit:
     load_legacy("74")

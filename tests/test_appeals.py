@@ -16,10 +16,6 @@ from tests.test_approval import FOUR, POOR_INCOME, RICH_INCOME, fill_commune, re
 OK = "ok"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def poor_household(officer_a, commune_a, round_2024):

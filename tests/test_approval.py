@@ -28,11 +28,6 @@ POOR_INCOME, NEAR_POOR_INCOME, RICH_INCOME = 1_000_000, 1_900_000, 5_000_000  # 
 FOUR = ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Personas are created per test; the default PBKDF2 hasher makes each creation cost ~0.4 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def events(action: str | None = None):
     qs = AuditEvent.objects.all()

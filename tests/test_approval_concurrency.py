@@ -48,10 +48,6 @@ def shipped_criteria_sets(transactional_db):
     _install_shipped_sets()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def race(calls) -> list[str]:
     """Run the calls in two threads released at the same moment; each reports "ok", "refused" or its error."""

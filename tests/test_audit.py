@@ -19,11 +19,6 @@ from tests.conftest import assess, make_household, make_user
 from tests.test_approval import FOUR, POOR_INCOME, fill_commune, record_procedure
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def root(db):
     return make_user("root", is_superuser=True, is_staff=True)
