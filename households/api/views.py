@@ -70,6 +70,19 @@ def resolve_commune(user, code: str, field: str = "commune") -> AdminUnit:
     return in_force[0] if in_force else communes[0]
 
 
+UNIT_EXAMPLE = {
+    "code": "25747", "name": "Phường Phú Cường", "level": "commune", "kind": "ward", "area_type": "urban",
+    "structure": "legacy", "parent": "718", "valid_from": None, "valid_to": "2025-06-30", "successors": [],
+}
+HOUSEHOLD_READ_EXAMPLE = {
+    "code": "25747-0001", "commune": "25747", "commune_name": "Phường Phú Cường", "hamlet": "Khu phố 1",
+    "head_name": "Nguyễn Văn Hùng", "address": "12 Khu phố 1", "status": "active", "merged_into": None, "version": 2,
+    "created_at": "2024-09-03T08:15:00+07:00", "updated_at": "2024-10-01T14:02:00+07:00",
+    "members": [
+        {"full_name": "Nguyễn Văn Hùng", "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": "074080000001",
+         "ethnicity": "Kinh", "able_to_work": True, "social_protection": False, "merit": False, "disability": False},
+    ],
+}
 HOUSEHOLD_EXAMPLE = {
     "code": "25747-000123",
     "commune": "25747",
@@ -97,6 +110,7 @@ HOUSEHOLD_EXAMPLE = {
         ),
         parameters=[UNIT_CODE_PATH, OpenApiParameter("structure", str, enum=["legacy", "2025"], required=False)],
         responses={200: UnitSerializer, **ERROR_RESPONSES},
+        examples=[OpenApiExample("A ward", value=UNIT_EXAMPLE, response_only=True)],
     ),
 )
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
@@ -146,6 +160,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         description=_("Includes members. The ETag header carries the version to send back when changing it."),
         parameters=[HOUSEHOLD_CODE_PATH],
         responses={200: HouseholdSerializer, **ERROR_RESPONSES},
+        examples=[OpenApiExample("A household", value=HOUSEHOLD_READ_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
         summary=_("Register a household"),

@@ -162,7 +162,14 @@ LEVEL_RANK = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
 
 @extend_schema_view(
     list=extend_schema(summary=_("List survey rounds"), description=_("Newest first."), responses={200: RoundSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary=_("One survey round by code"), parameters=[ROUND_CODE_PATH], responses={200: RoundSerializer, **ERROR_RESPONSES}),
+    retrieve=extend_schema(
+        summary=_("One survey round by code"), parameters=[ROUND_CODE_PATH], responses={200: RoundSerializer, **ERROR_RESPONSES},
+        examples=[OpenApiExample("Demo round", response_only=True, value={
+            "code": "BD-2024", "year": 2024, "kind": "periodic", "criteria_set": "VN-2022", "province": "74",
+            "province_name": "Tỉnh Bình Dương", "structure": "legacy", "starts_on": "2024-09-01", "ends_on": "2024-12-14",
+            "reference_date": "2024-09-01", "previous_round": "BD-2023", "is_open": True,
+        })],
+    ),
 )
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     """Survey rounds: public facts (year, criteria set, province), readable by every signed-in caller."""
@@ -175,6 +182,16 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = SurveyRound.objects.select_related("criteria_set", "province", "previous_round").order_by("-year", "code")
 
 
+ASSESSMENT_READ_EXAMPLE = {
+    "round": "BD-2024", "household": "25747-0001", "head_name": "Nguyễn Văn Hùng", "criteria_set": "VN-2022",
+    "commune": "25747", "hamlet": "Khu phố 1", "area_type": "urban", "income_per_capita": 1800000,
+    "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE"], "member_count": 4, "able_to_work_count": 2,
+    "social_protection_count": 0, "category": "poor", "group": "poverty_reduction", "deprived_count": 3,
+    "explanation": "Thu nhập 1.800.000 ≤ chuẩn 2.000.000 (thành thị) và thiếu hụt 3 chỉ số ≥ 3: hộ nghèo.",
+    "explanation_vi": "Thu nhập 1.800.000 ≤ chuẩn 2.000.000 (thành thị) và thiếu hụt 3 chỉ số ≥ 3: hộ nghèo.",
+    "explanation_en": "Income 1,800,000 ≤ line 2,000,000 (urban) and 3 deprivations ≥ 3: poor.",
+    "version": 1, "created_at": "2024-09-20T09:00:00+07:00", "updated_at": "2024-09-20T09:00:00+07:00",
+}
 ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_per_capita": 1200000, "deprived": ["WATER", "LATRINE", "HEALTH_INSURANCE"]}
 
 
@@ -203,6 +220,7 @@ ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_p
         description=_("The ETag header carries the version to send back when changing it."),
         parameters=[ROUND_PATH, HOUSEHOLD_PATH],
         responses={200: AssessmentSerializer, **ERROR_RESPONSES},
+        examples=[OpenApiExample("A poor household", value=ASSESSMENT_READ_EXAMPLE, response_only=True)],
     ),
     update=extend_schema(
         summary=_("Change an assessment's inputs"),
