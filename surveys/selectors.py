@@ -44,6 +44,21 @@ class RateRow:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_counts(cls, unit: AdminUnit, counts: dict) -> RateRow:
+        """A row from integer counts; every rate is computed here and nowhere else."""
+        total = counts.get("total_households", 0)
+        c = {f: counts.get(f, 0) for f in (*COUNT_FIELDS, "communes", "communes_included")}
+        return cls(
+            unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
+            poor=c["poor"], poor_rate=rate(c["poor"], total),
+            poverty_reduction=c["poverty_reduction"], poverty_reduction_rate=rate(c["poverty_reduction"], total),
+            social_protection=c["social_protection"], social_protection_rate=rate(c["social_protection"], total),
+            near_poor=c["near_poor"], near_poor_rate=rate(c["near_poor"], total),
+            poor_persons=c["poor_persons"], near_poor_persons=c["near_poor_persons"],
+            communes=c["communes"], communes_included=c["communes_included"],
+        )
+
 
 def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
     """Per commune: poor (and its two groups), near-poor, and persons, from the round's assessments."""
@@ -117,6 +132,15 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
         denominators = {cid: row["total_households"] for cid, row in frozen.items()}
         included = set(frozen)
 
+    return rows_from_counts(unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, included=included)
+
+
+def rows_from_counts(
+    *, unit: AdminUnit, level: str, communes: list[AdminUnit], counts: dict, denominators: dict, included: set | None = None
+) -> list[RateRow]:
+    """Sum per-commune counts into one row per unit of `level` (communes, their districts, or `unit` itself);
+    a Python pass over commune rows, never over households."""
+
     def group_key(commune: AdminUnit) -> AdminUnit:
         if level == Level.COMMUNE:
             return commune
@@ -133,7 +157,7 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
             order.append(key)
         bucket = buckets[key.pk]
         bucket["communes"] += 1
-        if commune.pk not in included:
+        if included is not None and commune.pk not in included:
             continue
         bucket["communes_included"] += 1
         bucket["total_households"] += denominators.get(commune.pk, 0)
@@ -142,37 +166,13 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
     if level == Level.PROVINCE and not order:
         buckets[unit.pk] = defaultdict(int)
         order.append(unit)
-    rows = []
-    for key in order:
-        b = buckets[key.pk]
-        total = b["total_households"]
-        rows.append(
-            RateRow(
-                unit_code=key.code, unit_name=key.name, level=key.level, total_households=total,
-                poor=b["poor"], poor_rate=rate(b["poor"], total),
-                poverty_reduction=b["poverty_reduction"], poverty_reduction_rate=rate(b["poverty_reduction"], total),
-                social_protection=b["social_protection"], social_protection_rate=rate(b["social_protection"], total),
-                near_poor=b["near_poor"], near_poor_rate=rate(b["near_poor"], total),
-                poor_persons=b["poor_persons"], near_poor_persons=b["near_poor_persons"],
-                communes=b["communes"], communes_included=b["communes_included"],
-            )
-        )
-    return rows
+    return [RateRow.from_counts(key, buckets[key.pk]) for key in order]
 
 
 def rates_total(rows: list[RateRow], *, unit: AdminUnit) -> RateRow:
     """The total row of a report: sums of the integer counts, rates recomputed from them."""
-    sums = {f: sum(getattr(r, f) for r in rows) for f in ("total_households", *COUNT_FIELDS, "communes", "communes_included")}
-    total = sums["total_households"]
-    return RateRow(
-        unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
-        poor=sums["poor"], poor_rate=rate(sums["poor"], total),
-        poverty_reduction=sums["poverty_reduction"], poverty_reduction_rate=rate(sums["poverty_reduction"], total),
-        social_protection=sums["social_protection"], social_protection_rate=rate(sums["social_protection"], total),
-        near_poor=sums["near_poor"], near_poor_rate=rate(sums["near_poor"], total),
-        poor_persons=sums["poor_persons"], near_poor_persons=sums["near_poor_persons"],
-        communes=sums["communes"], communes_included=sums["communes_included"],
-    )
+    fields = ("total_households", *COUNT_FIELDS, "communes", "communes_included")
+    return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields})
 
 
 def assessments_visible(user):

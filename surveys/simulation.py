@@ -23,7 +23,7 @@ from households.models import AdminUnit, Level, Role
 from households.permissions import has_role
 from surveys import classification as cl
 from surveys.models import Assessment, Category, CriteriaSet, Group, Indicator, Rule, SurveyRound
-from surveys.selectors import COUNT_FIELDS, RateRow, denominators_for, rate, rates_for, rates_total
+from surveys.selectors import COUNT_FIELDS, RateRow, denominators_for, rates_for, rates_total, rows_from_counts
 from surveys.services import criteria_spec
 
 CHANGE_LIMIT = 2000
@@ -91,41 +91,6 @@ class SimulationResult:
     transitions: dict[tuple[str, str], int]
 
 
-def _rows_from_counts(*, unit: AdminUnit, level: str, communes: list[AdminUnit], counts, denominators) -> list[RateRow]:
-    """Bucket per-commune counts into rows of `level`, exactly like `rates_for` does."""
-    buckets: dict[int, dict] = {}
-    order: list[AdminUnit] = []
-    for commune in communes:
-        if level == Level.COMMUNE:
-            key = commune
-        elif level == Level.DISTRICT:
-            key = commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
-        else:
-            key = unit
-        if key.pk not in buckets:
-            buckets[key.pk] = defaultdict(int)
-            order.append(key)
-        b = buckets[key.pk]
-        b["communes"] += 1
-        b["communes_included"] += 1
-        b["total_households"] += denominators.get(commune.pk, 0)
-        for f in COUNT_FIELDS:
-            b[f] += counts.get(commune.pk, {}).get(f, 0)
-    rows = []
-    for key in order:
-        b, total = buckets[key.pk], buckets[key.pk]["total_households"]
-        rows.append(RateRow(
-            unit_code=key.code, unit_name=key.name, level=key.level, total_households=total,
-            poor=b["poor"], poor_rate=rate(b["poor"], total),
-            poverty_reduction=b["poverty_reduction"], poverty_reduction_rate=rate(b["poverty_reduction"], total),
-            social_protection=b["social_protection"], social_protection_rate=rate(b["social_protection"], total),
-            near_poor=b["near_poor"], near_poor_rate=rate(b["near_poor"], total),
-            poor_persons=b["poor_persons"], near_poor_persons=b["near_poor_persons"],
-            communes=b["communes"], communes_included=b["communes_included"],
-        ))
-    return rows
-
-
 def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, level: str) -> SimulationResult:
     """Official versus draft rates for the round, and the households whose category or group would change."""
     _require_staff(actor)
@@ -178,7 +143,7 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
                     changes.append(Change(code, head, names.get(commune_id, ""), income, len(codes), old_cat, old_group, category.value, group))
 
     official = rates_for(round=round, unit=unit, level=level, status="all")
-    draft_rows = _rows_from_counts(
+    draft_rows = rows_from_counts(
         unit=unit, level=level, communes=communes, counts=counts, denominators=denominators_for(round=round, commune_ids=commune_ids)
     )
     if unit.level == level:
