@@ -21,6 +21,7 @@ from core.exceptions import ConflictError
 from core.selectors import audit_events_for
 from households.models import AdminUnit, Household, Level, communes_visible_to
 from surveys import approval
+from surveys.excel import neutralise
 from surveys.forms_approval import AppealDecideForm, AppealLodgeForm, HamletMeetingForm, PublicPostingForm, TransitionForm
 from surveys.models import Appeal, AppealStatus, CommuneList, ListStatus, SurveyRound
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, rate
@@ -203,20 +204,7 @@ def meeting_add(request, round_code: str, commune_code: str):
     if commune_list is None:
         raise Http404
     form = HamletMeetingForm(request.POST, hamlets=commune.hamlets.all())
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
-        return redirect(_detail_url(survey_round, commune))
-    try:
-        approval.hamlet_meeting_record(actor=request.user, commune_list=commune_list, **form.cleaned_data)
-    except ObjectDoesNotExist:
-        raise Http404
-    except ValidationError as exc:
-        _error_messages(request, exc)
-    else:
-        messages.success(request, _("The hamlet meeting was recorded."))
-    return redirect(_detail_url(survey_round, commune))
+    return _record_step(request, form, approval.hamlet_meeting_record, commune_list, _("The hamlet meeting was recorded."))
 
 
 @login_required
@@ -228,33 +216,29 @@ def posting_add(request, round_code: str, commune_code: str):
     if commune_list is None:
         raise Http404
     form = PublicPostingForm(request.POST)
+    return _record_step(request, form, approval.public_posting_record, commune_list, _("The public posting was recorded."))
+
+
+def _record_step(request, form, service, commune_list, success: str):
+    """Validate a procedure-step form, record it through `service`, and come back to the list page."""
+    back = _detail_url(commune_list.round, commune_list.commune)
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:
                 messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
-        return redirect(_detail_url(survey_round, commune))
+        return redirect(back)
     try:
-        approval.public_posting_record(actor=request.user, commune_list=commune_list, **form.cleaned_data)
+        service(actor=request.user, commune_list=commune_list, **form.cleaned_data)
     except ObjectDoesNotExist:
         raise Http404
     except ValidationError as exc:
         _error_messages(request, exc)
     else:
-        messages.success(request, _("The public posting was recorded."))
-    return redirect(_detail_url(survey_round, commune))
+        messages.success(request, success)
+    return redirect(back)
 
 
 # --- printable lists and xlsx ------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """Text a spreadsheet would run as a formula is written as text (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
 
 def xlsx_response(filename: str, sheets: list[tuple[str, list[str], list[list]]]) -> HttpResponse:
     """An xlsx workbook streamed row by row (openpyxl write-only), one sheet per (title, header, rows)."""
@@ -263,9 +247,9 @@ def xlsx_response(filename: str, sheets: list[tuple[str, list[str], list[list]]]
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([safe_cell(h) for h in header])
+        sheet.append([neutralise(h) for h in header])
         for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+            sheet.append([neutralise(v) for v in row])
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     workbook.save(response)
