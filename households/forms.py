@@ -7,7 +7,7 @@ from django.forms.models import fields_for_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, Member, household_code_validator
+from households.models import AdminUnit, HouseholdStatus, Member, household_code_validator
 from households.services import MEMBER_FIELDS, MemberData
 
 # Path segments under /households/ that are pages, not household codes.
@@ -75,3 +75,14 @@ MemberFormSet = forms.formset_factory(
 
 def member_initial(members) -> list[dict]:
     return [{name: getattr(m, name) for name in MEMBER_FIELDS} for m in members]
+
+
+class HouseholdStatusForm(forms.Form):
+    """Households are never deleted: they move away, merge into another household, dissolve, or return."""
+
+    status = forms.ChoiceField(label=_("New status"), choices=HouseholdStatus.choices)
+    merged_into = forms.CharField(
+        label=_("Merged into (household code)"), max_length=40, required=False,
+        help_text=_("Only when the household merged into another one."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

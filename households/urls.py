@@ -8,5 +8,6 @@ urlpatterns = [
     path("households/new/", views.household_create_view, name="household-create"),
     path("households/<str:code>/", views.household_detail, name="household-detail"),
     path("households/<str:code>/edit/", views.household_edit_view, name="household-edit"),
+    path("households/<str:code>/status/", views.household_status_view, name="household-status"),
     path("hamlets/options/", views.hamlet_options, name="hamlet-options"),
 ]

@@ -19,12 +19,12 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ConflictError
 from core.selectors import audit_events_for
 from households.filters import HouseholdFilterSet
-from households.forms import HouseholdForm, MemberFormSet, member_initial
+from households.forms import HouseholdForm, HouseholdStatusForm, MemberFormSet, member_initial
 from households.models import (
     AdminUnit,
     Assignment,
@@ -37,7 +37,7 @@ from households.models import (
     communes_visible_to,
 )
 from households.permissions import EDIT_ROLES, can_edit_commune
-from households.services import hamlet_get_or_create, household_create, household_update
+from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
 from households.templatetags.povreg_ui import ui_lang
 from surveys import classification as cl
 from surveys.models import Assessment, Category, CommuneList, ListStatus, SurveyRound
@@ -316,8 +316,41 @@ def household_detail(request, code: str):
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
             "events": audit_events_for(household, user),
+            "status_form": HouseholdStatusForm(initial={"status": household.status}) if can_edit else None,
         },
     )
+
+
+@personal_data_required
+@require_POST
+def household_status_view(request, code: str):
+    """Mark a household moved, merged, dissolved or active again (never deleted), with a reason."""
+    household = visible_household(request.user, code)
+    if not can_edit_commune(request.user, household.commune):
+        raise PermissionDenied(_("You cannot change households of this commune."))
+    form = HouseholdStatusForm(request.POST)
+    if form.is_valid():
+        target_code = form.cleaned_data["merged_into"].strip()
+        merged_into = Household.objects.visible_to(request.user).filter(code=target_code).first() if target_code else None
+        try:
+            if target_code and merged_into is None:
+                raise ValidationError({"merged_into": _("No household %(code)s in your area.") % {"code": target_code}})
+            household_set_status(
+                actor=request.user, household=household, status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"], merged_into=merged_into,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}: {error}" if label else error)
+        else:
+            messages.success(request, _("The household's status was changed."))
+    else:
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label}: {error}")
+    return redirect("household-detail", code=household.code)
 
 
 @personal_data_required

@@ -28,6 +28,7 @@ PAGES = {
     "household-create": ("get", [], False, True),
     "household-detail": ("get", [CODE], True, False),
     "household-edit": ("get", [CODE], True, True),
+    "household-status": ("post", [CODE], True, True),
     "hamlet-options": ("get", [], True, False),
     "assessment-entry": ("get", [CODE], True, True),
     "assessment-preview": ("post", [CODE], True, False),
@@ -52,6 +53,8 @@ def request(client, name, commune_a, **overrides):
     params = {}
     if name == "hamlet-options":
         params = {"commune": commune_a.pk}
+    if name == "household-status":
+        params = {"status": "active", "reason": "scope check"}  # harmless for the pages tried after it
     if name == "assessment-preview":
         params = {"round": "BD-2024", "income_per_capita": "1000000", "deprived": POOR}
     params.update(overrides)
@@ -124,7 +127,7 @@ def test_roles_read_and_edit_as_assigned(client, request_fixture, persona, reada
         elif writes and not editable:
             expected = 403
         else:
-            expected = 200
+            expected = 302 if PAGES[name][0] == "post" and writes else 200  # a done write redirects
         assert status == expected, (persona, name, status)
     list_page = client.get(reverse("household-list"))
     assert (CODE in list_page.content.decode()) is readable

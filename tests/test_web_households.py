@@ -246,3 +246,33 @@ def test_detail_shows_the_history_and_stays_within_a_query_budget(client, office
     actions = [e.action for e in response.context["events"]]
     assert "household.created" in actions and "assessment.created" in actions
     assert 'data-action="household.created"' in response.content.decode()
+
+
+def test_household_status_change_from_the_detail_page(client, officer_a, commune_a):
+    from core.models import AuditEvent
+    from tests.conftest import make_household as make
+
+    a = make(officer_a, commune_a, code="HH-STATUS-A")
+    b = make(officer_a, commune_a, code="HH-STATUS-B")
+    client.force_login(officer_a)
+    url = reverse("household-status", args=[a.code])
+    # Merging needs a target in the officer's area; nothing changes otherwise.
+    response = client.post(url, {"status": "merged", "merged_into": "NOPE", "reason": "joined parents"}, follow=True)
+    a.refresh_from_db()
+    assert a.status == "active" and "NOPE" in response.content.decode()
+    client.post(url, {"status": "merged", "merged_into": b.code, "reason": "joined parents"})
+    a.refresh_from_db()
+    assert (a.status, a.merged_into) == ("merged", b)
+    event = AuditEvent.objects.filter(action="household.status_changed").get()
+    assert event.reason == "joined parents"
+
+
+def test_district_officer_cannot_change_status(client, officer_a, district_officer, commune_a):
+    from tests.conftest import make_household as make
+
+    a = make(officer_a, commune_a, code="HH-STATUS-C")
+    client.force_login(district_officer)
+    response = client.post(reverse("household-status", args=[a.code]), {"status": "dissolved", "reason": "x"})
+    assert response.status_code == 403
+    a.refresh_from_db()
+    assert a.status == "active"
