@@ -241,11 +241,11 @@ def procedure_state(commune_list: CommuneList, *, today: datetime.date | None = 
             )
         if posting.ends_on >= today:
             blockers.append(
-                _("The public posting runs until %(date)s; the list can be submitted after that.") % {"date": posting.ends_on}
+                _("The public posting runs until %(date)s; the list can be submitted after that.") % {"date": f"{posting.ends_on:%d/%m/%Y}"}
             )
         last_meeting = max((m.held_on for m in state.meetings.values()), default=None)
         if last_meeting is not None and posting.starts_on < last_meeting:
-            blockers.append(_("The list must be posted after the hamlet meetings (last meeting %(date)s).") % {"date": last_meeting})
+            blockers.append(_("The list must be posted after the hamlet meetings (last meeting %(date)s).") % {"date": f"{last_meeting:%d/%m/%Y}"})
     if state.open_appeals:
         blockers.append(
             _("%(n)s appeal(s) of households of this commune are still open; decide them first.") % {"n": state.open_appeals}

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import AuditEvent
 from households.models import AdminUnit, Assignment, Hamlet, Role, Structure
@@ -19,6 +19,14 @@ from surveys.models import CommuneList, CriteriaSet, ListStatus
 from surveys.selectors import rates_for
 from surveys.services import round_create
 from tests.conftest import assess, make_household, make_user
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Messages are checked in English; the same code paths answer in Vietnamese by default.
+    with translation.override("en"):
+        yield
+
 
 PERSONAS = ["officer_a", "chairman_a", "district_officer", "department", "api_reader", "officer_b", "outsider"]
 NOT_FOUND = CommuneList.DoesNotExist

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from core.models import AuditEvent
@@ -17,6 +18,14 @@ from surveys import approval
 from surveys.models import CriteriaSet, Denominator, Rule
 from tests.conftest import assess, make_household, make_user
 from tests.test_approval import FOUR, POOR_INCOME, fill_commune, record_procedure
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Messages are checked in English; the same code paths answer in Vietnamese by default.
+    with translation.override("en"):
+        yield
+
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from core.models import AuditEvent
@@ -15,6 +16,14 @@ from households.models import Hamlet, Household, Member
 from surveys.importer import OLE_MAGIC, FileProblem, survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CommuneList, Denominator, ListStatus
 from tests.conftest import make_household
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Messages are checked in English; the same code paths answer in Vietnamese by default.
+    with translation.override("en"):
+        yield
+
 
 URBAN_NEAR = 1_900_000  # VN-2022 urban line is 2,000,000
 
