@@ -46,7 +46,7 @@ from surveys.models import (
     PublicPosting,
     SurveyRound,
 )
-from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts
+from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
 
 COMMUNE_ROLES = (Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN)
 DISTRICT_ROLES = (Role.DISTRICT_OFFICER,)
@@ -54,7 +54,7 @@ DEPARTMENT_ROLES = (Role.DEPARTMENT_STAFF, Role.ADMIN)
 EDITABLE_STATES = (ListStatus.DRAFT, ListStatus.RETURNED)
 LIST_AUDIT_FIELDS = [
     "status", "is_current", "returned_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at",
-    "approved_by", "approved_at", "total_households", *COUNT_FIELDS,
+    "approved_by", "approved_at", "total_households", "total_persons", *COUNT_FIELDS,
 ]
 POOR_OR_NEAR = (Category.POOR, Category.NEAR_POOR)
 NOT_STARTED = "none"  # overview filter: communes with no list yet in the round
@@ -310,9 +310,10 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
     ids = [locked.commune_id]
     counts = live_commune_counts(round=locked.round, commune_ids=ids).get(locked.commune_id, {})
     total = denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
+    persons = persons_denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
     return _transition(
         locked, actor=actor, action="commune_list.approved", reason=reason,
-        status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), total_households=total,
+        status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), total_households=total, total_persons=persons,
         **{f: counts.get(f, 0) for f in COUNT_FIELDS},
     )
 

@@ -19,7 +19,7 @@ from households.models import AdminUnit, Assignment, Hamlet, Household, Level, M
 from households.units import load_legacy
 from surveys import classification as cl
 from surveys.models import Assessment, CommuneList, CriteriaSet, ListStatus, SurveyRound
-from surveys.selectors import denominators_for, live_commune_counts
+from surveys.selectors import denominators_for, live_commune_counts, persons_denominators_for
 from surveys.services import criteria_spec, round_create
 
 PROVINCE = "74"
@@ -234,13 +234,14 @@ def _approve_round(survey_round: SurveyRound, communes: list[AdminUnit]) -> None
     ids = [c.pk for c in communes]
     counts = live_commune_counts(round=survey_round, commune_ids=ids)
     denominators = denominators_for(round=survey_round, commune_ids=ids)
+    persons = persons_denominators_for(round=survey_round, commune_ids=ids)
     now = timezone.now()
     approved_at = timezone.make_aware(datetime.datetime(survey_round.year, 12, 14, 10, 0))
     CommuneList.objects.bulk_create(
         [
             CommuneList(
                 round=survey_round, commune=c, status=ListStatus.APPROVED, approved_at=min(approved_at, now),
-                total_households=denominators.get(c.pk, 0),
+                total_households=denominators.get(c.pk, 0), total_persons=persons.get(c.pk, 0),
                 **{f: counts.get(c.pk, {}).get(f, 0) for f in ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")},
             )
             for c in communes

@@ -291,6 +291,7 @@ class CommuneList(models.Model):
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     # Counts frozen at approval, so provincial rates read commune rows, not households.
     total_households = models.PositiveIntegerField(_("total households"), null=True, blank=True)
+    total_persons = models.PositiveIntegerField(_("total persons"), null=True, blank=True)
     poor = models.PositiveIntegerField(_("poor households"), null=True, blank=True)
     poverty_reduction = models.PositiveIntegerField(_("poverty-reduction target households"), null=True, blank=True)
     social_protection = models.PositiveIntegerField(_("social-protection households"), null=True, blank=True)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from households.models import AdminUnit, Household, HouseholdStatus, Level
+from households.models import AdminUnit, Household, HouseholdStatus, Level, Member
 from surveys.models import Assessment, Category, CommuneList, Denominator, Group, ListStatus, SurveyRound
 
 COUNT_FIELDS = ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")
@@ -36,8 +36,11 @@ class RateRow:
     social_protection_rate: str | None
     near_poor: int
     near_poor_rate: str | None
+    total_persons: int
     poor_persons: int
+    poor_persons_rate: str | None
     near_poor_persons: int
+    near_poor_persons_rate: str | None
     communes: int
     communes_included: int
 
@@ -48,6 +51,7 @@ class RateRow:
     def from_counts(cls, unit: AdminUnit, counts: dict) -> RateRow:
         """A row from integer counts; every rate is computed here and nowhere else."""
         total = counts.get("total_households", 0)
+        persons = counts.get("total_persons", 0)
         c = {f: counts.get(f, 0) for f in (*COUNT_FIELDS, "communes", "communes_included")}
         return cls(
             unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
@@ -55,7 +59,9 @@ class RateRow:
             poverty_reduction=c["poverty_reduction"], poverty_reduction_rate=rate(c["poverty_reduction"], total),
             social_protection=c["social_protection"], social_protection_rate=rate(c["social_protection"], total),
             near_poor=c["near_poor"], near_poor_rate=rate(c["near_poor"], total),
-            poor_persons=c["poor_persons"], near_poor_persons=c["near_poor_persons"],
+            total_persons=persons,
+            poor_persons=c["poor_persons"], poor_persons_rate=rate(c["poor_persons"], persons),
+            near_poor_persons=c["near_poor_persons"], near_poor_persons_rate=rate(c["near_poor_persons"], persons),
             communes=c["communes"], communes_included=c["communes_included"],
         )
 
@@ -98,16 +104,41 @@ def denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
     return entered
 
 
+def persons_denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
+    """Entered total persons, and members of registered active households where none was entered."""
+    entered = dict(
+        Denominator.objects.filter(round=round, commune_id__in=commune_ids, total_persons__isnull=False).values_list(
+            "commune_id", "total_persons"
+        )
+    )
+    missing = [c for c in commune_ids if c not in entered]
+    if missing:
+        registered = dict(
+            Member.objects.filter(household__commune_id__in=missing, household__status=HouseholdStatus.ACTIVE)
+            .values("household__commune_id")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("household__commune_id", "n")
+        )
+        entered.update({c: registered.get(c, 0) for c in missing})
+    return entered
+
+
 def approved_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
-    """Counts frozen at approval, from each commune's latest approved revision (denominator included)."""
+    """Counts frozen at approval, from each commune's latest approved revision (denominators included; total
+    persons is 0 for lists approved before it was frozen)."""
     latest: dict[int, CommuneList] = {}
     for cl in CommuneList.objects.filter(round=round, commune_id__in=commune_ids, status=ListStatus.APPROVED).only(
-        "commune_id", "revision", "total_households", *COUNT_FIELDS
+        "commune_id", "revision", "total_households", "total_persons", *COUNT_FIELDS
     ):
         if cl.commune_id not in latest or cl.revision > latest[cl.commune_id].revision:
             latest[cl.commune_id] = cl
     return {
-        cid: {"total_households": cl.total_households or 0, **{f: getattr(cl, f) or 0 for f in COUNT_FIELDS}}
+        cid: {
+            "total_households": cl.total_households or 0,
+            "total_persons": cl.total_persons or 0,
+            **{f: getattr(cl, f) or 0 for f in COUNT_FIELDS},
+        }
         for cid, cl in latest.items()
     }
 
@@ -125,21 +156,33 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
     if status == "all":
         counts = live_commune_counts(round=round, commune_ids=ids)
         denominators = denominators_for(round=round, commune_ids=ids)
+        persons = persons_denominators_for(round=round, commune_ids=ids)
         included = set(ids)
     else:
         frozen = approved_commune_counts(round=round, commune_ids=ids)
         counts = frozen
         denominators = {cid: row["total_households"] for cid, row in frozen.items()}
+        persons = {cid: row["total_persons"] for cid, row in frozen.items()}
         included = set(frozen)
 
-    return rows_from_counts(unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, included=included)
+    return rows_from_counts(
+        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, persons=persons, included=included
+    )
 
 
 def rows_from_counts(
-    *, unit: AdminUnit, level: str, communes: list[AdminUnit], counts: dict, denominators: dict, included: set | None = None
+    *,
+    unit: AdminUnit,
+    level: str,
+    communes: list[AdminUnit],
+    counts: dict,
+    denominators: dict,
+    persons: dict | None = None,
+    included: set | None = None,
 ) -> list[RateRow]:
     """Sum per-commune counts into one row per unit of `level` (communes, their districts, or `unit` itself);
-    a Python pass over commune rows, never over households."""
+    a Python pass over commune rows, never over households. `denominators` are total households and
+    `persons` total persons per commune (persons rates are null when it is not given)."""
 
     def group_key(commune: AdminUnit) -> AdminUnit:
         if level == Level.COMMUNE:
@@ -161,6 +204,7 @@ def rows_from_counts(
             continue
         bucket["communes_included"] += 1
         bucket["total_households"] += denominators.get(commune.pk, 0)
+        bucket["total_persons"] += (persons or {}).get(commune.pk, 0)
         for f in COUNT_FIELDS:
             bucket[f] += counts.get(commune.pk, {}).get(f, 0)
     if level == Level.PROVINCE and not order:
@@ -171,7 +215,7 @@ def rows_from_counts(
 
 def rates_total(rows: list[RateRow], *, unit: AdminUnit) -> RateRow:
     """The total row of a report: sums of the integer counts, rates recomputed from them."""
-    fields = ("total_households", *COUNT_FIELDS, "communes", "communes_included")
+    fields = ("total_households", "total_persons", *COUNT_FIELDS, "communes", "communes_included")
     return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields})
 
 

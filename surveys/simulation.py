@@ -23,7 +23,15 @@ from households.models import AdminUnit, Level, Role
 from households.permissions import has_role
 from surveys import classification as cl
 from surveys.models import Assessment, Category, CriteriaSet, Group, Indicator, Rule, SurveyRound
-from surveys.selectors import COUNT_FIELDS, RateRow, denominators_for, rates_for, rates_total, rows_from_counts
+from surveys.selectors import (
+    COUNT_FIELDS,
+    RateRow,
+    denominators_for,
+    persons_denominators_for,
+    rates_for,
+    rates_total,
+    rows_from_counts,
+)
 from surveys.services import criteria_spec
 
 CHANGE_LIMIT = 2000
@@ -144,7 +152,8 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
 
     official = rates_for(round=round, unit=unit, level=level, status="all")
     draft_rows = rows_from_counts(
-        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators_for(round=round, commune_ids=commune_ids)
+        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators_for(round=round, commune_ids=commune_ids),
+        persons=persons_denominators_for(round=round, commune_ids=commune_ids),
     )
     if unit.level == level:
         official = [r for r in official if r.unit_code == unit.code]

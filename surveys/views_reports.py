@@ -64,8 +64,11 @@ RATE_COLUMNS = [
     ("social_protection_rate", "rate", 10, L("Tỷ lệ (%)", "Rate (%)")),
     ("near_poor", "int", 11, L("Số hộ cận nghèo", "Near-poor households")),
     ("near_poor_rate", "rate", 10, L("Tỷ lệ hộ cận nghèo (%)", "Near-poor rate (%)")),
+    ("total_persons", "int", 14, L("Tổng số nhân khẩu", "Total persons")),
     ("poor_persons", "int", 12, L("Số nhân khẩu hộ nghèo", "Persons in poor households")),
+    ("poor_persons_rate", "rate", 10, L("Tỷ lệ nhân khẩu hộ nghèo (%)", "Poor persons rate (%)")),
     ("near_poor_persons", "int", 12, L("Số nhân khẩu hộ cận nghèo", "Persons in near-poor households")),
+    ("near_poor_persons_rate", "rate", 10, L("Tỷ lệ nhân khẩu hộ cận nghèo (%)", "Near-poor persons rate (%)")),
     ("communes_included", "int", 10, L("Số xã đã có số liệu", "Communes included")),
 ]
 FLOW_LABELS = {
@@ -239,8 +242,10 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
     return excel.Table(
         sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
         rows=(_row_values(r, RATE_COLUMNS) for r in report.rows), total=total,
-        notes=["Tỷ lệ = số hộ / tổng số hộ dân cư × 100, làm tròn 2 chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
-               else "Rate = households / total households × 100, two decimals, rounded half up."],
+        notes=["Tỷ lệ = số hộ / tổng số hộ dân cư × 100 (tỷ lệ nhân khẩu = số nhân khẩu / tổng số nhân khẩu × 100), "
+               "làm tròn 2 chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
+               else "Rate = households / total households × 100 (persons rate = persons / total persons × 100), "
+               "two decimals, rounded half up."],
     )
 
 

@@ -14,7 +14,7 @@ from tests.test_api_support import _fresh_throttle_cache, assert_error, client_f
 RATE_KEYS = {
     "unit_code", "unit_name", "total_households", "poor", "poor_rate", "poverty_reduction", "poverty_reduction_rate",
     "social_protection", "social_protection_rate", "near_poor", "near_poor_rate", "poor_persons", "near_poor_persons",
-    "communes", "communes_included", "level",
+    "total_persons", "poor_persons_rate", "near_poor_persons_rate", "communes", "communes_included", "level",
 }
 
 

@@ -44,7 +44,7 @@ def test_rates_workbook_layout(client, data, department):
     assert ws.title == "Tỷ lệ"
     title = ws["A1"].value
     assert "Bình Dương" in title and "2024" in title and ws["A1"].font.b
-    assert "A1:N1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:Q1" in {str(r) for r in ws.merged_cells.ranges}
     assert "VN-2022" in ws["A3"].value and "BD-2024" in ws["A2"].value
     header_row = 6
     assert ws.cell(row=header_row, column=2).value == "Đơn vị" and ws.cell(row=header_row, column=2).font.b

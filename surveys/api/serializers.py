@@ -195,8 +195,20 @@ class RateRowSerializer(serializers.Serializer):
     social_protection_rate = serializers.CharField(allow_null=True)
     near_poor = serializers.IntegerField()
     near_poor_rate = serializers.CharField(allow_null=True)
-    poor_persons = serializers.IntegerField()
-    near_poor_persons = serializers.IntegerField()
+    total_persons = serializers.IntegerField(
+        help_text=_(
+            "Persons denominator: the total persons entered for the round, else members of the registered active "
+            "households (status=all); frozen at approval (status=approved, 0 for lists approved before it was kept)."
+        )
+    )
+    poor_persons = serializers.IntegerField(help_text=_("Persons in poor households."))
+    poor_persons_rate = serializers.CharField(
+        allow_null=True, help_text=_("poor_persons / total_persons × 100, two decimals, half up; null when total_persons is 0.")
+    )
+    near_poor_persons = serializers.IntegerField(help_text=_("Persons in near-poor households."))
+    near_poor_persons_rate = serializers.CharField(
+        allow_null=True, help_text=_("near_poor_persons / total_persons × 100, two decimals, half up; null when total_persons is 0.")
+    )
     communes = serializers.IntegerField(help_text=_("Communes under the unit."))
     communes_included = serializers.IntegerField(help_text=_("Communes whose numbers are included (approved lists, unless status=all)."))
 
@@ -259,7 +271,7 @@ class CommuneListSerializer(serializers.ModelSerializer):
             "round", "commune", "commune_name", "revision", "is_current", "status", "revision_reason", "returned_reason",
             "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "approved_by", "approved_at",
             "total_households", "poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons",
-            "near_poor_persons", "version", "created_at",
+            "near_poor_persons", "total_persons", "version", "created_at",
         ]
         read_only_fields = fields
 

@@ -380,13 +380,15 @@ AGGREGATE_ERRORS = {**{k: v for k, v in ERROR_RESPONSES.items() if k != 404}, **
                     "unit_code": "74", "unit_name": "Tỉnh Bình Dương", "level": "province", "total_households": 294573,
                     "poor": 3206, "poor_rate": "1.09", "poverty_reduction": 1989, "poverty_reduction_rate": "0.68",
                     "social_protection": 1217, "social_protection_rate": "0.41", "near_poor": 2883, "near_poor_rate": "0.98",
-                    "poor_persons": 11790, "near_poor_persons": 10230, "communes": 91, "communes_included": 91,
+                    "total_persons": 1001548, "poor_persons": 11790, "poor_persons_rate": "1.18", "near_poor_persons": 10230,
+                    "near_poor_persons_rate": "1.02", "communes": 91, "communes_included": 91,
                 }],
                 "total": {
                     "unit_code": "74", "unit_name": "Tỉnh Bình Dương", "level": "province", "total_households": 294573,
                     "poor": 3206, "poor_rate": "1.09", "poverty_reduction": 1989, "poverty_reduction_rate": "0.68",
                     "social_protection": 1217, "social_protection_rate": "0.41", "near_poor": 2883, "near_poor_rate": "0.98",
-                    "poor_persons": 11790, "near_poor_persons": 10230, "communes": 91, "communes_included": 91,
+                    "total_persons": 1001548, "poor_persons": 11790, "poor_persons_rate": "1.18", "near_poor_persons": 10230,
+                    "near_poor_persons_rate": "1.02", "communes": 91, "communes_included": 91,
                 },
             },
         )
