@@ -363,8 +363,9 @@ AGGREGATE_ERRORS = {**{k: v for k, v in ERROR_RESPONSES.items() if k != 404}, **
     description=_(
         "For a round and a unit (province, district or commune, GSO code in the round's structure), one row per unit "
         "of `level` under it: total households (the denominator), poor (of which poverty-reduction target and "
-        "social protection), near-poor, with rates in percent as strings with two decimals, rounded half up from "
-        "the integer counts. By default only approved commune lists count (`communes_included` says how many); "
+        "social protection), near-poor, and the same in persons (total persons, persons in poor and in near-poor "
+        "households), with rates in percent as strings with two decimals, rounded half up from the integer counts. "
+        "By default only approved commune lists count (`communes_included` says how many); "
         "`status=all` (department staff of the province) shows live numbers including drafts. Aggregates only: "
         "no personal data. The API reader role may call it; anonymous callers only when the deployment publishes rates."
     ),
