@@ -32,6 +32,7 @@ from django.db.models import BooleanField, Count, Exists, F, OuterRef, Subquery,
 
 from households.models import AdminUnit, Level
 from surveys.models import Assessment, Category, CommuneList, ListStatus, SurveyRound
+from surveys.selectors import report_unit_of
 
 KINDS = ("poor", "near_poor")
 MAX_EARLIER_ROUNDS = 50
@@ -98,14 +99,7 @@ def flows_for(
 
     communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
 
-    def group_key(commune: AdminUnit) -> AdminUnit:
-        if level == Level.COMMUNE:
-            return commune
-        if level == Level.DISTRICT:
-            return commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
-        return unit
-
-    key_of: dict[int, AdminUnit] = {c.pk: group_key(c) for c in communes}
+    key_of: dict[int, AdminUnit] = {c.pk: report_unit_of(c, unit=unit, level=level) for c in communes}
     if status == "all":
         included = set(key_of)
     else:

@@ -86,42 +86,39 @@ def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[st
     return {r.pop("commune_id"): r for r in rows}
 
 
-def denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
-    """Entered denominators, and registered active households where none was entered."""
+def _entered_or_registered(*, round: SurveyRound, commune_ids, field: str, registered, commune_path: str) -> dict[int, int]:
+    """Per commune: the round's entered denominator `field`, else the count of `registered` rows."""
     entered = dict(
-        Denominator.objects.filter(round=round, commune_id__in=commune_ids).values_list("commune_id", "total_households")
+        Denominator.objects.filter(round=round, commune_id__in=commune_ids, **{f"{field}__isnull": False})
+        .values_list("commune_id", field)
     )
     missing = [c for c in commune_ids if c not in entered]
     if missing:
-        registered = dict(
-            Household.objects.filter(commune_id__in=missing, status=HouseholdStatus.ACTIVE)
-            .values("commune_id")
+        counted = dict(
+            registered.filter(**{f"{commune_path}__in": missing})
+            .values(commune_path)
             .annotate(n=Count("id"))
             .order_by()
-            .values_list("commune_id", "n")
+            .values_list(commune_path, "n")
         )
-        entered.update({c: registered.get(c, 0) for c in missing})
+        entered.update({c: counted.get(c, 0) for c in missing})
     return entered
+
+
+def denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
+    """Entered denominators, and registered active households where none was entered."""
+    return _entered_or_registered(
+        round=round, commune_ids=commune_ids, field="total_households",
+        registered=Household.objects.filter(status=HouseholdStatus.ACTIVE), commune_path="commune_id",
+    )
 
 
 def persons_denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
     """Entered total persons, and members of registered active households where none was entered."""
-    entered = dict(
-        Denominator.objects.filter(round=round, commune_id__in=commune_ids, total_persons__isnull=False).values_list(
-            "commune_id", "total_persons"
-        )
+    return _entered_or_registered(
+        round=round, commune_ids=commune_ids, field="total_persons",
+        registered=Member.objects.filter(household__status=HouseholdStatus.ACTIVE), commune_path="household__commune_id",
     )
-    missing = [c for c in commune_ids if c not in entered]
-    if missing:
-        registered = dict(
-            Member.objects.filter(household__commune_id__in=missing, household__status=HouseholdStatus.ACTIVE)
-            .values("household__commune_id")
-            .annotate(n=Count("id"))
-            .order_by()
-            .values_list("household__commune_id", "n")
-        )
-        entered.update({c: registered.get(c, 0) for c in missing})
-    return entered
 
 
 def approved_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
@@ -170,6 +167,15 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
     )
 
 
+def report_unit_of(commune: AdminUnit, *, unit: AdminUnit, level: str) -> AdminUnit:
+    """The row a commune's numbers go to in a report of `level` under `unit` (2025 communes have no district)."""
+    if level == Level.COMMUNE:
+        return commune
+    if level == Level.DISTRICT:
+        return commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
+    return unit
+
+
 def rows_from_counts(
     *,
     unit: AdminUnit,
@@ -184,17 +190,10 @@ def rows_from_counts(
     a Python pass over commune rows, never over households. `denominators` are total households and
     `persons` total persons per commune (persons rates are null when it is not given)."""
 
-    def group_key(commune: AdminUnit) -> AdminUnit:
-        if level == Level.COMMUNE:
-            return commune
-        if level == Level.DISTRICT:
-            return commune.parent if commune.parent and commune.parent.level == Level.DISTRICT else commune
-        return unit
-
     buckets: dict[int, dict] = {}
     order: list[AdminUnit] = []
     for commune in communes:
-        key = group_key(commune)
+        key = report_unit_of(commune, unit=unit, level=level)
         if key.pk not in buckets:
             buckets[key.pk] = defaultdict(int)
             order.append(key)
