@@ -50,6 +50,8 @@ class ColumnSpec:
     kind: str
     required: bool = True
     help: str = ""
+    # Columns added after the format was published may be left out of a workbook altogether.
+    optional_column: bool = False
 
 
 # Sheet name -> columns. Keys are the contract of DESIGN.md §3: extend, never rename.
@@ -79,6 +81,10 @@ SHEETS: dict[str, list[ColumnSpec]] = {
     "denominators": [
         ColumnSpec("commune_code", "Mã xã", "code"),
         ColumnSpec("total_households", "Tổng số hộ dân cư", "int"),
+        ColumnSpec(
+            "total_persons", "Tổng số nhân khẩu", "int", required=False, optional_column=True,
+            help="Mẫu số của tỷ lệ theo nhân khẩu; để trống thì tính theo thành viên các hộ đã đăng ký",
+        ),
     ],
 }
 MEMBER_KEYS = ("full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "able_to_work", "social_protection", "merit", "disability")
@@ -208,7 +214,7 @@ def _header_map(sheet: str, header_cells: Iterable) -> tuple[dict[str, int], lis
         if key in found:
             issues.append(Issue(_("The column %(c)s appears twice.") % {"c": key}, sheet, 1, key))
         found[key] = index
-    missing = [s.key for s in specs if s.key not in found]
+    missing = [s.key for s in specs if s.key not in found and not s.optional_column]
     if missing:
         issues.append(
             Issue(_("Missing column(s): %(c)s. The header row must name the columns (see the template).") % {"c": ", ".join(missing)}, sheet, 1)
@@ -321,7 +327,7 @@ def read_workbook(path: Path, *, progress: Progress | None = None) -> tuple[dict
                 issues.extend(header_issues)
                 rows[sheet] = []
                 continue
-            wanted = [(spec, columns[spec.key]) for spec in specs]
+            wanted = [(spec, columns[spec.key]) for spec in specs if spec.key in columns]
             out = []
             for number, cells in enumerate(iterator, start=2):
                 done += 1
@@ -505,6 +511,8 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
         seen_communes[v["commune_code"]] = row.number
         if v["total_households"] < 0:
             issues.append(Issue(_("Total households must be a whole number, 0 or more."), "denominators", row.number, "total_households"))
+        if (v.get("total_persons") or 0) < 0:
+            issues.append(Issue(_("Total persons must be a whole number, 0 or more."), "denominators", row.number, "total_persons"))
         commune = commune_of(row, "denominators")
         if commune is not None:
             v["commune"] = commune
@@ -688,19 +696,20 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
     new_den, changed_den = [], []
     for row in plan.denominators:
         commune, total = row.values["commune"], row.values["total_households"]
+        persons = row.values.get("total_persons")
         d = have.get(commune.pk)
-        if d is not None and d.total_households == total:
+        if d is not None and d.total_households == total and d.total_persons == persons:
             continue
         result.denominators_set.append((commune.code, d.total_households if d else None, total))
         if d is None:
-            new_den.append(Denominator(round=survey_round, commune=commune, total_households=total))
+            new_den.append(Denominator(round=survey_round, commune=commune, total_households=total, total_persons=persons))
         else:
-            d.total_households = total
+            d.total_households, d.total_persons = total, persons
             changed_den.append(d)
     if write:
         Denominator.objects.bulk_create(new_den)
         if changed_den:
-            Denominator.objects.bulk_update(changed_den, ["total_households"])
+            Denominator.objects.bulk_update(changed_den, ["total_households", "total_persons"])
         if result.changed:
             audit(
                 actor=actor, action="survey.imported", target=survey_round, reason=filename,

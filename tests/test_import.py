@@ -185,6 +185,30 @@ def test_vietnamese_label_headers_are_accepted(tmp_path, round_2024, department)
     assert Denominator.objects.get(round=round_2024, commune__code="25747").total_households == 4000
 
 
+def test_denominators_may_carry_total_persons_and_old_files_still_work(tmp_path, round_2024, department):
+    from openpyxl import load_workbook
+
+    # A workbook of the first format (no total_persons column) keeps working.
+    first = write(tmp_path, "first.xlsx", denominators=[{"commune_code": "25747", "total_households": 3000}])
+    wb = load_workbook(first)
+    wb["denominators"].delete_cols(3)
+    wb.save(first)
+    assert [c.value for c in next(load_workbook(first)["denominators"].iter_rows())] == ["commune_code", "total_households"]
+    assert survey_import(actor=department, round=round_2024, path=first).ok
+    assert Denominator.objects.get(round=round_2024, commune__code="25747").total_persons is None
+    rows = [{"commune_code": "25747", "total_households": 4000, "total_persons": 15123}]
+    result = survey_import(actor=department, round=round_2024, path=write(tmp_path, "p.xlsx", denominators=rows))
+    assert result.ok
+    d = Denominator.objects.get(round=round_2024, commune__code="25747")
+    assert (d.total_households, d.total_persons) == (4000, 15123)
+    again = survey_import(actor=department, round=round_2024, path=write(tmp_path, "p.xlsx", denominators=rows))
+    assert not again.denominators_set
+    bad = [{"commune_code": "25747", "total_households": 4000, "total_persons": -1}]
+    result = survey_import(actor=department, round=round_2024, path=write(tmp_path, "bad.xlsx", denominators=bad))
+    assert [(i.sheet, i.column) for i in result.issues] == [("denominators", "total_persons")]
+    assert Denominator.objects.get(round=round_2024, commune__code="25747").total_persons == 15123
+
+
 def test_permissions_and_locked_lists(tmp_path, round_2024, officer_a, commune_a, commune_b):
     households, members = basic_rows()
     households.append(household("IMP-B", commune=commune_b.code))
