@@ -38,7 +38,7 @@ from households.models import (
 from households.permissions import EDIT_ROLES, has_role
 from surveys import classification as cl
 from surveys.models import Assessment, CommuneList, Denominator, SurveyRound
-from surveys.services import LOCKED_LIST_STATES, criteria_spec
+from surveys.services import LOCKED_LIST_STATES, criteria_spec, household_assessments_refresh
 
 Progress = Callable[[str, int, int], None]
 
@@ -710,6 +710,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         Denominator.objects.bulk_create(new_den)
         if changed_den:
             Denominator.objects.bulk_update(changed_den, ["total_households", "total_persons"])
+        _refresh_other_open_rounds(replace_households, survey_round=survey_round, actor=actor)
         if result.changed:
             audit(
                 actor=actor, action="survey.imported", target=survey_round, reason=filename,
@@ -718,6 +719,19 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         result.applied = True
     if progress:
         progress("done", 4, 4)
+
+
+def _refresh_other_open_rounds(household_ids: list[int], *, survey_round: SurveyRound, actor) -> None:
+    """Members replaced by the file are also the facts of the household's assessments in other open rounds:
+    recompute those (usually none; a few queries each) so no assessment keeps stale member facts."""
+    affected = set()
+    for chunk in _chunks(household_ids):
+        affected.update(
+            Assessment.objects.filter(household_id__in=chunk, round__is_open=True)
+            .exclude(round=survey_round).values_list("household_id", flat=True)
+        )
+    for household in Household.objects.filter(pk__in=affected):
+        household_assessments_refresh(household=household, actor=actor, exclude_round=survey_round)
 
 
 def _member_values_of(member: Member) -> tuple:

@@ -110,7 +110,8 @@ def assessment_save(
 ) -> Assessment:
     """Create or update the household's assessment in `round`, classifying it from the stored inputs."""
     household = Household.objects.select_related("commune", "hamlet").get(pk=household.pk)
-    if not can_edit_commune(actor, household.commune):
+    # actor=None is the system (management commands); every request passes its user, anonymous included.
+    if actor is not None and not can_edit_commune(actor, household.commune):
         raise PermissionDenied(_("You cannot assess households of %(unit)s.") % {"unit": household.commune.name})
     if household.status != HouseholdStatus.ACTIVE:
         raise ValidationError({"household": _("Only an active household can be assessed.")})
@@ -171,11 +172,14 @@ def _apply_result(assessment: Assessment, *, household, criteria_set, members, r
     assessment.explanation_en = result.explanation_en
 
 
-def household_assessments_refresh(*, household: Household, actor) -> list[Assessment]:
+def household_assessments_refresh(*, household: Household, actor, exclude_round: SurveyRound | None = None) -> list[Assessment]:
     """After members change, recompute the household's assessments in open, unlocked rounds only:
     earlier rounds keep the facts they were decided on."""
     refreshed = []
-    for assessment in Assessment.objects.filter(household=household, round__is_open=True).select_related("round"):
+    assessments = Assessment.objects.filter(household=household, round__is_open=True).select_related("round")
+    if exclude_round is not None:
+        assessments = assessments.exclude(round=exclude_round)
+    for assessment in assessments:
         if list_is_locked(round=assessment.round, commune=assessment.commune):
             continue
         refreshed.append(

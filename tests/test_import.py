@@ -343,3 +343,23 @@ def test_import_template_has_the_three_sheets_and_is_importable_headers(client, 
     # The empty template itself is a valid (empty) workbook for the importer.
     result = survey_import(actor=officer_a, round=round_2024, path=path)
     assert result.ok and not result.changed
+
+
+def test_replaced_members_refresh_the_households_other_open_round(tmp_path, round_2024, department, province):
+    from households.models import Household
+    from households.services import MemberData, household_update
+    from surveys.models import Assessment, CriteriaSet
+    from surveys.services import assessment_save, round_create
+
+    assert survey_import(actor=department, round=round_2024, path=write(tmp_path)).ok
+    household = Household.objects.get(code="IMP-1")
+    rolling = round_create(actor=department, code="BD-2025-R", year=2025, kind="rolling", criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
+    assessment_save(actor=department, household=household, round=rolling, income_per_capita=900_000, deprived=["WATER", "LATRINE", "NUTRITION"])
+    before = Assessment.objects.get(household=household, round=rolling)
+    assert before.member_count > 1
+    household_update(actor=department, household=household, members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, able_to_work=False)])
+    assert Assessment.objects.get(household=household, round=rolling).member_count == 1
+    # The file puts its members back: the rolling round's assessment follows them.
+    assert survey_import(actor=department, round=round_2024, path=write(tmp_path, "again.xlsx")).ok
+    after = Assessment.objects.get(household=household, round=rolling)
+    assert after.member_count == before.member_count and after.group == before.group and after.version > before.version
