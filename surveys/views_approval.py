@@ -287,7 +287,10 @@ def _row_header() -> list[str]:
 @login_required
 def print_posting(request, round_code: str, commune_code: str):
     """The public-posting list of the commune (or one hamlet), ready to print."""
-    return render(request, "approval/print_posting.html", _posting_context(request, round_code, commune_code))
+    context = _posting_context(request, round_code, commune_code)
+    # A printable page of names and categories leaves the system on paper: audited like the xlsx.
+    audit_export(actor=request.user, what="posting_list", target=_export_target(context), count=len(context["rows"]), fmt="print")
+    return render(request, "approval/print_posting.html", context)
 
 
 @login_required
@@ -317,7 +320,10 @@ def _recognition_context(request, round_code: str, commune_code: str) -> dict:
 @login_required
 def print_recognition(request, round_code: str, commune_code: str):
     """The commune chairman's recognition list: poor, near-poor and escaped households."""
-    return render(request, "approval/print_recognition.html", _recognition_context(request, round_code, commune_code))
+    context = _recognition_context(request, round_code, commune_code)
+    count = len(context["poor"]) + len(context["near_poor"]) + len(context["escaped"])
+    audit_export(actor=request.user, what="recognition_list", target=context["commune_list"] or context["commune"], count=count, fmt="print")
+    return render(request, "approval/print_recognition.html", context)
 
 
 @login_required

@@ -243,3 +243,16 @@ def test_recognition_list_shows_escaped_households(client, officer_a, department
     assert [a.household for a in page.context["escaped"]] == [escaped]
     assert [a.household for a in page.context["poor"]] == [stays]
     assert b"@media print" in page.content
+
+
+def test_printable_lists_are_audited_as_exports(client, officer_a, commune_a, round_2024):
+    household = make_household(officer_a, commune_a)
+    assess(officer_a, household, round_2024, POOR_INCOME, FOUR)
+    client.force_login(officer_a)
+    client.get(reverse("approval:print_posting", args=[round_2024.code, commune_a.code]))
+    client.get(reverse("approval:print_recognition", args=[round_2024.code, commune_a.code]))
+    events = {e.action: e.changes for e in AuditEvent.objects.filter(action__startswith="export.")}
+    assert events == {
+        "export.posting_list": {"rows": [None, 1], "format": [None, "print"]},
+        "export.recognition_list": {"rows": [None, 1], "format": [None, "print"]},
+    }
