@@ -38,3 +38,26 @@ class VietnameseFirstMiddleware:
         if not request.path.startswith("/api/") and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class BadInputMiddleware:
+    """A service or filter that refuses a page's parameters answers 400 naming them, never a 500.
+    (The API maps the same exceptions in core.api.exception_handler.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import ValidationError
+        from django.shortcuts import render
+
+        if not isinstance(exception, ValidationError):
+            return None
+        if hasattr(exception, "error_dict"):
+            errors = [(field, message) for field, messages in exception.message_dict.items() for message in messages]
+        else:
+            errors = [(None, message) for message in exception.messages]
+        return render(request, "400_bad_input.html", {"errors": errors}, status=400)

@@ -470,7 +470,7 @@ def households_export(request, fmt: str):
     data.pop("status", None)
     filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(request.user).filter(round=survey_round), user=request.user)
     if not filterset.is_valid():
-        raise ValidationError(filterset.errors.as_text())
+        raise ValidationError({field: list(errors) for field, errors in filterset.errors.items()})
     language = _export_language(request)
     ctx = {"survey_round": survey_round, "unit": reports.unit_in_round(survey_round, request.GET.get("unit")), "status": "all"}
     title, subtitles = _title_lines(ctx, language, "Danh sách hộ" if language == "vi" else "Household list")

@@ -1,0 +1,34 @@
+"""Bad input to HTML pages answers 400 naming the parameter, never a 500; 403/404 pages are the app's own."""
+
+import pytest
+
+from tests.conftest import make_household
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bad_filter_on_an_export_is_a_400_naming_the_parameter(client, department, round_2024):
+    client.force_login(department)
+    client.cookies["django_language"] = "en"
+    response = client.get("/reports/households.xlsx", {"round": round_2024.code, "category": "bogus"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "category" in body and "bogus" in body
+
+
+def test_404_page_reveals_nothing_and_is_vietnamese_by_default(client, officer_a, officer_b, commune_a):
+    household = make_household(officer_a, commune_a)
+    client.force_login(officer_b)
+    response = client.get(f"/households/{household.code}/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert household.head_name not in body and '<html lang="vi"' in body
+
+
+def test_403_page_says_why(client, officer_a, district_officer, commune_a):
+    household = make_household(officer_a, commune_a)
+    client.force_login(district_officer)
+    client.cookies["django_language"] = "en"
+    response = client.get(f"/households/{household.code}/edit/")
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
