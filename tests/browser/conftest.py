@@ -40,6 +40,16 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
+def logout(page, base_url: str) -> None:
+    """Log out with the top bar's button (a POST form), as a user would; Django then shows the login page."""
+    from django.utils import translation
+
+    with translation.override(page.locator("html").get_attribute("lang") or "vi"):
+        name = translation.gettext("Log out")
+    page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_url(f"{base_url}/accounts/login/")
+
+
 
 def _install_shipped_sets() -> None:
     from surveys.criteria_data import install
