@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -65,6 +66,9 @@ def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         _install_shipped_sets()
+        # The connection opened under Playwright's event loop is not the one Django closes at the end of the
+        # session; close it here, or PostgreSQL refuses to drop the test database ("accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True)
