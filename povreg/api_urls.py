@@ -32,6 +32,9 @@ commune_list_routes = [
     path("commune-lists/", CommuneListViewSet.as_view({"get": "list", "post": "create"}), name="commune-list-list"),
     path(LIST, CommuneListViewSet.as_view({"get": "retrieve"}), name="commune-list-detail"),
     path(LIST + "audit/", CommuneListViewSet.as_view({"get": "audit"}), name="commune-list-audit"),
+    # The procedure steps that submission needs, recorded on the current revision.
+    path(LIST + "meetings/", CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}), name="commune-list-meetings"),
+    path(LIST + "postings/", CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}), name="commune-list-postings"),
 ] + [
     path(f"{LIST}{segment}/", CommuneListViewSet.as_view({"post": method}), name=f"commune-list-{segment}")
     for segment, method in (

@@ -1,10 +1,13 @@
-"""Commune lists over the API: start, submit, review, approve, return, open a revision; per persona."""
+"""Commune lists over the API: start, record the procedure steps (hamlet meetings, public postings), submit,
+review, approve, return, open a revision; per persona."""
 
 from __future__ import annotations
 
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -99,3 +102,138 @@ def test_list_filters_and_query_count(ready_list, department, province, round_20
         commune_list_get_or_create(actor=department, round=round_2024, commune=commune)
     with django_assert_max_num_queries(8):
         assert client.get("/api/v1/commune-lists/").json()["count"] >= 12
+
+
+# --- Procedure steps over the API: hamlet meetings and public postings --------------------------------------
+
+TODAY = timezone.localdate()
+MEETINGS, POSTINGS = URL + "meetings/", URL + "postings/"
+
+
+def meeting(hamlet="Khu phố 1", *, days_ago=20, attendees=40, agreeing=35, **extra):
+    return {"hamlet": hamlet, "held_on": str(TODAY - datetime.timedelta(days=days_ago)), "attendees": attendees,
+            "agreeing": agreeing, **extra}
+
+
+POSTING = {"starts_on": str(TODAY - datetime.timedelta(days=15)), "ends_on": str(TODAY - datetime.timedelta(days=5)),
+           "place": "Trụ sở UBND phường"}
+
+
+@pytest.fixture
+def bare_list(officer_a, commune_a, round_2024):
+    """Commune A's draft list with households assessed in two hamlets and no procedure step yet."""
+    for name in ("Khu phố 1", "Khu phố 2"):
+        assess(officer_a, make_household(officer_a, commune_a, hamlet_name=name), round_2024, 1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])
+    return commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
+
+
+def test_steps_recorded_over_the_api_then_submit(bare_list, officer_a, chairman_a):
+    client = client_for(officer_a)
+    assert client.get(MEETINGS).json()["count"] == 0 and client.get(POSTINGS).json()["count"] == 0
+    blocked = assert_error(client.post(URL + "submit/", {"version": bare_list.version}, format="json"), 400, field="procedure")
+    assert len([e for e in blocked["errors"] if e["field"] == "procedure"]) == 3  # two meetings and the posting missing
+    events = AuditEvent.objects.count()
+    for hamlet, user in (("Khu phố 1", officer_a), ("Khu phố 2", chairman_a)):
+        created = client_for(user).post(MEETINGS, meeting(hamlet, minutes_note="Thống nhất danh sách"), format="json")
+        assert created.status_code == 201, created.json()
+        body = created.json()
+        assert body["hamlet"] == hamlet and body["revision"] == 1 and body["agreement_percent"] == "87.5"
+        assert body["is_agreed"] is True and body["recorded_by"] == user.username and body["minutes_note"] == "Thống nhất danh sách"
+    posted = client.post(POSTINGS, POSTING, format="json")
+    assert posted.status_code == 201 and posted.json()["place"] == "Trụ sở UBND phường" and posted.json()["working_days"] >= 7
+    assert AuditEvent.objects.count() == events + 3
+    assert list(AuditEvent.objects.order_by("-id").values_list("action", flat=True)[:3]) == [
+        "public_posting.recorded", "hamlet_meeting.recorded", "hamlet_meeting.recorded"
+    ]
+    listed = client.get(MEETINGS).json()
+    assert listed["count"] == 2 and [m["hamlet"] for m in listed["results"]] == ["Khu phố 1", "Khu phố 2"]
+    assert client.get(POSTINGS).json()["results"][0]["ends_on"] == POSTING["ends_on"]
+    bare_list.refresh_from_db()
+    submitted = client.post(URL + "submit/", {"version": bare_list.version}, format="json")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    # Submitted: the steps are closed, the reads stay open.
+    assert_error(client.post(MEETINGS, meeting(), format="json"), 400, field="status")
+    assert_error(client.post(POSTINGS, POSTING, format="json"), 400, field="status")
+    assert client.get(MEETINGS).json()["count"] == 2
+
+
+def test_meeting_under_half_keeps_submission_blocked(bare_list, officer_a):
+    client = client_for(officer_a)
+    under = client.post(MEETINGS, meeting("Khu phố 1", attendees=40, agreeing=19), format="json")
+    assert under.status_code == 201 and under.json()["is_agreed"] is False and under.json()["agreement_percent"] == "47.5"
+    assert client.post(MEETINGS, meeting("Khu phố 2"), format="json").status_code == 201
+    assert client.post(POSTINGS, POSTING, format="json").status_code == 201
+    bare_list.refresh_from_db()
+    blocked = assert_error(
+        client.post(URL + "submit/", {"version": bare_list.version}, format="json", HTTP_ACCEPT_LANGUAGE="en"), 400, field="procedure"
+    )
+    assert [e["message"] for e in blocked["errors"]] == [
+        "At the meeting in Khu phố 1 only 47.5% agreed (under 50%): the review of that hamlet must be redone."
+    ]
+    # The hamlet meets again (before the posting): its latest meeting counts.
+    assert client.post(MEETINGS, meeting("Khu phố 1", days_ago=18, agreeing=30), format="json").status_code == 201
+    submitted = client.post(URL + "submit/", {"version": bare_list.version}, format="json")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+
+
+def test_steps_bad_input_names_the_field(bare_list, officer_a, commune_b):
+    client = client_for(officer_a)
+    Hamlet.objects.create(commune=commune_b, name="Ấp Bàu Bàng")
+    for payload, field, code in (
+        (meeting("Khu phố 9"), "hamlet", "unknown"),
+        (meeting("Ấp Bàu Bàng"), "hamlet", "unknown"),  # a hamlet of another commune
+        (meeting(attendees=10, agreeing=11), "agreeing", None),
+        (meeting(attendees=0), "attendees", None),
+        (meeting(attendees=True), "attendees", None),
+        (meeting(days_ago=-1), "held_on", None),
+        ({**meeting(), "held_on": "05/10/2024"}, "held_on", None),
+        ({"hamlet": "Khu phố 1"}, "held_on", "required"),
+    ):
+        assert_error(client.post(MEETINGS, payload, format="json"), 400, field=field, code=code)
+    assert_error(client.post(POSTINGS, {**POSTING, "ends_on": str(TODAY - datetime.timedelta(days=16))}, format="json"), 400, field="ends_on")
+    assert_error(client.post(POSTINGS, {"place": "x"}, format="json"), 400, field="starts_on", code="required")
+    assert_error(client.post(POSTINGS, {**POSTING, "place": "x" * 256}, format="json"), 400, field="place")
+    assert not AuditEvent.objects.filter(action__in=["hamlet_meeting.recorded", "public_posting.recorded"]).exists()
+    # A round whose list the commune has not started: nothing to record on.
+    assert_error(client.get("/api/v1/commune-lists/BD-2024/25816/meetings/"), 404)
+
+
+@pytest.mark.parametrize("path, payload", [(MEETINGS, meeting()), (POSTINGS, POSTING)], ids=["meetings", "postings"])
+def test_steps_per_persona(bare_list, path, payload, officer_a, chairman_a, district_officer, department, api_reader, outsider, officer_b):
+    assert_error(client_for().get(path), 401)
+    assert_error(client_for().post(path, payload, format="json"), 401)
+    for user in (api_reader, outsider):
+        assert_error(client_for(user).get(path), 403)
+        assert_error(client_for(user).post(path, payload, format="json"), 403)
+    assert_error(client_for(officer_b).get(path), 404)
+    assert_error(client_for(officer_b).post(path, payload, format="json"), 404)
+    for user in (district_officer, department):  # they read the steps, only the commune records them
+        assert client_for(user).get(path).status_code == 200
+        assert_error(client_for(user).post(path, payload, format="json"), 403)
+    recorded = AuditEvent.objects.filter(action__in=["hamlet_meeting.recorded", "public_posting.recorded"])
+    assert not recorded.exists()
+    for user in (officer_a, chairman_a):
+        assert client_for(user).post(path, payload, format="json").status_code == 201
+        assert client_for(user).get(path).status_code == 200
+    assert recorded.count() == 2 and client_for(department).get(path).json()["count"] == 2
+
+
+def test_steps_query_count(bare_list, officer_a, chairman_a, department, django_assert_max_num_queries):
+    client = client_for(department)
+
+    def queries_for(path) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    few = {path: queries_for(path) for path in (MEETINGS, POSTINGS)}
+    for days_ago in range(30, 18, -1):
+        for user, hamlet in ((officer_a, "Khu phố 1"), (chairman_a, "Khu phố 2")):
+            hamlet_meeting_record(actor=user, commune_list=bare_list, hamlet=Hamlet.objects.get(commune=bare_list.commune, name=hamlet),
+                                  held_on=TODAY - datetime.timedelta(days=days_ago), attendees=40, agreeing=30)
+        public_posting_record(actor=officer_a, commune_list=bare_list, starts_on=TODAY - datetime.timedelta(days=days_ago),
+                              ends_on=TODAY - datetime.timedelta(days=days_ago - 3))
+    for path in (MEETINGS, POSTINGS):
+        with django_assert_max_num_queries(8):
+            assert client.get(path).json()["count"] >= 12
+        assert queries_for(path) <= few[path] + 1  # the page query; nothing per row

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from households.models import AreaType
-from surveys.models import Assessment, CommuneList, CriteriaSet, Indicator, Rule, SurveyRound
+from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, Indicator, PublicPosting, Rule, SurveyRound
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -300,3 +300,56 @@ class TransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (or send If-Match)."))
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
                                    help_text=_("Required to return a list or open a revision; kept in the audit trail."))
+
+
+# --- Procedure steps of a list: hamlet meetings and public postings -------------------------------------
+
+MAX_PEOPLE = 1_000_000  # far above any hamlet; keeps nonsense out of the integer columns
+
+
+class HamletMeetingSerializer(serializers.ModelSerializer):
+    hamlet = serializers.CharField(source="hamlet.name", read_only=True, help_text=_("Hamlet name within the commune."))
+    revision = serializers.IntegerField(source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to."))
+    agreement_percent = serializers.CharField(read_only=True, help_text=_('Share agreeing, one decimal, e.g. "87.5".'))
+    is_agreed = serializers.BooleanField(read_only=True, help_text=_("At least half of those present agreed."))
+    recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, read_only=True)
+
+    class Meta:
+        model = HamletMeeting
+        fields = [
+            "hamlet", "revision", "held_on", "attendees", "agreeing", "agreement_percent", "is_agreed", "minutes_note",
+            "recorded_by", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class HamletMeetingWriteSerializer(serializers.Serializer):
+    hamlet = serializers.CharField(max_length=120, help_text=_("Hamlet name, exactly as registered in the commune."))
+    held_on = serializers.DateField(help_text=_("Meeting date (not in the future)."))
+    attendees = serializers.IntegerField(min_value=1, max_value=MAX_PEOPLE, help_text=_("People present."))
+    agreeing = serializers.IntegerField(min_value=0, max_value=MAX_PEOPLE, help_text=_("People agreeing with the list (at most attendees)."))
+    minutes_note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="",
+                                         help_text=_("Summary of the minutes."))
+
+
+class PublicPostingSerializer(serializers.ModelSerializer):
+    revision = serializers.IntegerField(source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to."))
+    working_days = serializers.SerializerMethodField(help_text=_("Monday-to-Friday days from starts_on to ends_on, both included."))
+    recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, read_only=True)
+
+    class Meta:
+        model = PublicPosting
+        fields = ["revision", "starts_on", "ends_on", "working_days", "place", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+    def get_working_days(self, obj) -> int:
+        from surveys.approval import working_days
+
+        return working_days(obj.starts_on, obj.ends_on)
+
+
+class PublicPostingWriteSerializer(serializers.Serializer):
+    starts_on = serializers.DateField(help_text=_("First day the list is posted."))
+    ends_on = serializers.DateField(help_text=_("Last day the list is posted (not before starts_on)."))
+    place = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
+                                  help_text=_("Where it is posted, e.g. the commune office and hamlet halls."))
