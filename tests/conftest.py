@@ -114,3 +114,9 @@ def assess(actor, household, survey_round, income: int, deprived=()):
 
 
 __all__ = ["Level", "assess", "default_members", "make_household", "make_user"]
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests last: Playwright's event loop lives until the session ends, and the other tests should
+    # not run under it (Django would hand them connections it cannot close before dropping the test database).
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
