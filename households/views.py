@@ -408,6 +408,25 @@ def _continue_to(request, household: Household) -> str:
     return reverse("household-detail", args=[household.code])
 
 
+def _submit_household(form, formset, *, actor, write) -> tuple[Household | None, int]:
+    """Validate the household form and its member rows, then resolve the hamlet and `write` in one transaction.
+    A refused write puts its errors beside the fields and keeps what was typed: (None, HTTP status)."""
+    if not (form.is_valid() and formset.is_valid()):
+        return None, 400
+    kept = _kept_members(formset)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            hamlet = _resolve_hamlet(commune=data["commune"], name=data["hamlet"], actor=actor)
+            return write(data, hamlet, [f.member_data() for f in kept]), 200
+    except ValidationError as exc:
+        _apply_errors(form, formset, exc, kept)
+        return None, 400
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return None, 403
+
+
 @personal_data_required
 def household_create_view(request):
     user = request.user
@@ -420,27 +439,16 @@ def household_create_view(request):
     if request.method == "POST":
         form = HouseholdForm(request.POST, communes=communes)
         formset = MemberFormSet(request.POST, prefix="members")
-        if form.is_valid() and formset.is_valid():
-            kept = _kept_members(formset)
-            data = form.cleaned_data
-            try:
-                with transaction.atomic():
-                    hamlet = _resolve_hamlet(commune=data["commune"], name=data["hamlet"], actor=user)
-                    household = household_create(
-                        actor=user, code=data["code"], commune=data["commune"], hamlet=hamlet,
-                        head_name=data["head_name"], address=data["address"], members=[f.member_data() for f in kept],
-                    )
-            except ValidationError as exc:
-                _apply_errors(form, formset, exc, kept)
-                status = 400
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-                status = 403
-            else:
-                messages.success(request, _("Household %(code)s registered.") % {"code": household.code})
-                return redirect(_continue_to(request, household))
-        else:
-            status = 400
+        household, status = _submit_household(
+            form, formset, actor=user,
+            write=lambda data, hamlet, members: household_create(
+                actor=user, code=data["code"], commune=data["commune"], hamlet=hamlet,
+                head_name=data["head_name"], address=data["address"], members=members,
+            ),
+        )
+        if household is not None:
+            messages.success(request, _("Household %(code)s registered.") % {"code": household.code})
+            return redirect(_continue_to(request, household))
     else:
         form = HouseholdForm(communes=communes, initial={"commune": single, "code": suggested_code(single) if single else ""})
         formset = MemberFormSet(prefix="members", initial=[{"relation": "head"}])
@@ -489,35 +497,25 @@ def household_edit_view(request, code: str):
     if request.method == "POST":
         form = HouseholdForm(request.POST, communes=communes, editing=True)
         formset = MemberFormSet(request.POST, prefix="members")
-        if form.is_valid() and formset.is_valid():
-            kept = _kept_members(formset)
-            data = form.cleaned_data
-            try:
-                with transaction.atomic():
-                    hamlet = _resolve_hamlet(commune=data["commune"], name=data["hamlet"], actor=user)
-                    household = household_update(
-                        actor=user, household=household, expected_version=data["expected_version"],
-                        members=[f.member_data() for f in kept], commune=data["commune"], hamlet=hamlet,
-                        head_name=data["head_name"], address=data["address"],
-                    )
-            except ValidationError as exc:
-                _apply_errors(form, formset, exc, kept)
-                status = 400
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-                status = 403
-            except ConflictError as exc:
-                # Keep what was typed; the next save (after reading the message) applies it over the newer version.
-                current = Household.objects.get(pk=household.pk)
-                form.add_error(None, f"{exc} " + _("Your changes are kept below: check them and save again to apply them."))
-                form.data = form.data.copy()
-                form.data["expected_version"] = str(current.version)
-                status = 409
-            else:
-                messages.success(request, _("Household %(code)s saved.") % {"code": household.code})
-                return redirect(_continue_to(request, household))
-        else:
-            status = 400
+        try:
+            saved, status = _submit_household(
+                form, formset, actor=user,
+                write=lambda data, hamlet, members: household_update(
+                    actor=user, household=household, expected_version=data["expected_version"],
+                    members=members, commune=data["commune"], hamlet=hamlet,
+                    head_name=data["head_name"], address=data["address"],
+                ),
+            )
+        except ConflictError as exc:
+            # Keep what was typed; the next save (after reading the message) applies it over the newer version.
+            current = Household.objects.get(pk=household.pk)
+            form.add_error(None, f"{exc} " + _("Your changes are kept below: check them and save again to apply them."))
+            form.data = form.data.copy()
+            form.data["expected_version"] = str(current.version)
+            saved, status = None, 409
+        if saved is not None:
+            messages.success(request, _("Household %(code)s saved.") % {"code": saved.code})
+            return redirect(_continue_to(request, saved))
     else:
         form = HouseholdForm(
             communes=communes, editing=True,
