@@ -198,25 +198,25 @@ def transition(request, round_code: str, commune_code: str, action: str):
 @login_required
 @require_POST
 def meeting_add(request, round_code: str, commune_code: str):
-    survey_round = _round(round_code)
-    commune = _commune(request.user, survey_round, commune_code)
-    commune_list = approval.current_list(round=survey_round, commune=commune)
-    if commune_list is None:
-        raise Http404
-    form = HamletMeetingForm(request.POST, hamlets=commune.hamlets.all())
+    commune_list = _current_list_or_404(request, round_code, commune_code)
+    form = HamletMeetingForm(request.POST, hamlets=commune_list.commune.hamlets.all())
     return _record_step(request, form, approval.hamlet_meeting_record, commune_list, _("The hamlet meeting was recorded."))
 
 
 @login_required
 @require_POST
 def posting_add(request, round_code: str, commune_code: str):
-    survey_round = _round(round_code)
-    commune = _commune(request.user, survey_round, commune_code)
-    commune_list = approval.current_list(round=survey_round, commune=commune)
-    if commune_list is None:
-        raise Http404
+    commune_list = _current_list_or_404(request, round_code, commune_code)
     form = PublicPostingForm(request.POST)
     return _record_step(request, form, approval.public_posting_record, commune_list, _("The public posting was recorded."))
+
+
+def _current_list_or_404(request, round_code: str, commune_code: str) -> CommuneList:
+    survey_round = _round(round_code)
+    commune_list = approval.current_list(round=survey_round, commune=_commune(request.user, survey_round, commune_code))
+    if commune_list is None:
+        raise Http404
+    return commune_list
 
 
 def _record_step(request, form, service, commune_list, success: str):
