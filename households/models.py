@@ -303,3 +303,35 @@ class Member(models.Model):
     @property
     def is_ethnic_minority(self) -> bool:
         return self.ethnicity.strip().lower() not in {"kinh", ""}
+
+
+class RehomingBasis(models.TextChoices):
+    SUCCESSOR = "successor", _("The commune's only successor")
+    HAMLET = "hamlet", _("By hamlet, from the mapping workbook")
+    DEFAULT = "default", _("The package's default new unit (assumption)")
+
+
+class Rehoming(models.Model):
+    """A household moved from its commune in the legacy structure to its commune in the 2025 structure.
+    Kept so that a legacy round can be read in today's units exactly as the households were placed."""
+
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="rehomings")
+    structure = models.CharField(_("to structure"), max_length=8, choices=Structure.choices, default=Structure.Y2025)
+    from_commune = models.ForeignKey(AdminUnit, verbose_name=_("from commune"), on_delete=models.PROTECT, related_name="+")
+    to_commune = models.ForeignKey(AdminUnit, verbose_name=_("to commune"), on_delete=models.PROTECT, related_name="+")
+    from_hamlet = models.ForeignKey(Hamlet, verbose_name=_("from hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_hamlet = models.ForeignKey(Hamlet, verbose_name=_("to hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(_("basis"), max_length=12, choices=RehomingBasis.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("re-homing")
+        verbose_name_plural = _("re-homings")
+        ordering = ["household", "structure"]
+        constraints = [models.UniqueConstraint(fields=["household", "structure"], name="one_rehoming_per_structure")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.from_commune_id} → {self.to_commune_id}"

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,7 @@ from surveys.models import (
     Indicator,
     ListStatus,
     PublicPosting,
+    RoundArea,
     Rule,
     SurveyRound,
 )
@@ -88,15 +90,48 @@ class DenominatorInline(admin.TabularInline):
     raw_id_fields = ("commune",)
 
 
+class RoundAreaFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        from surveys.services import round_area_change_blocker
+
+        for form in self.forms:
+            if form.instance.pk and "area_type" in form.changed_data:
+                blocker = round_area_change_blocker(round=form.instance.round, commune=form.instance.commune)
+                if blocker:
+                    form.add_error("area_type", blocker)
+
+
+class RoundAreaInline(admin.TabularInline):
+    """Urban or rural per commune as of the round; editable until the commune's first assessment."""
+
+    model = RoundArea
+    formset = RoundAreaFormSet
+    extra = 0
+    fields = ("commune", "area_type")
+    readonly_fields = ("commune",)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SurveyRound)
 class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on", "is_open")
     list_filter = ("kind", "year", "is_open", "criteria_set")
     search_fields = ("code",)
-    raw_id_fields = ("province", "previous_round")
-    inlines = [DenominatorInline]
+    raw_id_fields = ("province", "previous_rounds")
+    inlines = [DenominatorInline, RoundAreaInline]
     audit_action = "round"
-    audit_related = {"denominators": ["commune", "total_households", "total_persons"]}
+    audit_related = {"denominators": ["commune", "total_households", "total_persons"], "areas": ["commune", "area_type"]}
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            from surveys.services import round_areas_fill
+
+            round_areas_fill(round=form.instance)
 
 
 @admin.register(Denominator)

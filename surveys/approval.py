@@ -42,6 +42,7 @@ from surveys.models import (
     Category,
     CommuneList,
     HamletMeeting,
+    ListEntry,
     ListStatus,
     PublicPosting,
     SurveyRound,
@@ -311,11 +312,53 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
     counts = live_commune_counts(round=locked.round, commune_ids=ids).get(locked.commune_id, {})
     total = denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
     persons = persons_denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
+    list_entries_freeze([locked])
     return _transition(
         locked, actor=actor, action="commune_list.approved", reason=reason,
         status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), total_households=total, total_persons=persons,
         **{f: counts.get(f, 0) for f in COUNT_FIELDS},
     )
+
+
+def entry_facts(members_snapshot: list[dict], able_to_work_count: int) -> dict:
+    """The breakdown facts of a household from the member facts its assessment was decided on. "Ethnic
+    minority" follows the report forms: the head's ethnicity is not Kinh (LAW.md: common practice)."""
+    heads = [m for m in members_snapshot if m.get("relation") == "head"]
+    return {
+        "head_ethnic_minority": any((m.get("ethnicity") or "Kinh").strip().lower() not in ("kinh", "") for m in heads),
+        "head_female": any(m.get("sex") == "F" for m in heads),
+        "merit": any(bool(m.get("merit")) for m in members_snapshot),
+        "disability": any(bool(m.get("disability")) for m in members_snapshot),
+        "no_working_capacity": able_to_work_count == 0,
+    }
+
+
+def list_entries_freeze(commune_lists: list[CommuneList]) -> int:
+    """Store one frozen entry per assessed household of each list's commune and round (all categories, so
+    that flows and the escaped list read approved data too). Bulk: a few queries per list."""
+    through = Assessment.deprived_indicators.through
+    created = 0
+    for commune_list in commune_lists:
+        assessments = Assessment.objects.filter(round_id=commune_list.round_id, commune_id=commune_list.commune_id)
+        codes: dict[int, list[str]] = {}
+        for aid, code in through.objects.filter(assessment__in=assessments).values_list("assessment_id", "indicator__code"):
+            codes.setdefault(aid, []).append(code)
+        entries = [
+            ListEntry(
+                commune_list=commune_list, round_id=a["round_id"], commune_id=a["commune_id"], household_id=a["household_id"],
+                hamlet_id=a["hamlet_id"], area_type=a["area_type"], category=a["category"], group=a["group"],
+                member_count=a["member_count"], deprived=sorted(codes.get(a["id"], [])),
+                **entry_facts(a["members_snapshot"] or [], a["able_to_work_count"]),
+            )
+            for a in assessments.values(
+                "id", "round_id", "commune_id", "household_id", "hamlet_id", "area_type", "category", "group",
+                "member_count", "members_snapshot", "able_to_work_count",
+            )
+        ]
+        ListEntry.objects.filter(commune_list=commune_list).delete()
+        ListEntry.objects.bulk_create(entries, batch_size=2000)
+        created += len(entries)
+    return created
 
 
 @transaction.atomic
@@ -531,24 +574,46 @@ def allowed_actions(user, commune_list: CommuneList | None) -> set[str]:
     return actions
 
 
-def posting_rows(*, round: SurveyRound, commune: AdminUnit, hamlet: Hamlet | None = None) -> QuerySet[Assessment]:
-    """Poor and near-poor households of the commune (or one hamlet) for public posting: no incomes, no IDs."""
-    rows = Assessment.objects.filter(round=round, commune=commune, category__in=POOR_OR_NEAR)
+def approved_revision(*, round: SurveyRound, commune: AdminUnit, revision: int | None = None) -> CommuneList | None:
+    """The approved revision of the commune's list: `revision` when given (and approved), else the latest
+    approved one (a correction under way leaves it standing)."""
+    lists = CommuneList.objects.filter(round=round, commune=commune, status=ListStatus.APPROVED)
+    if revision is not None:
+        return lists.filter(revision=revision).first()
+    return lists.order_by("-revision").first()
+
+
+def posting_rows(
+    *, round: SurveyRound, commune: AdminUnit, hamlet: Hamlet | None = None, frozen: CommuneList | None = None,
+) -> QuerySet:
+    """Poor and near-poor households of the commune (or one hamlet) for public posting: no incomes, no IDs.
+    From the frozen entries of `frozen` (an approved revision), else from the live assessments of the draft."""
+    if frozen is not None:
+        rows = ListEntry.objects.filter(commune_list=frozen, category__in=POOR_OR_NEAR)
+    else:
+        rows = Assessment.objects.filter(round=round, commune=commune, category__in=POOR_OR_NEAR)
     if hamlet is not None:
         rows = rows.filter(hamlet=hamlet)
     return rows.select_related("household", "hamlet").order_by("hamlet__name", "category", "household__code")
 
 
-def escaped_rows(*, round: SurveyRound, commune: AdminUnit) -> QuerySet[Assessment]:
-    """Households poor or near-poor in the previous round that are neither now: they escaped poverty."""
-    if round.previous_round_id is None:
-        return Assessment.objects.none()
-    previous = Assessment.objects.filter(
-        round_id=round.previous_round_id, household_id=OuterRef("household_id"), category__in=POOR_OR_NEAR
-    )
+def escaped_rows(*, round: SurveyRound, commune: AdminUnit, frozen: CommuneList | None = None) -> QuerySet:
+    """Households poor or near-poor in a previous round that are neither now: they escaped poverty. An
+    approved revision compares its entries with the previous rounds' approved entries; a draft compares
+    live assessments."""
+    previous_ids = list(round.previous_rounds.values_list("pk", flat=True))
+    model = ListEntry if frozen is not None else Assessment
+    if not previous_ids:
+        return model.objects.none()
+    if frozen is not None:
+        previous = ListEntry.objects.approved().filter(round_id__in=previous_ids)
+        now = ListEntry.objects.filter(commune_list=frozen)
+    else:
+        previous = Assessment.objects.filter(round_id__in=previous_ids)
+        now = Assessment.objects.filter(round=round, commune=commune)
+    previous = previous.filter(household_id=OuterRef("household_id"), category__in=POOR_OR_NEAR).order_by("-round__year")
     return (
-        Assessment.objects.filter(round=round, commune=commune)
-        .exclude(category__in=POOR_OR_NEAR)
+        now.exclude(category__in=POOR_OR_NEAR)
         .filter(Exists(previous))
         .annotate(previous_category=Subquery(previous.values("category")[:1]))
         .select_related("household", "hamlet")

@@ -16,12 +16,16 @@ Into U (poor in U now, not poor in U before), by the household's assessment in t
 - re_poor: not poor (or not assessed) before, but poor in some earlier round of the chain of
   previous rounds;
 - newly_poor: not poor (or not assessed) before and never poor in an earlier round.
-When the previous round uses another unit structure (before/after 1 July 2025), a previous
-assessment's commune is mapped to its successor in this round's structure (the lowest-coded one).
+A round may have several previous rounds (after the 2025 merger of provinces, one per absorbed province):
+each household is compared with its entry in whichever previous round listed it (the newest when several).
+When the previous round uses another unit structure (before/after 1 July 2025), a previous entry's commune
+is mapped into this round's structure: to the commune the household was re-homed to from that commune
+(`rehome_households`, by hamlet for a split commune), else to the commune's lowest-coded successor.
+`structure` reads a legacy round in the 2025 structure the same way (both ends mapped).
 
-status="approved" (the default) counts only communes whose list for this round is approved, and
-previous assessments only from communes whose list for the previous round was approved; status="all"
-counts every assessment. Aggregation is set-based: two grouped queries over the assessments plus a
+status="approved" (the default) reads the frozen entries of each commune's latest approved list, in this
+round and in the previous ones (never live assessments, so a correction revision under way changes
+nothing); status="all" reads every live assessment. Aggregation is set-based: two grouped queries plus a
 few small ones; the Python loop runs over the aggregate rows (communes × transitions), never households.
 Rows carry counts only, no personal data.
 """
@@ -29,9 +33,10 @@ Rows carry counts only, no personal data.
 from __future__ import annotations
 
 from django.db.models import BooleanField, Count, Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from households.models import AdminUnit, Level
-from surveys.models import Assessment, Category, CommuneList, ListStatus, SurveyRound
+from households.models import AdminUnit, Level, Rehoming
+from surveys.models import Assessment, Category, CommuneList, ListEntry, ListStatus, SurveyRound
 from surveys.selectors import report_unit_of
 
 KINDS = ("poor", "near_poor")
@@ -55,28 +60,42 @@ _NAMES = {
 }
 
 
-def _earlier_round_ids(previous: SurveyRound) -> list[int]:
-    """Rounds before `previous` in the chain of previous rounds (a few tiny queries; chains are short)."""
-    ids: list[int] = []
-    current_id = previous.previous_round_id
-    seen = {previous.pk}
-    while current_id is not None and current_id not in seen and len(ids) < MAX_EARLIER_ROUNDS:
-        ids.append(current_id)
-        seen.add(current_id)
-        current_id = SurveyRound.objects.filter(pk=current_id).values_list("previous_round_id", flat=True).first()
-    return ids
+def _earlier_round_ids(previous_ids: list[int]) -> list[int]:
+    """Rounds before the previous ones in the graph of previous rounds (a few tiny queries; chains are short)."""
+    through = SurveyRound.previous_rounds.through
+    seen = set(previous_ids)
+    frontier, found = list(previous_ids), []
+    while frontier and len(found) < MAX_EARLIER_ROUNDS:
+        parents = list(
+            through.objects.filter(from_surveyround_id__in=frontier).values_list("to_surveyround_id", flat=True).distinct()
+        )
+        frontier = [p for p in parents if p not in seen]
+        seen.update(frontier)
+        found.extend(frontier)
+    return found
 
 
-def _mapped_commune(previous: SurveyRound, round: SurveyRound):
-    """On a queryset of previous-round assessments: the assessment's commune in this round's unit structure."""
-    if previous.province.structure == round.province.structure:
+def mapped_commune(from_structure: str, to_structure: str):
+    """On entries or assessments of a round in `from_structure`: their commune in `to_structure`."""
+    if from_structure == to_structure:
         return F("commune_id")
+    rehomed = Rehoming.objects.filter(
+        household_id=OuterRef("household_id"), from_commune_id=OuterRef("commune_id"), structure=to_structure
+    ).values("to_commune_id")[:1]
     through = AdminUnit.successors.through
-    return Subquery(
-        through.objects.filter(from_adminunit_id=OuterRef("commune_id"), to_adminunit__structure=round.province.structure)
+    successor = (
+        through.objects.filter(from_adminunit_id=OuterRef("commune_id"), to_adminunit__structure=to_structure)
         .order_by("to_adminunit__code")
         .values("to_adminunit_id")[:1]
     )
+    return Coalesce(Subquery(rehomed), Subquery(successor))
+
+
+def source_rows(status: str, round_ids):
+    """The rows flows and regrouped rates read: frozen entries of approved lists, or live assessments."""
+    if status == "all":
+        return Assessment.objects.filter(round_id__in=list(round_ids))
+    return ListEntry.objects.approved().filter(round_id__in=list(round_ids))
 
 
 def _empty_row(unit: AdminUnit, fields) -> dict:
@@ -87,27 +106,33 @@ def _empty_row(unit: AdminUnit, fields) -> dict:
 
 
 def flows_for(
-    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", kind: str = "poor"
+    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", kind: str = "poor",
+    structure: str | None = None,
 ) -> list[dict]:
-    """Flow rows (see the module docstring) for every unit of `level` at or under `unit`, previous round → `round`."""
+    """Flow rows (see the module docstring) for every unit of `level` at or under `unit` (a unit of `structure`,
+    by default the round's), previous rounds → `round`."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     fields = FLOW_FIELDS[kind]
     to_other, from_other, re_entry, new_entry = _NAMES[kind]
     target = Category.POOR if kind == "poor" else Category.NEAR_POOR
     other = Category.NEAR_POOR if kind == "poor" else Category.POOR
+    structure = structure or round.province.structure
 
     communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
-
     key_of: dict[int, AdminUnit] = {c.pk: report_unit_of(c, unit=unit, level=level) for c in communes}
-    if status == "all":
+    here_mapped = mapped_commune(round.province.structure, structure)
+    current = source_rows(status, [round.pk]).annotate(unit_commune=here_mapped)
+    if status == "all" and structure == round.province.structure:
         included = set(key_of)
-    else:
+    elif structure == round.province.structure:
         included = set(
             CommuneList.objects.filter(round=round, commune_id__in=list(key_of), status=ListStatus.APPROVED)
             .values_list("commune_id", flat=True)
             .distinct()
         )
+    else:
+        included = set(current.order_by().values_list("unit_commune", flat=True).distinct()) & set(key_of)
 
     rows: dict[int, dict] = {}
     order: list[AdminUnit] = []
@@ -123,7 +148,7 @@ def flows_for(
         rows[unit.pk] = _empty_row(unit, fields)
         order.append(unit)
 
-    previous = round.previous_round
+    previous_rounds = round.previous_list()
     included_ids = sorted(included)
 
     def unit_pk(commune_id: int | None) -> int | None:
@@ -131,23 +156,19 @@ def flows_for(
             return None
         return key_of[commune_id].pk
 
-    if previous is not None and included_ids:
-        previous_assessments = Assessment.objects.filter(round=previous)
-        if status != "all":
-            previous_assessments = previous_assessments.filter(
-                commune_id__in=CommuneList.objects.filter(round=previous, status=ListStatus.APPROVED).values("commune_id")
-            )
-        current_assessments = Assessment.objects.filter(round=round)
-        if status != "all":
-            current_assessments = current_assessments.filter(commune_id__in=included_ids)
+    if previous_rounds and included_ids:
+        previous_ids = [r.pk for r in previous_rounds]
+        # Several previous rounds share one structure in practice (the provinces merged together).
+        there_mapped = mapped_commune(previous_rounds[0].province.structure, structure)
+        previous = source_rows(status, previous_ids)
 
         # Out-side: households in the target category before, in U (mapped), with where they are now.
-        now = current_assessments.filter(household_id=OuterRef("household_id"))
+        now = current.filter(household_id=OuterRef("household_id"))
         out_rows = (
-            previous_assessments.filter(category=target)
+            previous.filter(category=target)
             .annotate(
-                unit_commune=_mapped_commune(previous, round),
-                now_commune=Subquery(now.values("commune_id")[:1]),
+                unit_commune=there_mapped,
+                now_commune=Subquery(now.values("unit_commune")[:1]),
                 now_category=Subquery(now.values("category")[:1]),
             )
             .filter(unit_commune__in=included_ids)
@@ -172,28 +193,31 @@ def flows_for(
             else:
                 row["escaped_above_near_poor"] += n
 
-        # In-side: households in the target category now, in U, with what they were before.
-        before = previous_assessments.filter(household_id=OuterRef("household_id"))
-        earlier_ids = _earlier_round_ids(previous)
+        # In-side: households in the target category now, in U, with what they were before (newest previous
+        # round that listed them).
+        before = (
+            previous.filter(household_id=OuterRef("household_id"))
+            .annotate(mapped=there_mapped)
+            .order_by("-round__year", "-round_id")
+        )
+        earlier_ids = _earlier_round_ids(previous_ids)
         in_query = (
-            current_assessments.filter(category=target, commune_id__in=included_ids)
+            current.filter(category=target, unit_commune__in=included_ids)
             .annotate(
-                before_commune=Subquery(
-                    before.annotate(mapped=_mapped_commune(previous, round)).values("mapped")[:1]
-                ),
+                before_commune=Subquery(before.values("mapped")[:1]),
                 before_category=Subquery(before.values("category")[:1]),
                 earlier=Exists(
-                    Assessment.objects.filter(household_id=OuterRef("household_id"), round_id__in=earlier_ids, category=target)
+                    source_rows(status, earlier_ids).filter(household_id=OuterRef("household_id"), category=target)
                 )
                 if earlier_ids
                 else Value(False, output_field=BooleanField()),
             )
-            .values("commune_id", "before_commune", "before_category", "earlier")
+            .values("unit_commune", "before_commune", "before_category", "earlier")
             .annotate(n=Count("id"))
             .order_by()
         )
         for r in in_query:
-            here = unit_pk(r["commune_id"])
+            here = unit_pk(r["unit_commune"])
             if here is None:
                 continue
             row, n = rows[here], r["n"]
@@ -211,12 +235,12 @@ def flows_for(
     elif included_ids:
         # No previous round: everything in the target category now is new to the chain.
         for r in (
-            Assessment.objects.filter(round=round, category=target, commune_id__in=included_ids)
-            .values("commune_id")
+            current.filter(category=target, unit_commune__in=included_ids)
+            .values("unit_commune")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            row = rows[key_of[r["commune_id"]].pk]
+            row = rows[key_of[r["unit_commune"]].pk]
             row["end"] += r["n"]
             row[new_entry] += r["n"]
 

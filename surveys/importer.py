@@ -37,8 +37,8 @@ from households.models import (
 )
 from households.permissions import EDIT_ROLES, has_role
 from surveys import classification as cl
-from surveys.models import Assessment, CommuneList, Denominator, SurveyRound
-from surveys.services import LOCKED_LIST_STATES, criteria_spec, household_assessments_refresh
+from surveys.models import Assessment, CommuneList, Denominator, RoundArea, SurveyRound
+from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, round_area_change_blocker
 
 Progress = Callable[[str, int, int], None]
 
@@ -85,6 +85,10 @@ SHEETS: dict[str, list[ColumnSpec]] = {
             "total_persons", "Tổng số nhân khẩu", "int", required=False, optional_column=True,
             help="Mẫu số của tỷ lệ theo nhân khẩu; để trống thì tính theo thành viên các hộ đã đăng ký",
         ),
+        ColumnSpec(
+            "area", "Khu vực (urban/rural)", "area", required=False, optional_column=True,
+            help="Khu vực của xã trong kỳ rà soát: urban (thành thị) hoặc rural (nông thôn); để trống thì giữ nguyên",
+        ),
     ],
 }
 MEMBER_KEYS = ("full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "able_to_work", "social_protection", "merit", "disability")
@@ -94,6 +98,7 @@ RELATION_WORDS = {
     "ông/bà": "grandparent", "anh": "sibling", "chị": "sibling", "em": "sibling", "anh/chị/em": "sibling",
     "con dâu": "child_in_law", "con rể": "child_in_law", "khác": "other",
 }
+AREA_WORDS = {"urban": "urban", "rural": "rural", "thành thị": "urban", "nông thôn": "rural", "thanh thi": "urban", "nong thon": "rural"}
 SEX_WORDS = {"m": "M", "f": "F", "nam": "M", "nữ": "F", "nu": "F"}
 GROUPED_DIGITS = re.compile(r"^\d{1,3}([., ]\d{3})+$")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -149,6 +154,7 @@ class ImportResult:
     assessments_updated: int = 0
     assessments_unchanged: int = 0
     denominators_set: list[tuple[str, int | None, int]] = field(default_factory=list)
+    areas_set: list[tuple[str, str, str]] = field(default_factory=list)  # (commune code, old area, new area)
     categories: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -159,7 +165,7 @@ class ImportResult:
     def changed(self) -> bool:
         return bool(
             self.households_created or self.households_updated or self.members_replaced or self.hamlets_created
-            or self.assessments_created or self.assessments_updated or self.denominators_set
+            or self.assessments_created or self.assessments_updated or self.denominators_set or self.areas_set
         )
 
     def summary(self) -> dict:
@@ -168,7 +174,7 @@ class ImportResult:
             "households_unchanged": self.households_unchanged, "members_created": self.members_created,
             "hamlets_created": len(self.hamlets_created), "assessments_created": self.assessments_created,
             "assessments_updated": self.assessments_updated, "assessments_unchanged": self.assessments_unchanged,
-            "denominators_set": len(self.denominators_set),
+            "denominators_set": len(self.denominators_set), "areas_set": len(self.areas_set),
         }
 
 
@@ -293,6 +299,11 @@ def _coerce(spec: ColumnSpec, value):
         return text
     if kind == "codes":
         return tuple(dict.fromkeys(c.strip().upper() for c in re.split(r"[,;]", text) if c.strip()))
+    if kind == "area":
+        area = AREA_WORDS.get(text.lower())
+        if area is None:
+            raise CellError(_("Use urban or rural."))
+        return area
     return text
 
 
@@ -376,6 +387,8 @@ class _Plan:
     existing: dict[str, dict]
     hamlets: dict[tuple[int, str], int]
     new_hamlets: dict[tuple[int, str], str]
+    areas: dict[int, str]  # commune id → area type the import classifies with (the round's, or the file's)
+    area_changes: dict[int, tuple[str, str]]  # commune id → (recorded area, the file's area)
 
 
 def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issues: list[Issue]) -> _Plan:
@@ -518,6 +531,24 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             v["commune"] = commune
             denominators.append(row)
 
+    # Area types as of the round; the file's `area` column may correct a commune's before it is assessed,
+    # and then applies to the households of this same import.
+    areas = areas_in_round(round=survey_round, commune_ids=[c.pk for c in communes.values()])
+    area_changes: dict[int, tuple[str, str]] = {}
+    importing: dict[int, set[int]] = defaultdict(set)
+    for h in existing.values():
+        importing[h["commune_id"]].add(h["id"])
+    for row in denominators:
+        commune, area = row.values["commune"], row.values.get("area")
+        if not area or area == areas.get(commune.pk):
+            continue
+        blocker = round_area_change_blocker(round=survey_round, commune=commune, except_households=importing.get(commune.pk, ()))
+        if blocker:
+            issues.append(Issue(blocker, "denominators", row.number, "area"))
+            continue
+        area_changes[commune.pk] = (areas.get(commune.pk, commune.area_type), area)
+        areas[commune.pk] = area
+
     # Hamlets by (commune, case-insensitive name); unknown names will be created.
     commune_ids = {r.values["commune"].pk for r in households.values() if "commune" in r.values}
     hamlets: dict[tuple[int, str], int] = {}
@@ -530,7 +561,7 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             key = (v["commune"].pk, v["hamlet"].lower())
             if key not in hamlets and key not in new_hamlets:
                 new_hamlets[key] = v["hamlet"]
-    return _Plan(survey_round, communes, households, dict(members), denominators, existing, hamlets, new_hamlets)
+    return _Plan(survey_round, communes, households, dict(members), denominators, existing, hamlets, new_hamlets, areas, area_changes)
 
 
 # ---------------------------------------------------------------- applying
@@ -650,13 +681,14 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         commune = v["commune"]
         facts = facts_by_code[code]
         deprived = sorted(v["deprived"], key=lambda c: (order.get(c, 0), c))
+        area = plan.areas.get(commune.pk, commune.area_type)
         res = cl.classify(
-            spec, area=commune.area_type, income=v["income_per_capita"], deprived=deprived,
+            spec, area=area, income=v["income_per_capita"], deprived=deprived,
             members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts],
         )
         categories[res.category.value] += 1
         target = {
-            "criteria_set_id": criteria_set.pk, "commune_id": commune.pk, "hamlet_id": hamlet_id(v), "area_type": commune.area_type,
+            "criteria_set_id": criteria_set.pk, "commune_id": commune.pk, "hamlet_id": hamlet_id(v), "area_type": area,
             "income_per_capita": v["income_per_capita"], "member_count": len(facts),
             "able_to_work_count": sum(1 for f in facts if f["able_to_work"]),
             "social_protection_count": sum(1 for f in facts if f["social_protection"]),
@@ -706,11 +738,16 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         else:
             d.total_households, d.total_persons = total, persons
             changed_den.append(d)
+    result.areas_set = sorted((code_of[cid], old, new) for cid, (old, new) in plan.area_changes.items())
     if write:
         Denominator.objects.bulk_create(new_den)
         if changed_den:
             Denominator.objects.bulk_update(changed_den, ["total_households", "total_persons"])
-        _refresh_other_open_rounds(replace_households, survey_round=survey_round, actor=actor)
+        # Members replaced by the file are facts of this round only: other rounds keep their snapshots.
+        for cid, (old, new) in plan.area_changes.items():
+            RoundArea.objects.update_or_create(round=survey_round, commune_id=cid, defaults={"area_type": new})
+            audit(actor=actor, action="round.area_set", target=survey_round, reason=filename,
+                  changes={f"area[{code_of[cid]}]": [old, new]})
         if result.changed:
             audit(
                 actor=actor, action="survey.imported", target=survey_round, reason=filename,
@@ -719,19 +756,6 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         result.applied = True
     if progress:
         progress("done", 4, 4)
-
-
-def _refresh_other_open_rounds(household_ids: list[int], *, survey_round: SurveyRound, actor) -> None:
-    """Members replaced by the file are also the facts of the household's assessments in other open rounds:
-    recompute those (usually none; a few queries each) so no assessment keeps stale member facts."""
-    affected = set()
-    for chunk in _chunks(household_ids):
-        affected.update(
-            Assessment.objects.filter(household_id__in=chunk, round__is_open=True)
-            .exclude(round=survey_round).values_list("household_id", flat=True)
-        )
-    for household in Household.objects.filter(pk__in=affected):
-        household_assessments_refresh(household=household, actor=actor, exclude_round=survey_round)
 
 
 def _member_values_of(member: Member) -> tuple:

@@ -154,8 +154,9 @@ class SurveyRound(models.Model):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     reference_date = models.DateField(_("reference date"), help_text=_("The date the denominators refer to."))
-    previous_round = models.ForeignKey(
-        "self", verbose_name=_("previous round"), null=True, blank=True, on_delete=models.PROTECT, related_name="next_rounds"
+    # A merged province has several predecessor rounds (Binh Duong, Ba Ria-Vung Tau, old Ho Chi Minh City).
+    previous_rounds = models.ManyToManyField(
+        "self", verbose_name=_("previous rounds"), symmetrical=False, blank=True, related_name="next_rounds"
     )
     is_open = models.BooleanField(_("open for entry"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -172,6 +173,67 @@ class SurveyRound(models.Model):
     @property
     def has_districts(self) -> bool:
         return self.province.structure == "legacy"
+
+    @property
+    def structure(self) -> str:
+        return self.province.structure
+
+    def previous_list(self) -> list[SurveyRound]:
+        """The predecessor rounds, newest first (uses a prefetch of `previous_rounds` when there is one)."""
+        return sorted(self.previous_rounds.all(), key=lambda r: (-r.year, r.code))
+
+    @property
+    def previous_round(self) -> SurveyRound | None:
+        """The newest predecessor round (the only one, except after a merger of provinces)."""
+        rounds = self.previous_list()
+        return rounds[0] if rounds else None
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        cs = self.criteria_set if self.criteria_set_id else None
+        if cs is not None and self.year and not criteria_set_covers(cs, self.year):
+            raise ValidationError({"criteria_set": _criteria_validity_message(cs, self.year)})
+
+
+def criteria_set_covers(criteria_set: CriteriaSet, year: int) -> bool:
+    """Whether the set's validity covers (part of) the round's year."""
+    import datetime
+
+    starts, ends = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    return (criteria_set.valid_from is None or criteria_set.valid_from <= ends) and (
+        criteria_set.valid_to is None or criteria_set.valid_to >= starts
+    )
+
+
+def _criteria_validity_message(criteria_set: CriteriaSet, year: int) -> str:
+    def fmt(d):
+        return f"{d:%d/%m/%Y}" if d else "…"
+
+    return _("The criteria set %(set)s is valid from %(start)s to %(end)s; it does not cover %(year)s.") % {
+        "set": criteria_set.code, "start": fmt(criteria_set.valid_from), "end": fmt(criteria_set.valid_to), "year": year,
+    }
+
+
+class RoundArea(models.Model):
+    """The area type (urban or rural) a commune has in a round: the one of the round's year, since wards
+    were communes a few years earlier. Filled from the unit when the round is created; staff may correct it
+    before the commune's first assessment in the round."""
+
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="areas")
+    commune = models.ForeignKey(
+        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+", limit_choices_to={"level": Level.COMMUNE}
+    )
+    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
+
+    class Meta:
+        verbose_name = _("area type in the round")
+        verbose_name_plural = _("area types in the round")
+        ordering = ["round", "commune__code"]
+        constraints = [models.UniqueConstraint(fields=["round", "commune"], name="round_area_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round.code} · {self.commune.code}: {self.area_type}"
 
 
 class Denominator(models.Model):
@@ -320,6 +382,64 @@ class CommuneList(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status == ListStatus.APPROVED
+
+
+class ListEntryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ListEntryQuerySet:
+        return self.filter(commune__in=communes_visible_to(user))
+
+    def approved(self) -> ListEntryQuerySet:
+        """Entries of each (round, commune)'s latest approved revision: what approved reports read."""
+        return self.filter(commune_list__in=latest_approved_lists())
+
+
+def latest_approved_lists(**filters) -> models.QuerySet:
+    """Per round and commune, the approved revision that stands: the latest approved one (a correction
+    revision under way does not change it until it is approved itself)."""
+    newest = (
+        CommuneList.objects.filter(round=models.OuterRef("round"), commune=models.OuterRef("commune"), status=ListStatus.APPROVED)
+        .order_by("-revision")
+        .values("pk")[:1]
+    )
+    return CommuneList.objects.filter(status=ListStatus.APPROVED, **filters).filter(pk=models.Subquery(newest))
+
+
+class ListEntry(models.Model):
+    """One household on an approved commune list, frozen at approval: what approved reports, flows,
+    recognition lists and next year's start read. Later edits to the household or its assessment never
+    change it; a correction is a new revision with entries of its own."""
+
+    commune_list = models.ForeignKey(CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="entries")
+    # Copies of the list's round and commune, so entries aggregate like assessments.
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="+")
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="list_entries")
+    hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
+    member_count = models.PositiveSmallIntegerField(_("members"))
+    deprived = models.JSONField(_("deprived indicators"), default=list)
+    head_ethnic_minority = models.BooleanField(_("head of an ethnic minority"), default=False)
+    head_female = models.BooleanField(_("female head"), default=False)
+    merit = models.BooleanField(_("merit family"), default=False)
+    disability = models.BooleanField(_("member with disability"), default=False)
+    no_working_capacity = models.BooleanField(_("no member able to work"), default=False)
+
+    objects = ListEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("list entry")
+        verbose_name_plural = _("list entries")
+        ordering = ["commune_list", "household__code"]
+        constraints = [models.UniqueConstraint(fields=["commune_list", "household"], name="one_entry_per_household_per_list")]
+        indexes = [
+            models.Index(fields=["commune_list", "category"], name="list_entry_category_idx"),
+            models.Index(fields=["household", "round"], name="list_entry_household_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune_list} · {self.household_id}: {self.category}"
 
 
 class HamletMeeting(models.Model):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from households.models import AdminUnit, Level, Role
+from households.models import AdminUnit, Level, Role, Structure
 from households.permissions import has_role
-from surveys.models import Assessment, Category, ListStatus, SurveyRound
-from surveys.selectors import RateRow, rate, rates_for, rates_total
+from surveys.models import Assessment, Category, ListEntry, ListStatus, SurveyRound
+from surveys.selectors import DEFAULT_DECIMALS, MAX_DECIMALS, RateRow, rate, rates_for, rates_total
 
 STATUSES = ("approved", "all")
 
@@ -42,6 +44,58 @@ def unit_in_round(round: SurveyRound, code: str | None) -> AdminUnit:
     return unit
 
 
+def parse_decimals(value) -> int:
+    """The `decimals` parameter: 0 to 6 (default two); anything else is a 400 naming it."""
+    if value in (None, ""):
+        return DEFAULT_DECIMALS
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= MAX_DECIMALS:
+        raise ValidationError({"decimals": _("decimals is a whole number from 0 to %(max)s.") % {"max": MAX_DECIMALS}})
+    return int(text)
+
+
+def read_structure(round: SurveyRound, structure: str | None) -> str | None:
+    """The structure a round is read in, when it is not the round's own: only a legacy round read in the
+    2025 structure (today's units) is possible. None means the round's own structure."""
+    if not structure or structure == round.province.structure:
+        return None
+    if structure not in Structure.values:
+        raise ValidationError({"structure": _("structure is legacy or 2025.")})
+    if round.province.structure != Structure.LEGACY:
+        raise ValidationError({"structure": _("A round of the 2025 structure cannot be read in the legacy structure.")})
+    return structure
+
+
+def provinces_read_in(round: SurveyRound, structure: str | None) -> list[AdminUnit]:
+    """The provinces whose units a report of the round uses: its own, or its successors in `structure`."""
+    if not structure:
+        return [round.province]
+    found = list(round.province.successors.filter(level=Level.PROVINCE, structure=structure).order_by("code"))
+    if not found:
+        raise ValidationError(
+            {"structure": _("The units of %(structure)s are not loaded for this province (load_units --structure 2025).") % {"structure": structure}}
+        )
+    return found
+
+
+def unit_read_in(round: SurveyRound, code: str | None, structure: str | None) -> AdminUnit | None:
+    """The unit with that code in the structure the round is read in (its successor province when no
+    code), or None when there is no such unit."""
+    if not structure:
+        try:
+            return unit_in_round(round, code)
+        except Http404:
+            return None
+    provinces = provinces_read_in(round, structure)
+    if not code:
+        return provinces[0]
+    return (
+        AdminUnit.objects.filter(structure=structure, code=code.strip())
+        .filter(Q(pk__in=[p.pk for p in provinces]) | Q(parent__in=provinces))
+        .first()
+    )
+
+
 def child_level(unit: AdminUnit) -> str:
     """The level of a report's rows: districts under a legacy province, communes otherwise."""
     if unit.level == Level.PROVINCE and AdminUnit.objects.filter(parent=unit, level=Level.DISTRICT).exists():
@@ -57,15 +111,21 @@ class RateReport:
     status: str
     rows: list[RateRow]
     total: RateRow
+    decimals: int = DEFAULT_DECIMALS
+    structure: str | None = None
 
 
-def rate_report(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", level: str | None = None) -> RateReport:
+def rate_report(
+    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", level: str | None = None,
+    decimals: int = DEFAULT_DECIMALS, structure: str | None = None,
+) -> RateReport:
     """One row per child unit and the total row, exactly as `rates_for` computes them for the API."""
     level = level or child_level(unit)
-    rows = rates_for(round=round, unit=unit, level=level, status=status)
+    rows = rates_for(round=round, unit=unit, level=level, status=status, decimals=decimals, structure=structure)
     if unit.level == level:
         rows = [r for r in rows if r.unit_code == unit.code]
-    return RateReport(round=round, unit=unit, level=level, status=status, rows=rows, total=rates_total(rows, unit=unit))
+    total = rates_total(rows, unit=unit, decimals=decimals)
+    return RateReport(round=round, unit=unit, level=level, status=status, rows=rows, total=total, decimals=decimals, structure=structure)
 
 
 def communes_in_scope(*, round: SurveyRound, unit: AdminUnit, status: str):
@@ -94,8 +154,57 @@ class DeprivationTable:
     rows: list[DeprivationRow]
 
 
-def deprivation_table(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", lang: str = "vi") -> DeprivationTable:
-    """Per indicator of the round's criteria set: poor and near-poor households deprived on it (count, %)."""
+def approved_entries(*, round: SurveyRound, unit: AdminUnit, structure: str | None = None):
+    """The frozen entries of the latest approved lists of the communes under `unit` in the round (with a
+    `structure`, `unit` is of that structure and entries are placed by re-homing, as in regrouped rates)."""
+    from surveys.flows import mapped_commune
+
+    communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).values("pk")
+    entries = ListEntry.objects.approved().filter(round=round)
+    if structure:
+        return entries.annotate(unit_commune=mapped_commune(round.province.structure, structure)).filter(unit_commune__in=communes)
+    return entries.filter(commune__in=communes)
+
+
+def _no_live_regroup(status: str, structure: str | None) -> None:
+    if structure and status != "approved":
+        raise ValidationError({"structure": _("In today's units this table shows approved numbers only.")})
+
+
+def _entry_deprivation_counts(entries) -> dict[tuple[str, str], int]:
+    """(category, indicator code) → households, from the entries' frozen deprived codes (one SQL query)."""
+    sql, params = entries.filter(category__in=[Category.POOR, Category.NEAR_POOR]).values("pk").query.sql_with_params()
+    table = ListEntry._meta.db_table
+    if connection.vendor == "postgresql":
+        source, value = "jsonb_array_elements_text(e.deprived::jsonb) AS d(code)", "d.code"
+    else:
+        source, value = "json_each(e.deprived) AS d", "d.value"
+    query = f"SELECT e.category, {value}, COUNT(*) FROM {table} e, {source} WHERE e.id IN ({sql}) GROUP BY e.category, {value}"
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return {(category, code): n for category, code, n in cursor.fetchall()}
+
+
+def deprivation_table(
+    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", lang: str = "vi", structure: str | None = None,
+) -> DeprivationTable:
+    """Per indicator of the round's criteria set: poor and near-poor households deprived on it (count, %).
+    Approved numbers read the approved lists' frozen entries; status=all the live assessments."""
+    _no_live_regroup(status, structure)
+    if status == "approved":
+        entries = approved_entries(round=round, unit=unit, structure=structure)
+        totals = entries.aggregate(
+            poor=Count("id", filter=Q(category=Category.POOR)), near_poor=Count("id", filter=Q(category=Category.NEAR_POOR))
+        )
+        by_code = _entry_deprivation_counts(entries)
+        rows = []
+        for indicator in round.criteria_set.indicators.order_by("position", "code"):
+            poor, near = by_code.get((Category.POOR.value, indicator.code), 0), by_code.get((Category.NEAR_POOR.value, indicator.code), 0)
+            rows.append(DeprivationRow(
+                code=indicator.code, name=indicator.name(lang), dimension=indicator.dimension,
+                poor=poor, poor_rate=rate(poor, totals["poor"]), near_poor=near, near_poor_rate=rate(near, totals["near_poor"]),
+            ))
+        return DeprivationTable(poor_total=totals["poor"], near_poor_total=totals["near_poor"], rows=rows)
     communes = communes_in_scope(round=round, unit=unit, status=status)
     scope = Assessment.objects.filter(round=round, commune__in=communes, category__in=[Category.POOR, Category.NEAR_POOR])
     totals = scope.aggregate(
@@ -162,9 +271,36 @@ class BreakdownRow:
     disability_rate: str | None
 
 
-def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved") -> list[BreakdownRow]:
-    """Poor and near-poor households by ethnic minority, no working capacity, merit, female head, disability:
-    one SQL query over the round's assessments and their member snapshots."""
+ENTRY_FLAGS = {
+    "ethnic_minority": "head_ethnic_minority", "no_working_capacity": "no_working_capacity", "merit": "merit",
+    "female_head": "head_female", "disability": "disability",
+}
+
+
+def _rows_of(found: dict[str, list[int]]) -> list[BreakdownRow]:
+    out = []
+    for category in (Category.POOR, Category.NEAR_POOR):
+        total, *values = found.get(category.value, [0] * 6)
+        fields = {}
+        for key, value in zip(BREAKDOWN_KEYS, values, strict=True):
+            fields[key], fields[f"{key}_rate"] = value, rate(value, total)
+        out.append(BreakdownRow(category=category.value, households=total, **fields))
+    return out
+
+
+def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", structure: str | None = None) -> list[BreakdownRow]:
+    """Poor and near-poor households by ethnic minority, no working capacity, merit, female head, disability.
+    Approved numbers: one grouped query over the approved lists' frozen entries. status=all: one SQL query
+    over the round's assessments and their member snapshots."""
+    _no_live_regroup(status, structure)
+    if status == "approved":
+        aggregates = {key: Count("id", filter=Q(**{flag: True})) for key, flag in ENTRY_FLAGS.items()}
+        found = {
+            r["category"]: [r["n"], *(r[k] for k in BREAKDOWN_KEYS)]
+            for r in approved_entries(round=round, unit=unit, structure=structure).filter(category__in=[Category.POOR, Category.NEAR_POOR])
+            .values("category").annotate(n=Count("id"), **aggregates).order_by()
+        }
+        return _rows_of(found)
     source, el = _snapshot_sql()
     relation, sex, ethnicity = el.format("relation"), el.format("sex"), el.format("ethnicity")
     merit, disability = _flag_true(el.format("merit")), _flag_true(el.format("disability"))
@@ -184,14 +320,7 @@ def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved")
     with connection.cursor() as cursor:
         cursor.execute(sql, [round.pk, Category.POOR.value, Category.NEAR_POOR.value, *communes_params])
         found = {row[0]: [int(v or 0) for v in row[1:]] for row in cursor.fetchall()}
-    out = []
-    for category in (Category.POOR, Category.NEAR_POOR):
-        total, *values = found.get(category.value, [0] * 6)
-        fields = {}
-        for key, value in zip(BREAKDOWN_KEYS, values, strict=True):
-            fields[key], fields[f"{key}_rate"] = value, rate(value, total)
-        out.append(BreakdownRow(category=category.value, households=total, **fields))
-    return out
+    return _rows_of(found)
 
 
 @dataclass
@@ -205,13 +334,24 @@ class TrendPoint:
     near_poor_rate: str | None
 
 
-def trend(*, unit: AdminUnit, status: str = "approved") -> list[TrendPoint]:
-    """The unit's rates in every round of its province, oldest first (a few queries per round)."""
+def trend_rounds(unit: AdminUnit) -> list[tuple[SurveyRound, str | None]]:
+    """The rounds of the unit's province, oldest first, each with the structure to read it in: a unit of the
+    2025 structure also gets the rounds of the provinces its province absorbed, read in today's units."""
     province = unit.province if unit.level != Level.PROVINCE else unit
+    rounds = [(r, None) for r in SurveyRound.objects.filter(province=province).select_related("province")]
+    if province.structure != "legacy":
+        old = AdminUnit.objects.filter(successors=province, level=Level.PROVINCE)
+        rounds += [(r, province.structure) for r in SurveyRound.objects.filter(province__in=old).select_related("province")]
+    return sorted(rounds, key=lambda pair: (pair[0].year, pair[0].starts_on, pair[0].code))
+
+
+def trend(*, unit: AdminUnit, status: str = "approved", decimals: int = DEFAULT_DECIMALS) -> list[TrendPoint]:
+    """The unit's rates in every round of its province, oldest first (a few queries per round), across the
+    1 July 2025 boundary for units of today's structure."""
     points = []
-    for survey_round in SurveyRound.objects.filter(province=province).order_by("year", "starts_on"):
-        rows = rates_for(round=survey_round, unit=unit, level=unit.level, status=status)
-        total = rates_total([r for r in rows if r.unit_code == unit.code], unit=unit)
+    for survey_round, structure in trend_rounds(unit):
+        rows = rates_for(round=survey_round, unit=unit, level=unit.level, status=status, decimals=decimals, structure=structure)
+        total = rates_total([r for r in rows if r.unit_code == unit.code], unit=unit, decimals=decimals)
         points.append(
             TrendPoint(
                 round_code=survey_round.code, year=survey_round.year, total_households=total.total_households,

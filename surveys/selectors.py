@@ -14,12 +14,19 @@ from surveys.models import Assessment, Category, CommuneList, Denominator, Group
 COUNT_FIELDS = ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")
 
 
-def rate(count: int, denominator: int) -> str | None:
-    """count / denominator × 100 with two decimals, rounded half up, from integers only."""
+DEFAULT_DECIMALS = 2
+MAX_DECIMALS = 6
+
+
+def rate(count: int, denominator: int, decimals: int = DEFAULT_DECIMALS) -> str | None:
+    """count / denominator × 100 with `decimals` decimals (two by default), rounded half up, from integers only."""
     if not denominator:
         return None
-    hundredths = (count * 10000 * 2 + denominator) // (2 * denominator)
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
+    scale = 10**decimals
+    units = (count * 100 * scale * 2 + denominator) // (2 * denominator)
+    if not decimals:
+        return str(units)
+    return f"{units // scale}.{units % scale:0{decimals}d}"
 
 
 @dataclass
@@ -48,20 +55,24 @@ class RateRow:
         return asdict(self)
 
     @classmethod
-    def from_counts(cls, unit: AdminUnit, counts: dict) -> RateRow:
+    def from_counts(cls, unit: AdminUnit, counts: dict, decimals: int = DEFAULT_DECIMALS) -> RateRow:
         """A row from integer counts; every rate is computed here and nowhere else."""
         total = counts.get("total_households", 0)
         persons = counts.get("total_persons", 0)
         c = {f: counts.get(f, 0) for f in (*COUNT_FIELDS, "communes", "communes_included")}
+
+        def pct(count: int, denominator: int) -> str | None:
+            return rate(count, denominator, decimals)
+
         return cls(
             unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
-            poor=c["poor"], poor_rate=rate(c["poor"], total),
-            poverty_reduction=c["poverty_reduction"], poverty_reduction_rate=rate(c["poverty_reduction"], total),
-            social_protection=c["social_protection"], social_protection_rate=rate(c["social_protection"], total),
-            near_poor=c["near_poor"], near_poor_rate=rate(c["near_poor"], total),
+            poor=c["poor"], poor_rate=pct(c["poor"], total),
+            poverty_reduction=c["poverty_reduction"], poverty_reduction_rate=pct(c["poverty_reduction"], total),
+            social_protection=c["social_protection"], social_protection_rate=pct(c["social_protection"], total),
+            near_poor=c["near_poor"], near_poor_rate=pct(c["near_poor"], total),
             total_persons=persons,
-            poor_persons=c["poor_persons"], poor_persons_rate=rate(c["poor_persons"], persons),
-            near_poor_persons=c["near_poor_persons"], near_poor_persons_rate=rate(c["near_poor_persons"], persons),
+            poor_persons=c["poor_persons"], poor_persons_rate=pct(c["poor_persons"], persons),
+            near_poor_persons=c["near_poor_persons"], near_poor_persons_rate=pct(c["near_poor_persons"], persons),
             communes=c["communes"], communes_included=c["communes_included"],
         )
 
@@ -144,13 +155,21 @@ def round_units(round: SurveyRound) -> dict[str, AdminUnit]:
     return {u.code: u for u in AdminUnit.objects.under(round.province)}
 
 
-def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved") -> list[RateRow]:
-    """Rate rows for every unit of `level` at or under `unit` in the round: a handful of queries."""
+def rates_for(
+    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", decimals: int = DEFAULT_DECIMALS,
+    structure: str | None = None,
+) -> list[RateRow]:
+    """Rate rows for every unit of `level` at or under `unit` in the round: a handful of queries. With a
+    `structure` other than the round's, `unit` is a unit of that structure and the round's households are
+    regrouped into it (`regrouped_commune_counts`)."""
     communes = list(
         AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code")
     )
     ids = [c.pk for c in communes]
-    if status == "all":
+    if structure and structure != round.province.structure:
+        counts, denominators, persons = regrouped_commune_counts(round=round, status=status, structure=structure)
+        included = set(counts) & set(ids)
+    elif status == "all":
         counts = live_commune_counts(round=round, commune_ids=ids)
         denominators = denominators_for(round=round, commune_ids=ids)
         persons = persons_denominators_for(round=round, commune_ids=ids)
@@ -163,8 +182,72 @@ def rates_for(*, round: SurveyRound, unit: AdminUnit, level: str, status: str = 
         included = set(frozen)
 
     return rows_from_counts(
-        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, persons=persons, included=included
+        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, persons=persons,
+        included=included, decimals=decimals,
     )
+
+
+def _split(total: int, weights: dict[int, int]) -> dict[int, int]:
+    """`total` split over the keys in proportion to `weights`, in integers that sum to `total` (largest remainder)."""
+    weight_sum = sum(weights.values())
+    if not weight_sum:
+        return {}
+    shares = {k: total * w // weight_sum for k, w in weights.items()}
+    rest = total - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda k: (-(total * weights[k] % weight_sum), k))
+    for k in by_remainder[:rest]:
+        shares[k] += 1
+    return shares
+
+
+def regrouped_commune_counts(*, round: SurveyRound, status: str, structure: str) -> tuple[dict, dict, dict]:
+    """A round read in another unit structure (a legacy round in today's communes): per commune of `structure`,
+    the counts of the approved entries (or, with status=all, the live assessments), each household placed
+    where it was re-homed from its commune (else the commune's lowest-coded successor). A legacy commune's
+    denominators (households, persons) are split over the new communes in proportion to its households
+    placed there (exact when the commune was not split). Returns (counts, households, persons) by commune id."""
+    from surveys.flows import mapped_commune, source_rows
+
+    poor, near = Q(category=Category.POOR), Q(category=Category.NEAR_POOR)
+    rows = (
+        source_rows(status, [round.pk])
+        .annotate(unit_commune=mapped_commune(round.province.structure, structure))
+        .exclude(unit_commune=None)
+        .values("commune_id", "unit_commune")
+        .annotate(
+            households=Count("id"),
+            poor=Count("id", filter=poor),
+            poverty_reduction=Count("id", filter=poor & Q(group=Group.POVERTY_REDUCTION)),
+            social_protection=Count("id", filter=poor & Q(group=Group.SOCIAL_PROTECTION)),
+            near_poor=Count("id", filter=near),
+            poor_persons=Coalesce(Sum("member_count", filter=poor), 0),
+            near_poor_persons=Coalesce(Sum("member_count", filter=near), 0),
+        )
+        .order_by()
+    )
+    counts: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    weights: dict[int, dict[int, int]] = defaultdict(dict)
+    for r in rows:
+        new = r["unit_commune"]
+        weights[r["commune_id"]][new] = r["households"]
+        for f in COUNT_FIELDS:
+            counts[new][f] += r[f]
+    old_ids = list(weights)
+    if status == "all":
+        households = denominators_for(round=round, commune_ids=old_ids)
+        persons = persons_denominators_for(round=round, commune_ids=old_ids)
+    else:
+        frozen = approved_commune_counts(round=round, commune_ids=old_ids)
+        households = {cid: row["total_households"] for cid, row in frozen.items()}
+        persons = {cid: row["total_persons"] for cid, row in frozen.items()}
+    new_households: dict[int, int] = defaultdict(int)
+    new_persons: dict[int, int] = defaultdict(int)
+    for old, shares in weights.items():
+        for new, n in _split(households.get(old, 0), shares).items():
+            new_households[new] += n
+        for new, n in _split(persons.get(old, 0), shares).items():
+            new_persons[new] += n
+    return {k: dict(v) for k, v in counts.items()}, dict(new_households), dict(new_persons)
 
 
 def report_unit_of(commune: AdminUnit, *, unit: AdminUnit, level: str) -> AdminUnit:
@@ -185,6 +268,7 @@ def rows_from_counts(
     denominators: dict,
     persons: dict | None = None,
     included: set | None = None,
+    decimals: int = DEFAULT_DECIMALS,
 ) -> list[RateRow]:
     """Sum per-commune counts into one row per unit of `level` (communes, their districts, or `unit` itself);
     a Python pass over commune rows, never over households. `denominators` are total households and
@@ -209,13 +293,13 @@ def rows_from_counts(
     if level == Level.PROVINCE and not order:
         buckets[unit.pk] = defaultdict(int)
         order.append(unit)
-    return [RateRow.from_counts(key, buckets[key.pk]) for key in order]
+    return [RateRow.from_counts(key, buckets[key.pk], decimals) for key in order]
 
 
-def rates_total(rows: list[RateRow], *, unit: AdminUnit) -> RateRow:
+def rates_total(rows: list[RateRow], *, unit: AdminUnit, decimals: int = DEFAULT_DECIMALS) -> RateRow:
     """The total row of a report: sums of the integer counts, rates recomputed from them."""
     fields = ("total_households", "total_persons", *COUNT_FIELDS, "communes", "communes_included")
-    return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields})
+    return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields}, decimals)
 
 
 def assessments_visible(user):

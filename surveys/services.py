@@ -21,8 +21,10 @@ from surveys.models import (
     Denominator,
     Indicator,
     ListStatus,
+    RoundArea,
     RoundKind,
     SurveyRound,
+    criteria_set_covers,
 )
 
 ASSESSMENT_FIELDS = [
@@ -125,8 +127,9 @@ def assessment_save(
     members = member_facts(household)
     if not members:
         raise ValidationError({"members": _("Register the household's members before assessing it.")})
+    area = area_in_round(round=round, commune=household.commune)
     result = classify_household(
-        spec=criteria_spec(criteria_set), area=household.commune.area_type, income_per_capita=income_per_capita,
+        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita,
         deprived=[i.code for i in indicators], members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
@@ -135,7 +138,7 @@ def assessment_save(
     assessment = existing or Assessment(household=household, round=round)
     before = snapshot(assessment, ASSESSMENT_FIELDS) if existing else {}
     before_codes = sorted(assessment.deprived_indicators.values_list("code", flat=True)) if existing else []
-    _apply_result(assessment, household=household, criteria_set=criteria_set, members=members, result=result)
+    _apply_result(assessment, household=household, criteria_set=criteria_set, members=members, result=result, area=area)
     assessment.income_per_capita = income_per_capita
     assessment.assessed_by = actor if getattr(actor, "is_authenticated", False) else None
     after = snapshot(assessment, ASSESSMENT_FIELDS)
@@ -156,11 +159,11 @@ def assessment_save(
     return assessment
 
 
-def _apply_result(assessment: Assessment, *, household, criteria_set, members, result: cl.Result) -> None:
+def _apply_result(assessment: Assessment, *, household, criteria_set, members, result: cl.Result, area: str) -> None:
     assessment.criteria_set = criteria_set
     assessment.commune = household.commune
     assessment.hamlet = household.hamlet
-    assessment.area_type = household.commune.area_type
+    assessment.area_type = area
     assessment.member_count = len(members)
     assessment.able_to_work_count = sum(1 for m in members if m["able_to_work"])
     assessment.social_protection_count = sum(1 for m in members if m["social_protection"])
@@ -172,25 +175,27 @@ def _apply_result(assessment: Assessment, *, household, criteria_set, members, r
     assessment.explanation_en = result.explanation_en
 
 
+def newest_open_round(province: AdminUnit) -> SurveyRound | None:
+    """The round a household edit belongs to: the newest open round of the household's province."""
+    return SurveyRound.objects.filter(province=province, is_open=True).order_by("-year", "-starts_on", "-pk").first()
+
+
 def household_assessments_refresh(*, household: Household, actor, exclude_round: SurveyRound | None = None) -> list[Assessment]:
-    """After members change, recompute the household's assessments in open, unlocked rounds only:
-    earlier rounds keep the facts they were decided on."""
-    refreshed = []
-    assessments = Assessment.objects.filter(household=household, round__is_open=True).select_related("round")
-    if exclude_round is not None:
-        assessments = assessments.exclude(round=exclude_round)
-    for assessment in assessments:
-        if list_is_locked(round=assessment.round, commune=assessment.commune):
-            continue
-        refreshed.append(
-            assessment_save(
-                actor=actor, household=household, round=assessment.round,
-                income_per_capita=assessment.income_per_capita,
-                deprived=assessment.deprived_indicators.values_list("code", flat=True),
-                reason="members changed",
-            )
+    """After members change on the household page, recompute the household's assessment in the newest open
+    round of its province only (when it has one there and the list is not locked): every other round keeps
+    the member snapshot it was decided on (DESIGN.md §1 "Time")."""
+    survey_round = newest_open_round(household.commune.province)
+    if survey_round is None or survey_round == exclude_round:
+        return []
+    assessment = Assessment.objects.filter(household=household, round=survey_round).first()
+    if assessment is None or list_is_locked(round=survey_round, commune=assessment.commune):
+        return []
+    return [
+        assessment_save(
+            actor=actor, household=household, round=survey_round, income_per_capita=assessment.income_per_capita,
+            deprived=assessment.deprived_indicators.values_list("code", flat=True), reason="members changed",
         )
-    return refreshed
+    ]
 
 
 def preview(*, criteria_set: CriteriaSet, area: str, income_per_capita: int, deprived: Iterable[str], members: list[dict]) -> cl.Result:
@@ -205,19 +210,39 @@ def _require_department(actor) -> None:
         raise PermissionDenied(_("Only department staff can do this."))
 
 
+def predecessor_rounds(*, province: AdminUnit, year: int) -> list[SurveyRound]:
+    """The rounds a new round of `province` follows by default: the province's latest earlier round, or,
+    for a province of the 2025 structure with none, the latest earlier round of each province it absorbed."""
+    own = SurveyRound.objects.filter(province=province, year__lt=year).order_by("-year", "-starts_on").first()
+    if own is not None:
+        return [own]
+    found = []
+    for old_province in AdminUnit.objects.filter(successors=province, level=Level.PROVINCE).order_by("code"):
+        latest = SurveyRound.objects.filter(province=old_province, year__lt=year).order_by("-year", "-starts_on").first()
+        if latest is not None:
+            found.append(latest)
+    return found
+
+
 @transaction.atomic
 def round_create(
     *, actor, code: str, year: int, criteria_set: CriteriaSet, province: AdminUnit, kind: str = RoundKind.PERIODIC,
     starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
     reference_date: datetime.date | None = None, previous_round: SurveyRound | None = None,
+    previous_rounds: Iterable[SurveyRound] | None = None,
 ) -> SurveyRound:
-    """Open a survey round for a province under an official criteria set."""
+    """Open a survey round for a province under an official criteria set valid in its year; records each
+    commune's area type as of the round and the predecessor rounds (several after a merger of provinces)."""
     if actor is not None:
         _require_department(actor)
     if province.level != Level.PROVINCE:
         raise ValidationError({"province": _("A round covers a province.")})
     if not criteria_set.is_official:
         raise ValidationError({"criteria": _("A round needs an official criteria set; drafts are for simulation.")})
+    if not criteria_set_covers(criteria_set, year):
+        from surveys.models import _criteria_validity_message
+
+        raise ValidationError({"criteria": _criteria_validity_message(criteria_set, year)})
     if kind not in RoundKind.values:
         raise ValidationError({"kind": _("Unknown round kind %(kind)s.") % {"kind": kind}})
     if kind == RoundKind.PERIODIC:
@@ -226,17 +251,95 @@ def round_create(
     else:
         starts_on = starts_on or datetime.date(year, 1, 1)
         ends_on = ends_on or datetime.date(year, 12, 31)
-    if previous_round is None:
-        previous_round = SurveyRound.objects.filter(province=province, year__lt=year).order_by("-year", "-starts_on").first()
+    if previous_rounds is None:
+        previous_rounds = [previous_round] if previous_round is not None else predecessor_rounds(province=province, year=year)
+    previous_rounds = list(dict.fromkeys(previous_rounds))
+    for previous in previous_rounds:
+        if previous.year > year or (previous.year == year and previous.code == code.strip()):
+            raise ValidationError({"previous": _("The previous round %(code)s is not earlier than this round.") % {"code": previous.code}})
     survey_round = SurveyRound(
         code=code.strip(), year=year, kind=kind, criteria_set=criteria_set, province=province, starts_on=starts_on,
-        ends_on=ends_on, reference_date=reference_date or starts_on, previous_round=previous_round,
+        ends_on=ends_on, reference_date=reference_date or starts_on,
     )
     survey_round.full_clean()
     survey_round.save()
-    audit(actor=actor, action="round.created", target=survey_round, changes={k: [None, v] for k, v in snapshot(
-        survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()})
+    survey_round.previous_rounds.set(previous_rounds)
+    areas = round_areas_fill(round=survey_round)
+    changes = {k: [None, v] for k, v in snapshot(
+        survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()}
+    changes["previous_rounds"] = [None, [r.code for r in previous_rounds]]
+    changes["communes"] = [None, areas]
+    audit(actor=actor, action="round.created", target=survey_round, changes=changes)
     return survey_round
+
+
+def round_communes(round: SurveyRound):
+    """The commune-level units of the round's province (in its unit structure)."""
+    return AdminUnit.objects.under(round.province).filter(level=Level.COMMUNE)
+
+
+def round_areas_fill(*, round: SurveyRound) -> int:
+    """Record each commune's area type for the round from its unit, where none is recorded yet."""
+    have = set(RoundArea.objects.filter(round=round).values_list("commune_id", flat=True))
+    rows = [
+        RoundArea(round=round, commune_id=pk, area_type=area)
+        for pk, area in round_communes(round).values_list("pk", "area_type")
+        if pk not in have
+    ]
+    RoundArea.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def area_in_round(*, round: SurveyRound, commune: AdminUnit) -> str:
+    """The area type (urban/rural) of a commune in a round: as recorded for the round, else the unit's."""
+    recorded = RoundArea.objects.filter(round=round, commune=commune).values_list("area_type", flat=True).first()
+    return recorded or commune.area_type
+
+
+def areas_in_round(*, round: SurveyRound, commune_ids) -> dict[int, str]:
+    """Area type per commune in the round (recorded, else the unit's), for bulk paths."""
+    commune_ids = list(commune_ids)
+    areas = dict(AdminUnit.objects.filter(pk__in=commune_ids).values_list("pk", "area_type"))
+    areas.update(RoundArea.objects.filter(round=round, commune_id__in=commune_ids).values_list("commune_id", "area_type"))
+    return areas
+
+
+def round_area_change_blocker(*, round: SurveyRound, commune: AdminUnit, except_households=()) -> str:
+    """Why the commune's area type in the round cannot change now ("" when it can): only before its first
+    assessment in the round (other than those of `except_households`, which are about to be reassessed)."""
+    assessed = Assessment.objects.filter(round=round, commune=commune)
+    if except_households:
+        assessed = assessed.exclude(household_id__in=list(except_households))
+    if assessed.exists():
+        return _("%(unit)s already has assessments in round %(round)s; its area type can no longer change.") % {
+            "unit": commune.name, "round": round.code}
+    if list_is_locked(round=round, commune=commune):
+        return _("The commune's list for this round is submitted or approved; its assessments cannot change.")
+    return ""
+
+
+@transaction.atomic
+def round_area_set(*, actor, round: SurveyRound, commune: AdminUnit, area_type: str) -> RoundArea:
+    """Correct a commune's area type as of the round (e.g. a ward that was a rural commune that year)."""
+    if actor is not None:
+        _require_department(actor)
+    if area_type not in ("urban", "rural"):
+        raise ValidationError({"area": _("The area type is urban or rural.")})
+    if not round_communes(round).filter(pk=commune.pk).exists():
+        raise ValidationError({"commune_code": _("%(code)s is not a commune of the round's province.") % {"code": commune.code}})
+    area, _created = RoundArea.objects.select_for_update().get_or_create(
+        round=round, commune=commune, defaults={"area_type": commune.area_type}
+    )
+    if area.area_type == area_type:
+        return area
+    blocker = round_area_change_blocker(round=round, commune=commune)
+    if blocker:
+        raise ValidationError({"area": blocker})
+    before = area.area_type
+    area.area_type = area_type
+    area.save(update_fields=["area_type"])
+    audit(actor=actor, action="round.area_set", target=round, changes={f"area[{commune.code}]": [before, area_type]})
+    return area
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ConflictError
-from households.models import Household, HouseholdStatus
+from households.models import AreaType, Household, HouseholdStatus
 from households.permissions import can_edit_commune
 from households.templatetags.povreg_ui import ui_lang
 from households.views import (
@@ -27,7 +27,7 @@ from households.views import (
 from surveys import classification as cl
 from surveys.forms import AssessmentForm, format_amount
 from surveys.models import Assessment, SurveyRound
-from surveys.services import assessment_save, list_is_locked, member_facts, preview
+from surveys.services import area_in_round, assessment_save, list_is_locked, member_facts, preview
 
 
 def _preview_context(form: AssessmentForm, household: Household, survey_round: SurveyRound, members: list[dict]) -> dict:
@@ -40,7 +40,8 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
     income = form.cleaned_data["income"]
     try:
         result = preview(
-            criteria_set=survey_round.criteria_set, area=household.commune.area_type, income_per_capita=income,
+            criteria_set=survey_round.criteria_set, area=area_in_round(round=survey_round, commune=household.commune),
+            income_per_capita=income,
             deprived=form.cleaned_data["deprived"], members=members,
         )
     except ValidationError as exc:
@@ -176,6 +177,7 @@ def assessment_entry(request, code: str):
                 for i in indicators
             ],
             "criteria_name": survey_round.criteria_set.name(lang),
+            "area_label": AreaType(area_in_round(round=survey_round, commune=household.commune)).label,
             **_preview_context(preview_form, household, survey_round, members),
         },
         status=status,

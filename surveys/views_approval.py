@@ -49,7 +49,7 @@ def _rounds_for(user):
 
 
 def _round(code: str) -> SurveyRound:
-    return get_object_or_404(SurveyRound.objects.select_related("province", "previous_round", "criteria_set"), code=code)
+    return get_object_or_404(SurveyRound.objects.select_related("province", "criteria_set").prefetch_related("previous_rounds"), code=code)
 
 
 def _commune(user, survey_round: SurveyRound, code: str) -> AdminUnit:
@@ -262,10 +262,13 @@ def _posting_context(request, round_code: str, commune_code: str) -> dict:
     hamlet = None
     if request.GET.get("hamlet", "").isdigit():
         hamlet = get_object_or_404(commune.hamlets, pk=int(request.GET["hamlet"]))
-    rows = list(approval.posting_rows(round=survey_round, commune=commune, hamlet=hamlet))
+    commune_list = approval.current_list(round=survey_round, commune=commune)
+    # The posting shows the draft being decided; once approved, the list's frozen entries.
+    frozen = commune_list if commune_list is not None and commune_list.status == ListStatus.APPROVED else None
+    rows = list(approval.posting_rows(round=survey_round, commune=commune, hamlet=hamlet, frozen=frozen))
     return {
         "survey_round": survey_round, "commune": commune, "hamlet": hamlet, "rows": rows,
-        "commune_list": approval.current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+        "commune_list": commune_list, "today": timezone.localdate(),
     }
 
 
@@ -307,13 +310,25 @@ def posting_xlsx(request, round_code: str, commune_code: str):
 def _recognition_context(request, round_code: str, commune_code: str) -> dict:
     survey_round = _round(round_code)
     commune = _commune(request.user, survey_round, commune_code)
-    rows = list(approval.posting_rows(round=survey_round, commune=commune))
+    # The recognition list is the approved one (`?revision=N` for an earlier approved revision); while no
+    # revision is approved yet, it previews the draft from the live assessments.
+    revision = request.GET.get("revision", "")
+    if revision and not revision.isdigit():
+        raise ValidationError({"revision": _("A revision is a whole number.")})
+    frozen = approval.approved_revision(round=survey_round, commune=commune, revision=int(revision) if revision else None)
+    if revision and frozen is None:
+        raise Http404
+    rows = list(approval.posting_rows(round=survey_round, commune=commune, frozen=frozen))
     return {
         "survey_round": survey_round, "commune": commune,
         "poor": [a for a in rows if a.category == "poor"],
         "near_poor": [a for a in rows if a.category == "near_poor"],
-        "escaped": list(approval.escaped_rows(round=survey_round, commune=commune)),
-        "commune_list": approval.current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+        "escaped": list(approval.escaped_rows(round=survey_round, commune=commune, frozen=frozen)),
+        "commune_list": frozen or approval.current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+        "approved_revisions": list(
+            CommuneList.objects.filter(round=survey_round, commune=commune, status=ListStatus.APPROVED)
+            .order_by("revision").values_list("revision", flat=True)
+        ),
     }
 
 

@@ -152,20 +152,26 @@ def _selection(request) -> dict:
     survey_round = next((r for r in rounds if r.code == code), None) if code else rounds[0]
     if survey_round is None:
         raise Http404("round")
-    unit = reports.unit_in_round(survey_round, request.GET.get("unit"))
+    structure = reports.read_structure(survey_round, request.GET.get("structure"))
+    decimals = reports.parse_decimals(request.GET.get("decimals"))
+    unit = reports.unit_read_in(survey_round, request.GET.get("unit"), structure)
+    if unit is None:
+        raise Http404("unit")
     status = request.GET.get("status") or "approved"
     if status not in reports.STATUSES:
         status = "approved"
     if status == "all" and not reports.can_see_all(request.user):
         raise PermissionDenied(_("Only department staff can see unapproved numbers."))
-    province = survey_round.province
-    units = list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
+    units = []
+    for province in reports.provinces_read_in(survey_round, structure):
+        units += list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
     if unit.level == Level.COMMUNE or unit.parent_id:
         units += list(AdminUnit.objects.filter(parent=unit if unit.level != Level.COMMUNE else unit.parent, level=Level.COMMUNE).order_by("code"))
     return {
         "rounds": rounds, "survey_round": survey_round, "unit": unit, "status": status, "units": units,
         "can_see_all": reports.can_see_all(request.user), "lang": lang(),
-        "breadcrumbs": _breadcrumbs(unit),
+        "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
+        "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
     }
 
 
@@ -177,8 +183,11 @@ def _breadcrumbs(unit: AdminUnit) -> list[AdminUnit]:
 
 
 def _query(ctx: dict, **extra) -> str:
-    params = {"round": ctx["survey_round"].code, "unit": ctx["unit"].code, "status": ctx["status"], **extra}
-    return urlencode({k: v for k, v in params.items() if v})
+    params = {
+        "round": ctx["survey_round"].code, "unit": ctx["unit"].code, "status": ctx["status"], "structure": ctx.get("structure"),
+        "decimals": ctx.get("decimals") if ctx.get("decimals") not in (None, 2) else None, **extra,
+    }
+    return urlencode({k: v for k, v in params.items() if v is not None and v != ""})
 
 
 def _title_lines(ctx: dict, language: str, what: str) -> tuple[str, list[str]]:
@@ -242,11 +251,21 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
     return excel.Table(
         sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
         rows=(_row_values(r, RATE_COLUMNS) for r in report.rows), total=total,
-        notes=["Tỷ lệ = số hộ / tổng số hộ dân cư × 100 (tỷ lệ nhân khẩu = số nhân khẩu / tổng số nhân khẩu × 100), "
-               "làm tròn 2 chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
+        notes=[f"Tỷ lệ = số hộ / tổng số hộ dân cư × 100 (tỷ lệ nhân khẩu = số nhân khẩu / tổng số nhân khẩu × 100), "
+               f"làm tròn {report.decimals} chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
                else "Rate = households / total households × 100 (persons rate = persons / total persons × 100), "
-               "two decimals, rounded half up."],
+               f"{report.decimals} decimals, rounded half up.", *_structure_notes(ctx, language)],
     )
+
+
+def _structure_notes(ctx: dict, language: str) -> list[str]:
+    if not ctx.get("structure"):
+        return []
+    if language == "vi":
+        return ["Kỳ rà soát trước 01/7/2025 được trình bày theo đơn vị hành chính hiện nay: mỗi hộ được tính vào xã/phường "
+                "mà hộ được chuyển đến khi sắp xếp lại; tổng số hộ dân cư của xã cũ bị chia tách được phân bổ theo tỷ lệ số hộ."]
+    return ["A round before 1 July 2025 shown in today's units: each household counts in the commune it was re-homed to; "
+            "a split commune's total households are shared out in proportion to its households."]
 
 
 def chart_data(report: reports.RateReport, trend: list[reports.TrendPoint]) -> dict:
@@ -291,12 +310,18 @@ def dashboard_charts(request):
     })
 
 
+def _rate_report(ctx: dict) -> reports.RateReport:
+    return reports.rate_report(
+        round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"], structure=ctx["structure"]
+    )
+
+
 @report_access
 @require_GET
 def rates(request):
     ctx = _selection(request)
-    report = reports.rate_report(round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"])
-    trend = reports.trend(unit=ctx["unit"], status=ctx["status"])
+    report = _rate_report(ctx)
+    trend = reports.trend(unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"])
     language = ctx["lang"]
     ctx.update(
         report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
@@ -310,7 +335,7 @@ def rates(request):
 @require_GET
 def rates_export(request, fmt: str):
     ctx = _selection(request)
-    ctx["report"] = reports.rate_report(round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"])
+    ctx["report"] = _rate_report(ctx)
     table = rate_table(ctx, _export_language(request))
     if fmt == "csv":
         return _csv_response(table, _filename(ctx, "rates", "csv"))
@@ -325,7 +350,7 @@ def _flow_data(ctx: dict) -> dict:
     level = reports.child_level(unit)
     out = {}
     for kind in ("poor", "near_poor"):
-        rows = flows_for(round=r, unit=unit, level=level, status=ctx["status"], kind=kind)
+        rows = flows_for(round=r, unit=unit, level=level, status=ctx["status"], kind=kind, structure=ctx["structure"])
         if unit.level == level:
             rows = [row for row in rows if row["unit_code"] == unit.code]
         total = flows_total(rows, unit=unit, kind=kind)
@@ -342,15 +367,16 @@ def flow_tables(ctx: dict, data: dict, language: str) -> list[excel.Table]:
         spec += [(f, "int", 12, FLOW_LABELS[f]) for f in data[kind]["fields"]]
         what = {"poor": L("Biến động hộ nghèo", "Poor household flows"), "near_poor": L("Biến động hộ cận nghèo", "Near-poor household flows")}[kind][language]
         title, subtitles = _title_lines(ctx, language, what)
-        prev = ctx["survey_round"].previous_round
-        subtitles.insert(1, (f"Kỳ trước: {prev.code}" if language == "vi" else f"Previous round: {prev.code}") if prev else
+        prev = ", ".join(p.code for p in ctx["survey_round"].previous_list())
+        subtitles.insert(1, (f"Kỳ trước: {prev}" if language == "vi" else f"Previous rounds: {prev}") if prev else
                          ("Không có kỳ trước" if language == "vi" else "No previous round"))
         total = _row_values(data[kind]["total"], spec)
         total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
         tables.append(excel.Table(
             sheet=what[:31], title=title, subtitles=subtitles, columns=columns(spec, language),
             rows=[_row_values(r, spec) for r in data[kind]["rows"]], total=total,
-            notes=["Đầu kỳ − tổng giảm + tổng tăng = cuối kỳ." if language == "vi" else "Start − total out + total in = end."],
+            notes=["Đầu kỳ − tổng giảm + tổng tăng = cuối kỳ." if language == "vi" else "Start − total out + total in = end.",
+                   *_structure_notes(ctx, language)],
         ))
     return tables
 
@@ -365,7 +391,7 @@ def flows(request):
         data[kind]["headers"] = [FLOW_LABELS[f][language] for f in data[kind]["fields"]]
         for row in [*data[kind]["rows"], data[kind]["total"]]:
             row["values"] = [row[f] for f in data[kind]["fields"]]
-    ctx.update(flows=data, query=_query(ctx), previous_round=ctx["survey_round"].previous_round)
+    ctx.update(flows=data, query=_query(ctx), previous_rounds=ctx["survey_round"].previous_list())
     return render(request, "reports/flows.html", ctx)
 
 
@@ -413,7 +439,7 @@ def deprivation_tables(ctx: dict, language: str) -> list[excel.Table]:
 
 def _deprivation_ctx(request) -> dict:
     ctx = _selection(request)
-    args = {"round": ctx["survey_round"], "unit": ctx["unit"], "status": ctx["status"]}
+    args = {"round": ctx["survey_round"], "unit": ctx["unit"], "status": ctx["status"], "structure": ctx["structure"]}
     ctx["deprivation"] = reports.deprivation_table(**args, lang=ctx["lang"])
     ctx["breakdowns"] = reports.breakdowns(**args)
     return ctx
@@ -606,6 +632,7 @@ def _run_import(request, token: str, survey_round: SurveyRound, *, apply: bool) 
         issues=[[i.sheet, i.row, i.column, i.message] for i in result.issues],
         households_created=result.households_created[:PREVIEW_LIST_LIMIT], households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
         hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT], denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
+        areas_set=result.areas_set,
     )
     _write_json(files["state"], state)
     _write_json(files["progress"], {"stage": "apply" if apply else "check", "phase": "done", "percent": 100})

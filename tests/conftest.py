@@ -113,7 +113,18 @@ def assess(actor, household, survey_round, income: int, deprived=()):
     return assessment_save(actor=actor, household=household, round=survey_round, income_per_capita=income, deprived=list(deprived))
 
 
-__all__ = ["Level", "assess", "default_members", "make_household", "make_user"]
+def approved_list(survey_round, commune, **counts):
+    """A commune list standing approved with its entries frozen from the assessments as they are now
+    (what `commune_list_approve` stores), without walking the procedure."""
+    from surveys.approval import list_entries_freeze
+    from surveys.models import CommuneList, ListStatus
+
+    commune_list = CommuneList.objects.create(round=survey_round, commune=commune, status=ListStatus.APPROVED, **counts)
+    list_entries_freeze([commune_list])
+    return commune_list
+
+
+__all__ = ["Level", "approved_list", "assess", "default_members", "make_household", "make_user"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,9 +7,9 @@ import pytest
 from households.models import Level
 from households.services import household_update
 from surveys.flows import flows_for, flows_total
-from surveys.models import CommuneList, CriteriaSet, ListStatus
+from surveys.models import CriteriaSet
 from surveys.services import round_create
-from tests.conftest import assess, make_household
+from tests.conftest import approved_list, assess, make_household
 
 POOR = (1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])
 NEAR = (1_000_000, [])
@@ -93,7 +93,7 @@ def test_approved_status_counts_only_approved_lists(story, province, commune_a, 
     r2022, r2023, r2024 = story
     assert all(r["end"] == 0 for r in flows_for(round=r2024, unit=province, level=Level.COMMUNE))
     for survey_round in (r2023, r2024):
-        CommuneList.objects.create(round=survey_round, commune=commune_a, status=ListStatus.APPROVED)
+        approved_list(survey_round, commune_a)
     rows = _by_code(flows_for(round=r2024, unit=province, level=Level.COMMUNE))
     a, b = rows[commune_a.code], rows[commune_b.code]
     assert (a["start"], a["other_out"], a["end"], a["communes_included"]) == (5, 2, 5, 1)

@@ -8,7 +8,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from surveys.models import CommuneList, CriteriaSet, ListStatus
 from surveys.services import denominator_set, round_create
-from tests.conftest import assess, make_household
+from tests.conftest import approved_list, assess, make_household
 from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
 
 RATE_KEYS = {
@@ -130,7 +130,7 @@ def test_flows_endpoint(officer_a, department, api_reader, commune_a, province):
     assert (near["start"], near["poor_to_near_poor"], near["end"]) == (0, 1, 1)
     assert_error(client_for(api_reader).get("/api/v1/flows/", query), 403)
     for surveyed in (r2023, r2024):
-        CommuneList.objects.create(round=surveyed, commune=commune_a, status=ListStatus.APPROVED)
+        approved_list(surveyed, commune_a)
     approved = client_for(api_reader).get("/api/v1/flows/", {**query, "status": "approved"}).json()
     assert approved["results"][0]["end"] == 1 and approved["total"]["start"] == 1
     assert_error(client_for(api_reader).get("/api/v1/flows/", {**query, "kind": "rich"}), 400, field="kind")

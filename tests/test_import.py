@@ -191,7 +191,7 @@ def test_denominators_may_carry_total_persons_and_old_files_still_work(tmp_path,
     # A workbook of the first format (no total_persons column) keeps working.
     first = write(tmp_path, "first.xlsx", denominators=[{"commune_code": "25747", "total_households": 3000}])
     wb = load_workbook(first)
-    wb["denominators"].delete_cols(3)
+    wb["denominators"].delete_cols(3, 2)
     wb.save(first)
     assert [c.value for c in next(load_workbook(first)["denominators"].iter_rows())] == ["commune_code", "total_households"]
     assert survey_import(actor=department, round=round_2024, path=first).ok
@@ -345,7 +345,7 @@ def test_import_template_has_the_three_sheets_and_is_importable_headers(client, 
     assert result.ok and not result.changed
 
 
-def test_replaced_members_refresh_the_households_other_open_round(tmp_path, round_2024, department, province):
+def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, round_2024, department, province):
     from households.models import Household
     from households.services import MemberData, household_update
     from surveys.models import Assessment, CriteriaSet
@@ -359,7 +359,10 @@ def test_replaced_members_refresh_the_households_other_open_round(tmp_path, roun
     assert before.member_count > 1
     household_update(actor=department, household=household, members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, able_to_work=False)])
     assert Assessment.objects.get(household=household, round=rolling).member_count == 1
-    # The file puts its members back: the rolling round's assessment follows them.
+    # The household page's edit recomputed only the newest open round (the rolling one): BD-2024 kept its facts.
+    assert Assessment.objects.get(household=household, round=round_2024).member_count == before.member_count
+    # The file puts its members back for BD-2024: the rolling round keeps the facts it was decided on.
     assert survey_import(actor=department, round=round_2024, path=write(tmp_path, "again.xlsx")).ok
     after = Assessment.objects.get(household=household, round=rolling)
-    assert after.member_count == before.member_count and after.group == before.group and after.version > before.version
+    assert after.member_count == 1 and after.version == before.version + 1
+    assert Assessment.objects.get(household=household, round=round_2024).member_count == before.member_count

@@ -103,15 +103,25 @@ class RoundSerializer(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code", read_only=True)
     province_name = serializers.CharField(source="province.name", read_only=True)
     structure = serializers.CharField(source="province.structure", read_only=True)
-    previous_round = serializers.CharField(source="previous_round.code", allow_null=True, read_only=True)
+    previous_round = serializers.SerializerMethodField(help_text=_("The newest previous round (kept for older clients)."))
+    previous_rounds = serializers.SerializerMethodField(
+        help_text=_("Codes of the previous rounds, newest first: several after a merger of provinces (2025).")
+    )
 
     class Meta:
         model = SurveyRound
         fields = [
             "code", "year", "kind", "criteria_set", "province", "province_name", "structure", "starts_on", "ends_on",
-            "reference_date", "previous_round", "is_open",
+            "reference_date", "previous_round", "previous_rounds", "is_open",
         ]
         read_only_fields = fields
+
+    def get_previous_round(self, obj) -> str | None:
+        previous = obj.previous_round
+        return previous.code if previous else None
+
+    def get_previous_rounds(self, obj) -> list[str]:
+        return [r.code for r in obj.previous_list()]
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -176,6 +186,14 @@ class RatesQuerySerializer(serializers.Serializer):
         choices=["approved", "all"], default="approved",
         help_text=_("approved (default): only approved lists; all: live numbers incl. drafts (department staff only)."),
     )
+    decimals = serializers.IntegerField(
+        min_value=0, max_value=6, default=2, help_text=_("Decimals of the rates (0-6, default 2), rounded half up from the integers.")
+    )
+    structure = serializers.ChoiceField(
+        choices=["legacy", "2025"], required=False,
+        help_text=_("Read the round in this unit structure: structure=2025 regroups a legacy round's households by the "
+                    "commune they were re-homed to (unit is then a unit of 2025)."),
+    )
 
 
 class FlowsQuerySerializer(RatesQuerySerializer):
@@ -218,6 +236,8 @@ class RatesResponseSerializer(serializers.Serializer):
     unit = serializers.CharField()
     level = serializers.CharField()
     status = serializers.CharField()
+    structure = serializers.CharField(help_text=_("The unit structure the rows are in."))
+    decimals = serializers.IntegerField()
     count = serializers.IntegerField()
     results = RateRowSerializer(many=True)
     total = RateRowSerializer(help_text=_("Sums over the rows, rates recomputed from the sums."))
@@ -248,6 +268,8 @@ class FlowRowSerializer(serializers.Serializer):
 class FlowsResponseSerializer(serializers.Serializer):
     round = serializers.CharField()
     previous_round = serializers.CharField(allow_null=True)
+    previous_rounds = serializers.ListField(child=serializers.CharField())
+    structure = serializers.CharField()
     unit = serializers.CharField()
     level = serializers.CharField()
     status = serializers.CharField()

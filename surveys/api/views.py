@@ -1,4 +1,5 @@
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +71,7 @@ from surveys.models import (
     Rule,
     SurveyRound,
 )
+from surveys.reports import read_structure, unit_read_in
 from surveys.selectors import rates_for, rates_total
 from surveys.services import assessment_save, preview
 
@@ -168,6 +170,11 @@ def aggregate_parameters(*, with_kind: bool) -> list[OpenApiParameter]:
                          description=_("One row per unit of this level at or under `unit`.")),
         OpenApiParameter("status", str, required=False, enum=["approved", "all"], default="approved",
                          description=_("approved: only approved lists; all: live numbers incl. drafts (the province's department staff).")),
+        OpenApiParameter("decimals", int, required=False, default=2,
+                         description=_("Decimals of the rates, 0 to 6 (default 2), rounded half up from the integer counts.")),
+        OpenApiParameter("structure", str, required=False, enum=["legacy", "2025"],
+                         description=_("2025: read a legacy round in today's units (each household in the commune it was "
+                                       "re-homed to; `unit` is then a unit of 2025).")),
     ]
     if with_kind:
         parameters.append(OpenApiParameter("kind", str, required=False, enum=["poor", "near_poor"], default="poor",
@@ -183,7 +190,7 @@ LEVEL_RANK = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
         examples=[OpenApiExample("Demo round", response_only=True, value={
             "code": "BD-2024", "year": 2024, "kind": "periodic", "criteria_set": "VN-2022", "province": "74",
             "province_name": "Tỉnh Bình Dương", "structure": "legacy", "starts_on": "2024-09-01", "ends_on": "2024-12-14",
-            "reference_date": "2024-09-01", "previous_round": "BD-2023", "is_open": True,
+            "reference_date": "2024-09-01", "previous_round": "BD-2023", "previous_rounds": ["BD-2023"], "is_open": True,
         })],
     ),
 )
@@ -195,7 +202,7 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    queryset = SurveyRound.objects.select_related("criteria_set", "province", "previous_round").order_by("-year", "code")
+    queryset = SurveyRound.objects.select_related("criteria_set", "province").prefetch_related("previous_rounds").order_by("-year", "code")
 
 
 ASSESSMENT_READ_EXAMPLE = {
@@ -340,32 +347,38 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
 
 
 def _resolve_aggregate_query(request, serializer_class):
-    """Validated round, unit, level and status for rates and flows; every bad input is a 400 naming it."""
+    """Validated round, unit, level, status, decimals and structure for rates and flows; every bad input is a
+    400 naming it."""
     params = serializer_class(data=request.query_params)
     params.is_valid(raise_exception=True)
     data = params.validated_data
-    survey_round = SurveyRound.objects.select_related("province", "previous_round").filter(code=data["round"]).first()
+    survey_round = (
+        SurveyRound.objects.select_related("province").prefetch_related("previous_rounds").filter(code=data["round"]).first()
+    )
     if survey_round is None:
         raise error("round", _("Unknown round %(code)s.") % {"code": data["round"]}, "unknown")
     province = survey_round.province
-    unit = (
-        AdminUnit.objects.filter(structure=province.structure, code=data["unit"])
-        .filter(Q(pk=province.pk) | Q(parent=province) | Q(parent__parent=province))
-        .first()
-    )
+    try:
+        structure = read_structure(survey_round, data.get("structure"))
+        unit = unit_read_in(survey_round, data["unit"], structure)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise error(field, messages[0], "invalid")
+    data["structure"] = structure
     if unit is None:
         raise error("unit", _("%(code)s is not a unit of the round's province.") % {"code": data["unit"]}, "unknown")
     level = data["level"]
     if LEVEL_RANK[level] < LEVEL_RANK[unit.level]:
         raise error("level", _("The level must be at or below the unit's level (%(level)s).") % {"level": unit.level}, "invalid")
-    if level == Level.DISTRICT and province.structure != "legacy":
+    if level == Level.DISTRICT and unit.structure != "legacy":
         raise error("level", _("Units from 1 July 2025 have no districts."), "invalid")
     if data["status"] == "all":
         user = request.user
         if not getattr(user, "is_authenticated", False):
             raise exceptions.NotAuthenticated()
+        provinces = [province, *province.successors.filter(level=Level.PROVINCE)]
         if not (user.is_superuser or Assignment.objects.filter(
-            user=user, role__in=(Role.DEPARTMENT_STAFF, Role.ADMIN), unit=province
+            user=user, role__in=(Role.DEPARTMENT_STAFF, Role.ADMIN), unit__in=provinces
         ).exists()):
             raise exceptions.PermissionDenied(_("Only the province's department staff can see numbers of lists not yet approved."))
     return survey_round, unit, data
@@ -420,11 +433,16 @@ class RatesView(APIView):
 
     def get(self, request):
         survey_round, unit, data = _resolve_aggregate_query(request, RatesQuerySerializer)
-        rows = rates_for(round=survey_round, unit=unit, level=data["level"], status=data["status"])
+        decimals = data["decimals"]
+        rows = rates_for(
+            round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"]
+        )
         return Response(
             {
                 "round": survey_round.code, "unit": unit.code, "level": data["level"], "status": data["status"],
-                "count": len(rows), "results": [r.as_dict() for r in rows], "total": rates_total(rows, unit=unit).as_dict(),
+                "structure": data["structure"] or survey_round.province.structure, "decimals": decimals,
+                "count": len(rows), "results": [r.as_dict() for r in rows],
+                "total": rates_total(rows, unit=unit, decimals=decimals).as_dict(),
             }
         )
 
@@ -472,11 +490,16 @@ class FlowsView(APIView):
 
     def get(self, request):
         survey_round, unit, data = _resolve_aggregate_query(request, FlowsQuerySerializer)
-        rows = flows_for(round=survey_round, unit=unit, level=data["level"], status=data["status"], kind=data["kind"])
+        rows = flows_for(
+            round=survey_round, unit=unit, level=data["level"], status=data["status"], kind=data["kind"], structure=data["structure"]
+        )
+        previous = survey_round.previous_list()
         return Response(
             {
                 "round": survey_round.code,
-                "previous_round": survey_round.previous_round.code if survey_round.previous_round else None,
+                "previous_round": previous[0].code if previous else None,
+                "previous_rounds": [r.code for r in previous],
+                "structure": data["structure"] or survey_round.province.structure,
                 "unit": unit.code, "level": data["level"], "status": data["status"], "kind": data["kind"],
                 "count": len(rows), "results": rows, "total": flows_total(rows, unit=unit, kind=data["kind"]),
             }

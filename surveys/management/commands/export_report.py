@@ -2,8 +2,8 @@
 
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.http import Http404
 
 from surveys import excel, reports
 from surveys import views_reports as v
@@ -20,22 +20,29 @@ class Command(BaseCommand):
         parser.add_argument("--status", choices=list(reports.STATUSES), default="approved")
         parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", dest="fmt")
         parser.add_argument("--lang", choices=["vi", "en"], default="vi")
+        parser.add_argument("--decimals", type=int, choices=range(0, 7), default=2, help="decimals of rates (0-6, default 2)")
+        parser.add_argument("--structure", choices=["legacy", "2025"], help="read a legacy round in today's units (2025)")
         parser.add_argument("--category", help="households report: only this category (poor, near_poor, ...)")
         parser.add_argument("--output", "-o", help="file to write (default: a name from the report, round and unit; '-' for stdout, CSV only)")
 
-    def handle(self, *args, round_code, unit, report, status, fmt, lang, category, output, **options):
+    def handle(self, *args, round_code, unit, report, status, fmt, lang, category, output, decimals=2, structure=None, **options):
         try:
             survey_round = SurveyRound.objects.select_related("criteria_set", "province").get(code=round_code)
         except SurveyRound.DoesNotExist:
             raise CommandError(f"--round: no survey round {round_code!r}.") from None
         try:
-            unit_obj = reports.unit_in_round(survey_round, unit)
-        except Http404:
-            raise CommandError(f"--unit: no unit {unit!r} in {survey_round.province.name}.") from None
-        ctx = {"survey_round": survey_round, "unit": unit_obj, "status": status}
-        args = {"round": survey_round, "unit": unit_obj, "status": status}
+            structure = reports.read_structure(survey_round, structure)
+            unit_obj = reports.unit_read_in(survey_round, unit, structure)
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"--{k}: {' '.join(m)}" for k, m in exc.message_dict.items())) from None
+        if unit_obj is None:
+            raise CommandError(f"--unit: no unit {unit!r} in {survey_round.province.name}.")
+        if structure and report == "households":
+            raise CommandError("--structure: the household list is exported in the round's own units.")
+        ctx = {"survey_round": survey_round, "unit": unit_obj, "status": status, "decimals": decimals, "structure": structure}
+        args = {"round": survey_round, "unit": unit_obj, "status": status, "structure": structure}
         if report == "rates":
-            ctx["report"] = reports.rate_report(**args)
+            ctx["report"] = reports.rate_report(**args, decimals=decimals)
             tables = [v.rate_table(ctx, lang)]
         elif report == "flows":
             tables = v.flow_tables(ctx, v._flow_data(ctx), lang)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             f"{survey_round.code}: households created {s['households_created']}, updated {s['households_updated']}, "
             f"unchanged {s['households_unchanged']}; assessments created {s['assessments_created']}, "
             f"updated {s['assessments_updated']}, unchanged {s['assessments_unchanged']}; "
-            f"hamlets created {s['hamlets_created']}; denominators set {s['denominators_set']} ({verb} written)."
+            f"hamlets created {s['hamlets_created']}; denominators set {s['denominators_set']}; area types set {s['areas_set']} ({verb} written)."
         )
         if result.hamlets_created:
             self.stdout.write("New hamlets: " + "; ".join(f"{c} {n}" for c, n in result.hamlets_created[:50]))
