@@ -56,6 +56,22 @@ def audit(*, actor, action: str, target: models.Model, changes: dict | None = No
     )
 
 
+def audit_many(*, actor, action: str, items: Iterable[tuple[models.Model, dict]], reason: str = "") -> int:
+    """Append one audit event per object of a bulk change, in one bulk insert (each row as `audit` writes it)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    request_id = current_request_id() or ""
+    events = [
+        AuditEvent(
+            actor=user, actor_username=getattr(user, "username", "") or "system", action=action,
+            target_type=target._meta.label_lower, target_id=str(target.pk), target_repr=str(target)[:255],
+            changes={k: _plain(v) for k, v in (changes or {}).items()}, reason=reason or "", request_id=request_id,
+        )
+        for target, changes in items
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)
+
+
 def audit_export(*, actor, what: str, target: models.Model, count: int, fmt: str = "xlsx") -> AuditEvent:
     """Record an export of personal data: who took which rows of what, in which format."""
     return audit(actor=actor, action=f"export.{what}", target=target, changes={"rows": [None, count], "format": [None, fmt]})

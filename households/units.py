@@ -309,3 +309,30 @@ def _link_successors(new_province_key: str, new_province: AdminUnit, by_key: dic
         [through(from_adminunit_id=a, to_adminunit_id=b) for a, b in missing], batch_size=1000, ignore_conflicts=True,
     )
     return links, len(missing)
+
+
+def default_successor_codes(old_province_code: str) -> dict[str, str]:
+    """For each split commune of a pre-2025 province: the 2025 ward code the package names as its default
+    new unit (`isDefaultNewWard`), the fallback when no hamlet mapping says otherwise."""
+    rows = _query(
+        "SELECT provinceKey, districtKey, wardKey, wardCode, districtCode FROM admin_units_legacy WHERE provinceCode = ?",
+        (old_province_code,),
+    )
+    if not rows:
+        return {}
+    conv = _converter()
+    new_key = next((k for k, olds in conv["DICT_PROVINCE"].items() if rows[0]["provinceKey"] in olds), None)
+    if new_key is None:
+        return {}
+    divided = conv["DICT_PROVINCE_WARD_DIVIDED"].get(new_key, {})
+    new_codes = {
+        r["wardKey"]: r["wardCode"]
+        for r in _query("SELECT wardKey, wardCode FROM admin_units WHERE provinceKey = ?", (new_key,))
+    }
+    out = {}
+    for row in rows:
+        key = f"{row['provinceKey']}_{row['districtKey']}_{row['wardKey'] or ''}"
+        default = next((w["newWardKey"] for w in divided.get(key, []) if w.get("isDefaultNewWard")), None)
+        if default and default in new_codes:
+            out[row["wardCode"] or row["districtCode"]] = new_codes[default]
+    return out

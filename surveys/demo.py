@@ -1,4 +1,5 @@
-"""Demo province: Binh Duong (pre-2025 units), hamlets, households with members, two rounds, one user per role.
+"""Demo: Binh Duong (pre-2025 units) with hamlets, households and members, its approved rounds 2023 and 2024,
+the households re-homed into Ho Chi Minh City (2025 units) and the open round HCM-2026; one user per role.
 
 Deterministic (seeded) and idempotent. Bulk inserts for speed; categories come from the one
 classification module, exactly as the assessment service would compute them.
@@ -16,11 +17,13 @@ from django.utils import timezone
 
 from core.audit import audit
 from households.models import AdminUnit, Assignment, Hamlet, Household, Level, Member, Role, Structure
-from households.units import load_legacy
+from households.rehoming import households_rehome
+from households.units import load_2025, load_legacy
 from surveys import classification as cl
-from surveys.models import Assessment, CommuneList, CriteriaSet, ListStatus, SurveyRound
-from surveys.selectors import denominators_for, live_commune_counts, persons_denominators_for
-from surveys.services import criteria_spec, round_create
+from surveys.approval import list_entries_freeze
+from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, ListStatus, PublicPosting, SurveyRound
+from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
+from surveys.services import areas_in_round, criteria_spec, round_create
 
 PROVINCE = "74"
 DEMO_PASSWORD = "povreg-demo-2026"  # noqa: S105 (printed demo login)
@@ -39,7 +42,7 @@ HOME_BANDS = {1: "poor", 2: "poor", 3: "poor", 4: "near_poor", 5: "near_poor", 6
 class DemoUser:
     username: str
     role: str
-    unit_code: str
+    units: list[tuple[str, str]]  # (structure, GSO code)
     note: str
 
 
@@ -47,18 +50,40 @@ def _name(rng: random.Random, sex: str, surname: str | None = None) -> str:
     return f"{surname or rng.choice(SURNAMES)} {rng.choice(MIDDLE[sex])} {rng.choice(GIVEN[sex])}"
 
 
+def _legacy_communes(province: AdminUnit) -> list[AdminUnit]:
+    return list(AdminUnit.objects.filter(parent__parent=province, level=Level.COMMUNE).select_related("parent").order_by("code"))
+
+
+def _sole_successor(commune: AdminUnit) -> AdminUnit | None:
+    successors = list(commune.successors.filter(structure=Structure.Y2025))
+    return successors[0] if len(successors) == 1 else None
+
+
+def home_commune(communes: list[AdminUnit]) -> AdminUnit:
+    """The demo officer's old commune: the first one (by code) that became a single new commune."""
+    return next(c for c in communes if _sole_successor(c) is not None)
+
+
 def demo_users(province: AdminUnit) -> list[DemoUser]:
-    communes = list(AdminUnit.objects.filter(parent__parent=province, level=Level.COMMUNE).select_related("parent").order_by("code"))
-    home = communes[0]
-    other = next(c for c in communes if c.parent_id != home.parent_id)
+    """One user per role. Since 1 July 2025 the demo works in Ho Chi Minh City: the officer's commune is the
+    new ward that took in the officer's old Binh Duong commune; department staff hold both the old province
+    (its rounds stay readable) and the new one. The district officer keeps the old district (legacy rounds)."""
+    communes = _legacy_communes(province)
+    home = home_commune(communes)
+    other = next(c for c in communes if c.parent_id != home.parent_id and _sole_successor(c) not in (None, _sole_successor(home)))
+    new_home, new_other = _sole_successor(home), _sole_successor(other)
+    new_province = province.successors.get(level=Level.PROVINCE)
+    legacy, y2025 = Structure.LEGACY, Structure.Y2025
     return [
-        DemoUser("officer", Role.COMMUNE_OFFICER, home.code, f"commune officer, {home.name}"),
-        DemoUser("officer2", Role.COMMUNE_OFFICER, other.code, f"commune officer, {other.name}"),
-        DemoUser("chairman", Role.COMMUNE_CHAIRMAN, home.code, f"commune chairman, {home.name}"),
-        DemoUser("district", Role.DISTRICT_OFFICER, home.parent.code, f"district officer, {home.parent.name}"),
-        DemoUser("department", Role.DEPARTMENT_STAFF, province.code, f"department staff, {province.name}"),
-        DemoUser("api_reader", Role.API_READER, province.code, "API reader (rates only)"),
-        DemoUser("admin", Role.ADMIN, province.code, "administrator (Django admin)"),
+        DemoUser("officer", Role.COMMUNE_OFFICER, [(y2025, new_home.code)], f"commune officer, {new_home.name}" + (f" (formerly {home.name})" if home.name != new_home.name else "")),
+        DemoUser("officer2", Role.COMMUNE_OFFICER, [(y2025, new_other.code)], f"commune officer, {new_other.name}"),
+        DemoUser("chairman", Role.COMMUNE_CHAIRMAN, [(y2025, new_home.code)], f"commune chairman, {new_home.name}"),
+        DemoUser("district", Role.DISTRICT_OFFICER, [(legacy, home.parent.code)],
+                 f"district officer, {home.parent.name} (districts ended on 30/06/2025: legacy rounds only)"),
+        DemoUser("department", Role.DEPARTMENT_STAFF, [(y2025, new_province.code), (legacy, province.code)],
+                 f"department staff, {new_province.name} (and former {province.name})"),
+        DemoUser("api_reader", Role.API_READER, [(y2025, new_province.code), (legacy, province.code)], "API reader (rates only)"),
+        DemoUser("admin", Role.ADMIN, [(y2025, new_province.code), (legacy, province.code)], "administrator (Django admin)"),
     ]
 
 
@@ -71,8 +96,10 @@ def _ensure_users(province: AdminUnit) -> list[DemoUser]:
         user.is_superuser = du.role == Role.ADMIN
         user.set_password(DEMO_PASSWORD)
         user.save()
-        unit = AdminUnit.objects.get(structure=Structure.LEGACY, code=du.unit_code)
-        Assignment.objects.get_or_create(user=user, unit=unit, role=du.role)
+        Assignment.objects.filter(user=user).delete()  # an older demo gave other units
+        for structure, code in du.units:
+            unit = AdminUnit.objects.get(structure=structure, code=code)
+            Assignment.objects.get_or_create(user=user, unit=unit, role=du.role)
     return users
 
 
@@ -137,18 +164,75 @@ def _first_band(rng: random.Random) -> str:
     return "poor" if roll < 0.011 else "near_poor" if roll < 0.021 else "average" if roll < 0.05 else "not_poor"
 
 
+def _assess_bulk(survey_round: SurveyRound, households: list[Household], *, bands: dict, members_by_code: dict,
+                 rng: random.Random, spec: cl.CriteriaSpec, indicators: dict, evolve: bool, skip: set[str] = frozenset()) -> None:
+    """Assessments of `households` in the round, classified by the one classification module, in bulk."""
+    areas = areas_in_round(round=survey_round, commune_ids={h.commune_id for h in households})
+    assessments, deprived_of = [], {}
+    for household in households:
+        code = household.code
+        if code in skip:
+            continue
+        band = _band(rng, bands[code]) if evolve else bands[code]
+        bands[code] = band
+        area = areas[household.commune_id]
+        income, deprived = _income_and_deprived(rng, spec, area, band)
+        facts = [
+            {k: m[k] for k in ("able_to_work", "social_protection", "merit", "disability", "sex", "birth_year", "ethnicity", "relation")}
+            for m in members_by_code[code]
+        ]
+        result = cl.classify(spec, area=area, income=income, deprived=deprived,
+                             members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts])
+        assessments.append(Assessment(
+            household=household, round=survey_round, criteria_set=survey_round.criteria_set, commune_id=household.commune_id,
+            hamlet_id=household.hamlet_id, area_type=area, income_per_capita=income,
+            member_count=len(facts), able_to_work_count=sum(f["able_to_work"] for f in facts),
+            social_protection_count=sum(f["social_protection"] for f in facts), members_snapshot=facts,
+            category=result.category.value, group=result.group.value if result.group else "",
+            deprived_count=result.deprived_count, explanation_vi=result.explanation_vi, explanation_en=result.explanation_en,
+        ))
+        deprived_of[code] = deprived
+    Assessment.objects.bulk_create(assessments, batch_size=1000)
+    through = Assessment.deprived_indicators.through
+    ids = dict(Assessment.objects.filter(round=survey_round).values_list("household__code", "id"))
+    through.objects.bulk_create(
+        [through(assessment_id=ids[code], indicator_id=indicators[c].pk) for code, codes in deprived_of.items() for c in codes],
+        batch_size=5000,
+    )
+
+
+def _demo_mapping(province: AdminUnit) -> dict[tuple[str, str], str]:
+    """A hamlet mapping for the split communes, as a department would draw it up: hamlets shared out
+    over the commune's successors in turn (the demo's hamlets are invented, so is this mapping)."""
+    mapping = {}
+    for commune in _legacy_communes(province):
+        successors = list(commune.successors.filter(structure=Structure.Y2025).order_by("code"))
+        if len(successors) < 2:
+            continue
+        for i, hamlet in enumerate(commune.hamlets.order_by("name")):
+            if i % 4 != 3:  # every fourth hamlet is left out: the default unit takes it, reported as an assumption
+                mapping[(commune.code, " ".join(hamlet.name.split()).lower())] = successors[i % len(successors)].code
+    return mapping
+
+
 @transaction.atomic
 def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: int = 74) -> dict:
+    """Binh Duong 2023 and 2024 (legacy units, approved), its households re-homed into Ho Chi Minh City's
+    communes of 1 July 2025, and the open round HCM-2026 with some communes submitted and approved."""
     rng = random.Random(seed)
     load_legacy(PROVINCE)
+    load_2025(PROVINCE)
     province = AdminUnit.objects.get(structure=Structure.LEGACY, code=PROVINCE)
+    new_province = province.successors.get(level=Level.PROVINCE)
     users = _ensure_users(province)
-    communes = list(AdminUnit.objects.filter(parent__parent=province, level=Level.COMMUNE).order_by("code"))
-    if Household.objects.filter(commune__in=communes).exists():
-        return {"users": users, "created": False, "households": Household.objects.filter(commune__in=communes).count()}
+    communes = _legacy_communes(province)
+    demo_households = Household.objects.filter(code__regex=r"^\d{5}-\d{4}$")
+    if demo_households.exists():
+        return {"users": users, "created": False, "households": demo_households.count()}
 
     criteria = CriteriaSet.objects.get(code="VN-2022")
     spec = criteria_spec(criteria)
+    indicators = {i.code: i for i in criteria.indicators.all()}
     rounds = []
     for year in (2023, 2024):
         rounds.append(
@@ -156,8 +240,6 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
             or round_create(actor=None, code=f"BD-{year}", year=year, criteria_set=criteria, province=province,
                             previous_round=rounds[-1] if rounds else None)
         )
-    rounds[0].is_open = False
-    rounds[0].save(update_fields=["is_open"])
 
     hamlets = []
     for commune in communes:
@@ -168,13 +250,10 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     for h in Hamlet.objects.filter(commune__in=communes):
         hamlets_by_commune.setdefault(h.commune_id, []).append(h)
 
-    indicators = {i.code: i for i in criteria.indicators.all()}
     households, members_by_code, bands = [], {}, {}
-    serial = 0
     for commune in communes:
         for n in range(1, households_per_commune + 1):
-            serial += 1
-            band = HOME_BANDS.get(n, _first_band(rng)) if commune == communes[0] else _first_band(rng)
+            band = HOME_BANDS.get(n, _first_band(rng)) if commune == home_commune(communes) else _first_band(rng)
             profile = "elderly" if band == "poor" and rng.random() < 0.38 else "family"
             code = f"{commune.code}-{n:04d}"
             members = _members(rng, profile, 2024)
@@ -193,57 +272,79 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
             member_rows.append(Member(household=saved[code], position=position, citizen_id=f"0{PROVINCE}{citizen:09d}" if m["birth_year"] <= 2010 else "", **m))
     Member.objects.bulk_create(member_rows, batch_size=2000)
 
+    # Binh Duong's last two reviews before the merger, both approved (entries frozen).
     for survey_round in rounds:
-        assessments, deprived_of = [], {}
-        open_round = survey_round is rounds[-1]
-        skip = {h.code for h in sorted((h for h in saved.values() if h.commune_id == communes[0].pk), key=lambda h: h.code)[-UNASSESSED_IN_OPEN_ROUND:]}
-        for code, household in saved.items():
-            if open_round and code in skip:
-                continue
-            band = bands[code] if survey_round is rounds[0] else _band(rng, bands[code])
-            bands[code] = band
-            area = household.commune.area_type if hasattr(household, "commune") else "urban"
-            income, deprived = _income_and_deprived(rng, spec, area, band)
-            facts = [{"able_to_work": m["able_to_work"], "social_protection": m["social_protection"]} for m in members_by_code[code]]
-            result = cl.classify(spec, area=area, income=income, deprived=deprived,
-                                 members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts])
-            a = Assessment(
-                household=household, round=survey_round, criteria_set=criteria, commune_id=household.commune_id,
-                hamlet_id=household.hamlet_id, area_type=area, income_per_capita=income,
-                member_count=len(facts), able_to_work_count=sum(f["able_to_work"] for f in facts),
-                social_protection_count=sum(f["social_protection"] for f in facts), members_snapshot=facts,
-                category=result.category.value, group=result.group.value if result.group else "",
-                deprived_count=result.deprived_count, explanation_vi=result.explanation_vi, explanation_en=result.explanation_en,
-            )
-            assessments.append(a)
-            deprived_of[code] = deprived
-        Assessment.objects.bulk_create(assessments, batch_size=1000)
-        through = Assessment.deprived_indicators.through
-        ids = dict(Assessment.objects.filter(round=survey_round).values_list("household__code", "id"))
-        through.objects.bulk_create(
-            [through(assessment_id=ids[code], indicator_id=indicators[c].pk) for code, codes in deprived_of.items() for c in codes],
-            batch_size=5000,
-        )
-    _approve_round(rounds[0], communes)
-    audit(actor=None, action="demo.loaded", target=province, changes={"households": [None, len(saved)]})
+        _assess_bulk(survey_round, list(saved.values()), bands=bands, members_by_code=members_by_code, rng=rng, spec=spec,
+                     indicators=indicators, evolve=survey_round is not rounds[0])
+        _approve_round(survey_round, communes)
+    SurveyRound.objects.filter(pk__in=[r.pk for r in rounds]).update(is_open=False)
+
+    # 1 July 2025: the households move into Ho Chi Minh City's communes (by hamlet where a commune was split).
+    households_rehome(actor=None, province=province, mapping=_demo_mapping(province))
+
+    # The open review of 2026 under Decree 07 (in force to the end of 2026), following BD-2024.
+    hcm = SurveyRound.objects.filter(code="HCM-2026").first() or round_create(
+        actor=None, code="HCM-2026", year=2026, criteria_set=criteria, province=new_province
+    )
+    moved = list(Household.objects.filter(code__in=list(saved)).select_related("commune"))
+    home = Household.objects.get(code=f"{home_commune(communes).code}-0001").commune
+    in_home = sorted((h for h in moved if h.commune_id == home.pk), key=lambda h: h.code)
+    skip = {h.code for h in in_home[-UNASSESSED_IN_OPEN_ROUND:]}
+    _assess_bulk(hcm, moved, bands=bands, members_by_code=members_by_code, rng=rng, spec=spec, indicators=indicators,
+                 evolve=True, skip=skip)
+    _progress_hcm(hcm, home=home, rng=rng)
+    audit(actor=None, action="demo.loaded", target=new_province, changes={"households": [None, len(saved)]})
     return {"users": users, "created": True, "households": len(saved)}
 
 
-def _approve_round(survey_round: SurveyRound, communes: list[AdminUnit]) -> None:
-    """The earlier round's lists stand approved, with their counts frozen, as after a finished review."""
+def _freeze(survey_round: SurveyRound, communes: list[AdminUnit], *, status: str, when: datetime.datetime) -> list[CommuneList]:
+    """Lists of the communes in `status`; approved ones with their counts and entries frozen."""
     ids = [c.pk for c in communes]
-    counts = live_commune_counts(round=survey_round, commune_ids=ids)
-    denominators = denominators_for(round=survey_round, commune_ids=ids)
-    persons = persons_denominators_for(round=survey_round, commune_ids=ids)
-    now = timezone.now()
-    approved_at = timezone.make_aware(datetime.datetime(survey_round.year, 12, 14, 10, 0))
-    CommuneList.objects.bulk_create(
+    approved = status == ListStatus.APPROVED
+    counts = live_commune_counts(round=survey_round, commune_ids=ids) if approved else {}
+    denominators = denominators_for(round=survey_round, commune_ids=ids) if approved else {}
+    persons = persons_denominators_for(round=survey_round, commune_ids=ids) if approved else {}
+    lists = CommuneList.objects.bulk_create(
         [
             CommuneList(
-                round=survey_round, commune=c, status=ListStatus.APPROVED, approved_at=min(approved_at, now),
-                total_households=denominators.get(c.pk, 0), total_persons=persons.get(c.pk, 0),
-                **{f: counts.get(c.pk, {}).get(f, 0) for f in ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")},
+                round=survey_round, commune=c, status=status, submitted_at=when,
+                approved_at=when if approved else None,
+                total_households=denominators.get(c.pk) if approved else None, total_persons=persons.get(c.pk) if approved else None,
+                **({f: counts.get(c.pk, {}).get(f, 0) for f in COUNT_FIELDS} if approved else {}),
             )
             for c in communes
         ]
     )
+    if approved:
+        list_entries_freeze(lists)
+    return lists
+
+
+def _approve_round(survey_round: SurveyRound, communes: list[AdminUnit]) -> None:
+    """A round's lists stand approved, with their counts and entries frozen, as after a finished review."""
+    when = min(timezone.make_aware(datetime.datetime(survey_round.year, 12, 14, 10, 0)), timezone.now())
+    _freeze(survey_round, communes, status=ListStatus.APPROVED, when=when)
+
+
+def _progress_hcm(hcm: SurveyRound, *, home: AdminUnit, rng: random.Random) -> None:
+    """HCM-2026 in December: a few communes approved, a few submitted (meetings and posting recorded), the
+    officer's commune still at work."""
+    with_households = list(
+        AdminUnit.objects.filter(pk__in=Assessment.objects.filter(round=hcm).values("commune_id")).exclude(pk=home.pk).order_by("code")
+    )
+    approved, submitted = with_households[:3], with_households[3:8]
+    now = timezone.now()
+    _freeze(hcm, approved, status=ListStatus.APPROVED, when=now - datetime.timedelta(days=3))
+    lists = _freeze(hcm, submitted, status=ListStatus.SUBMITTED, when=now - datetime.timedelta(days=1))
+    meetings, postings = [], []
+    held = timezone.localdate() - datetime.timedelta(days=21)
+    for commune_list in lists:
+        hamlet_ids = Assessment.objects.filter(round=hcm, commune=commune_list.commune).exclude(hamlet=None).values_list("hamlet_id", flat=True).distinct()
+        for hamlet_id in hamlet_ids:
+            attendees = rng.randint(25, 60)
+            meetings.append(HamletMeeting(commune_list=commune_list, hamlet_id=hamlet_id, held_on=held, attendees=attendees,
+                                          agreeing=attendees - rng.randint(0, 5), minutes_note="Biên bản họp dân (demo)"))
+        postings.append(PublicPosting(commune_list=commune_list, starts_on=held + datetime.timedelta(days=1),
+                                      ends_on=held + datetime.timedelta(days=10), place="Trụ sở UBND và nhà văn hóa khu phố"))
+    HamletMeeting.objects.bulk_create(meetings)
+    PublicPosting.objects.bulk_create(postings)
