@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import views, views_rehoming
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("households/<str:code>/edit/", views.household_edit_view, name="household-edit"),
     path("households/<str:code>/status/", views.household_status_view, name="household-status"),
     path("hamlets/options/", views.hamlet_options, name="hamlet-options"),
+    path("units/rehome/", views_rehoming.rehome, name="units-rehome"),
 ]

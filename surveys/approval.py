@@ -48,6 +48,7 @@ from surveys.models import (
     SurveyRound,
 )
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
+from surveys.services import areas_in_round
 
 COMMUNE_ROLES = (Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN)
 DISTRICT_ROLES = (Role.DISTRICT_OFFICER,)
@@ -628,6 +629,7 @@ class OverviewRow:
     assessed: int
     open_appeals: int
     late: bool
+    area: str = ""
 
     @property
     def status(self) -> str:
@@ -662,12 +664,13 @@ def list_overview(*, user, round: SurveyRound, status: str = "", district: str =
         .annotate(n=Count("id")).order_by().values_list("commune_id", "n")
     )
     past_deadline = timezone.localdate() > round.ends_on
+    areas = areas_in_round(round=round, commune_ids=ids)
     rows = []
     for commune in communes:
         commune_list = lists.get(commune.pk)
         row = OverviewRow(
             commune=commune, commune_list=commune_list, assessed=assessed.get(commune.pk, 0),
-            open_appeals=appeals.get(commune.pk, 0),
+            open_appeals=appeals.get(commune.pk, 0), area=areas.get(commune.pk, commune.area_type),
             late=past_deadline and (commune_list is None or commune_list.status != ListStatus.APPROVED),
         )
         if status and (row.status or NOT_STARTED) != status:
