@@ -197,6 +197,11 @@ def load_legacy(province_code: str, *, actor=None) -> LoadResult:
             actor=actor, action="units.loaded", target=result.province,
             changes={"structure": [None, "legacy"], "created": [None, created], "updated": [None, updated]},
         )
+    if created:
+        # Loaded after the province it became part of: link the new communes to their successors now.
+        new_code = new_province_code_for(province_code)
+        if AdminUnit.objects.filter(structure=Structure.Y2025, level=Level.PROVINCE, code=new_code).exists():
+            result.successor_links = load_2025(province_code, actor=actor).successor_links
     return result
 
 

@@ -168,7 +168,9 @@ def rates_for(
     ids = [c.pk for c in communes]
     if structure and structure != round.province.structure:
         counts, denominators, persons = regrouped_commune_counts(round=round, status=status, structure=structure)
-        included = set(counts) & set(ids)
+        # Only the new communes that took in the round's households (a merged province has many others).
+        communes = [c for c in communes if c.pk in counts or c.pk in denominators]
+        included = {c.pk for c in communes}
     elif status == "all":
         counts = live_commune_counts(round=round, commune_ids=ids)
         denominators = denominators_for(round=round, commune_ids=ids)
