@@ -33,6 +33,7 @@ commune_list_routes = [
     path(LIST, CommuneListViewSet.as_view({"get": "retrieve"}), name="commune-list-detail"),
     path(LIST + "audit/", CommuneListViewSet.as_view({"get": "audit"}), name="commune-list-audit"),
     # The procedure steps that submission needs, recorded on the current revision.
+    path(LIST + "entries/", CommuneListViewSet.as_view({"get": "entries"}), name="commune-list-entries"),
     path(LIST + "meetings/", CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}), name="commune-list-meetings"),
     path(LIST + "postings/", CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}), name="commune-list-postings"),
 ] + [

@@ -354,3 +354,21 @@ def test_hamlet_of_rehomed_household_is_found_by_name(province, department, spli
     hamlets = {Household.objects.get(code=c).hamlet_id for c in ("H-1", "H-2")}
     assert len(hamlets) == 1 and Hamlet.objects.get(pk=hamlets.pop()).commune.structure == "2025"
     assert Household.objects.get(code="H-1").members.count() == 3
+
+
+def test_approved_entries_are_readable_by_revision_through_the_api(province, department, officer_a, officer_b, commune_a, round_2024):
+    households = [make_household(officer_a, commune_a) for _ in range(2)]
+    for h in households:
+        assess(officer_a, h, round_2024, 1_000_000, ["WATER", "LATRINE", "NUTRITION"])
+    first = approved_list(round_2024, commune_a, poor=2)
+    url = f"/api/v1/commune-lists/BD-2024/{commune_a.code}/entries/"
+    body = client_for(officer_a).get(url).json()
+    assert [(r["revision"], r["category"]) for r in body["results"]] == [(1, "poor"), (1, "poor")]
+    commune_list_open_revision(actor=department, commune_list=first, reason="Sửa")
+    assess(officer_a, households[0], round_2024, 5_000_000, [])
+    # The draft does not change what is approved.
+    assert [r["category"] for r in client_for(officer_a).get(url).json()["results"]] == ["poor", "poor"]
+    assert client_for(officer_a).get(url, {"revision": 1}).status_code == 200
+    assert client_for(officer_a).get(url, {"revision": 2}).status_code == 404  # not approved (yet)
+    assert_error(client_for(officer_a).get(url, {"revision": "x"}), 400, field="revision")
+    assert client_for(officer_b).get(url).status_code == 404  # out of scope answers as missing

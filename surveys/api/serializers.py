@@ -2,7 +2,17 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from households.models import AreaType
-from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, Indicator, PublicPosting, Rule, SurveyRound
+from surveys.models import (
+    Assessment,
+    CommuneList,
+    CriteriaSet,
+    HamletMeeting,
+    Indicator,
+    ListEntry,
+    PublicPosting,
+    Rule,
+    SurveyRound,
+)
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -375,3 +385,20 @@ class PublicPostingWriteSerializer(serializers.Serializer):
     ends_on = serializers.DateField(help_text=_("Last day the list is posted (not before starts_on)."))
     place = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
                                   help_text=_("Where it is posted, e.g. the commune office and hamlet halls."))
+
+
+class ListEntrySerializer(serializers.ModelSerializer):
+    """One household on an approved list, as frozen at approval."""
+
+    household = serializers.CharField(source="household.code", read_only=True)
+    head_name = serializers.CharField(source="household.head_name", read_only=True)
+    hamlet = serializers.CharField(source="hamlet.name", allow_null=True, read_only=True)
+    revision = serializers.IntegerField(source="commune_list.revision", read_only=True)
+
+    class Meta:
+        model = ListEntry
+        fields = [
+            "revision", "household", "head_name", "hamlet", "area_type", "category", "group", "member_count", "deprived",
+            "head_ethnic_minority", "head_female", "merit", "disability", "no_working_capacity",
+        ]
+        read_only_fields = fields

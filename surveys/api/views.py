@@ -40,6 +40,7 @@ from surveys.api.serializers import (
     FlowsResponseSerializer,
     HamletMeetingSerializer,
     HamletMeetingWriteSerializer,
+    ListEntrySerializer,
     PublicPostingSerializer,
     PublicPostingWriteSerializer,
     RatesQuerySerializer,
@@ -688,6 +689,32 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
     # --- procedure steps: hamlet meetings and public postings of the current revision ---
+
+    @extend_schema(
+        summary=_("Frozen entries of an approved revision"),
+        description=_(
+            "One row per household of the commune's approved list, as frozen at approval (category, group, members, "
+            "breakdown facts). `revision` picks an approved revision; by default the latest approved one, which stands "
+            "while a correction revision is under way. Personal data: the caller's units only."
+        ),
+        parameters=[*LIST_PATH, OpenApiParameter("revision", int, required=False, description=_("An approved revision number."))],
+        responses={200: ListEntrySerializer(many=True), **ERROR_RESPONSES},
+        filters=False,
+    )
+    def entries(self, request, *args, **kwargs):
+        lists = self.get_queryset().filter(
+            round__code=self.kwargs["round_code"], commune__code=self.kwargs["commune_code"], status=ListStatus.APPROVED
+        )
+        raw = request.query_params.get("revision", "")
+        if raw:
+            if not raw.isdigit() or not 0 < int(raw) < 10_000:
+                raise error("revision", _("A revision is a whole number."), "invalid")
+            lists = lists.filter(revision=int(raw))
+        commune_list = lists.order_by("-revision").first()
+        if commune_list is None:
+            raise exceptions.NotFound()
+        queryset = commune_list.entries.select_related("household", "hamlet", "commune_list").order_by("household__code")
+        return self._steps_page(request, queryset, ListEntrySerializer)
 
     def _steps_page(self, request, queryset, serializer_class):
         paginator = Pagination()
