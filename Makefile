@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint messages bench clean
+.PHONY: run serve test install lint messages bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,24 +14,33 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# Development: DEBUG on, asked for explicitly (settings default to off and refuse a weak SECRET_KEY then).
 run: $(STAMP)
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production-like (docs/deploy.md): DEBUG off, SECRET_KEY and ALLOWED_HOSTS from the environment; static files
+# collected first, so pages never depend on a manual step.
+serve: $(STAMP)
+	$(PY) manage.py check --deploy
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(VENV)/bin/gunicorn povreg.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-2}
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=staticfiles
-	$(PY) manage.py compilemessages --ignore=.venv
+	DEBUG=1 $(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=staticfiles
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	DEBUG=1 $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

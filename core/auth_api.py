@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from rest_framework import serializers
+from axes.exceptions import AxesBackendPermissionDenied
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
@@ -37,6 +38,13 @@ class TokenView(APIView):
     )
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (exceptions.ValidationError, AxesBackendPermissionDenied):
+            # Locked out by django-axes (per account and per address, in the database all workers share): its
+            # backend marks the request and refuses; answer 429 like any throttle, even for the right password.
+            if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
+                raise exceptions.Throttled(detail=_("Too many failed logins: this account or address is locked out for a while."))
+            raise
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

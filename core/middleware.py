@@ -1,4 +1,5 @@
 import contextvars
+import re
 import uuid
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -8,6 +9,9 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
+
+
 class RequestIdMiddleware:
     """Tags each request with an id so the audit events it writes can be grouped."""
 
@@ -15,13 +19,16 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        token = _request_id.set(rid[:64])
+        # The server makes the id; a client's (a proxy's) is kept only when it is a plain token, so nothing
+        # a caller sends lands in the audit trail verbatim.
+        sent = request.headers.get("X-Request-Id", "")
+        rid = sent if REQUEST_ID_PATTERN.fullmatch(sent) else uuid.uuid4().hex
+        token = _request_id.set(rid)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
-        response["X-Request-Id"] = rid[:64]
+        response["X-Request-Id"] = rid
         return response
 
 

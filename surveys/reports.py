@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from households.models import AdminUnit, Level, Role, Structure
+from households.models import AdminUnit, Assignment, Level, Role, Structure
 from households.permissions import has_role
 from surveys.models import Assessment, Category, ListEntry, ListStatus, SurveyRound
 from surveys.selectors import DEFAULT_DECIMALS, MAX_DECIMALS, RateRow, rate, rates_for, rates_total
@@ -24,8 +24,22 @@ STATUSES = ("approved", "all")
 
 
 def can_see_all(user) -> bool:
-    """Unapproved (live) numbers are for department staff only."""
+    """Whether the user is department staff somewhere (menus); live numbers of a round: `can_see_live`."""
     return has_role(user, Role.DEPARTMENT_STAFF, Role.ADMIN)
+
+
+def can_see_live(user, round: SurveyRound) -> bool:
+    """Unapproved (live) numbers of a round are for the department staff of its province, or of the province
+    it became part of (or was formed from) on 1 July 2025; the web pages and the API ask this one question."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    province = round.province
+    provinces = AdminUnit.objects.filter(
+        Q(pk=province.pk) | Q(predecessors=province) | Q(successors=province), level=Level.PROVINCE
+    )
+    return Assignment.objects.filter(user=user, role__in=(Role.DEPARTMENT_STAFF, Role.ADMIN), unit__in=provinces).exists()
 
 
 def can_see_reports(user) -> bool:

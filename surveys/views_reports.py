@@ -160,8 +160,9 @@ def _selection(request) -> dict:
     status = request.GET.get("status") or "approved"
     if status not in reports.STATUSES:
         status = "approved"
-    if status == "all" and not reports.can_see_all(request.user):
-        raise PermissionDenied(_("Only department staff can see unapproved numbers."))
+    can_see_live = reports.can_see_live(request.user, survey_round)
+    if status == "all" and not can_see_live:
+        raise PermissionDenied(_("Only the province's department staff can see unapproved numbers."))
     units = []
     for province in reports.provinces_read_in(survey_round, structure):
         units += list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
@@ -169,7 +170,7 @@ def _selection(request) -> dict:
         units += list(AdminUnit.objects.filter(parent=unit if unit.level != Level.COMMUNE else unit.parent, level=Level.COMMUNE).order_by("code"))
     return {
         "rounds": rounds, "survey_round": survey_round, "unit": unit, "status": status, "units": units,
-        "can_see_all": reports.can_see_all(request.user), "lang": lang(),
+        "can_see_all": can_see_live, "lang": lang(),
         "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
     }
@@ -300,7 +301,7 @@ def dashboard_charts(request):
     survey_round = rounds.first()
     if survey_round is None:
         return render(request, "reports/_dashboard_fragment.html", {"survey_round": None})
-    status = "all" if reports.can_see_all(request.user) else "approved"
+    status = "all" if reports.can_see_live(request.user, survey_round) else "approved"
     unit = survey_round.province
     report = reports.rate_report(round=survey_round, unit=unit, status=status)
     trend = reports.trend(unit=unit, status=status)
@@ -737,7 +738,10 @@ def staff_only(view):
 def simulation(request):
     drafts = list(CriteriaSet.objects.filter(is_official=False).order_by("code"))
     officials = list(CriteriaSet.objects.filter(is_official=True).order_by("code"))
-    rounds = list(SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "code"))
+    rounds = [
+        r for r in SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "code")
+        if reports.can_see_live(request.user, r)
+    ]
     ctx = {"drafts": drafts, "officials": officials, "rounds": rounds, "result": None, "copy_errors": {}}
     if request.method == "POST":
         source = next((c for c in officials if c.code == request.POST.get("source")), None)
@@ -754,6 +758,8 @@ def simulation(request):
     survey_round = next((r for r in rounds if r.code == request.GET.get("round")), None)
     ctx.update(selected_draft=draft, selected_round=survey_round or (rounds[0] if rounds else None))
     if draft is not None and survey_round is not None:
+        if not reports.can_see_live(request.user, survey_round):
+            raise PermissionDenied(_("Only the province's department staff can simulate on its round."))
         unit = reports.unit_in_round(survey_round, request.GET.get("unit"))
         level = reports.child_level(unit)
         result = simulate(actor=request.user, round=survey_round, draft=draft, unit=unit, level=level)

@@ -32,6 +32,7 @@ PAGES = {
     "hamlet-options": ("get", [], True, False),
     "assessment-entry": ("get", [CODE], True, True),
     "assessment-preview": ("post", [CODE], True, False),
+    "units-rehome": ("get", [], False, True),  # department staff only (tests/test_registry_time.py)
 }
 
 

@@ -26,7 +26,7 @@ from core.models import AuditEvent
 from core.permissions import AggregateReader, PersonalDataRole
 from households.api.serializers import AuditEventSerializer
 from households.api.views import AuditPageSerializer, AuditTrailMixin
-from households.models import AdminUnit, Assignment, Hamlet, Household, Level, Role
+from households.models import AdminUnit, Hamlet, Household, Level
 from surveys.api.serializers import (
     AssessmentSerializer,
     AssessmentWriteSerializer,
@@ -72,7 +72,7 @@ from surveys.models import (
     Rule,
     SurveyRound,
 )
-from surveys.reports import read_structure, unit_read_in
+from surveys.reports import can_see_live, read_structure, unit_read_in
 from surveys.selectors import rates_for, rates_total
 from surveys.services import assessment_save, preview
 
@@ -358,7 +358,6 @@ def _resolve_aggregate_query(request, serializer_class):
     )
     if survey_round is None:
         raise error("round", _("Unknown round %(code)s.") % {"code": data["round"]}, "unknown")
-    province = survey_round.province
     try:
         structure = read_structure(survey_round, data.get("structure"))
         unit = unit_read_in(survey_round, data["unit"], structure)
@@ -377,10 +376,7 @@ def _resolve_aggregate_query(request, serializer_class):
         user = request.user
         if not getattr(user, "is_authenticated", False):
             raise exceptions.NotAuthenticated()
-        provinces = [province, *province.successors.filter(level=Level.PROVINCE)]
-        if not (user.is_superuser or Assignment.objects.filter(
-            user=user, role__in=(Role.DEPARTMENT_STAFF, Role.ADMIN), unit__in=provinces
-        ).exists()):
+        if not can_see_live(user, survey_round):
             raise exceptions.PermissionDenied(_("Only the province's department staff can see numbers of lists not yet approved."))
     return survey_round, unit, data
 

@@ -1,0 +1,118 @@
+"""Failing closed (issue 11, in part): login lockout shared by all workers and blind to forged proxy headers,
+settings that refuse to start insecurely, server-made request ids, live numbers only for the province's staff."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from households.models import AdminUnit, Role, Structure
+from households.units import load_legacy
+from surveys.models import CriteriaSet
+from surveys.services import round_create
+from tests.conftest import make_user
+from tests.test_api_support import client_for
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = settings.AXES_FAILURE_LIMIT
+
+
+def _forged(i: int) -> dict:
+    return {"HTTP_X_FORWARDED_FOR": f"203.0.113.{i % 250}", "REMOTE_ADDR": "198.51.100.7"}
+
+
+@pytest.mark.django_db
+def test_token_logins_lock_out_after_the_limit_whatever_x_forwarded_for_says(province):
+    make_user("reader", Role.API_READER, province)
+    client = client_for()
+    answers = [
+        client.post("/api/v1/auth/token/", {"username": "reader", "password": "wrong"}, format="json", **_forged(i)).status_code
+        for i in range(LIMIT + 5)
+    ]
+    assert answers[: LIMIT - 1] == [400] * (LIMIT - 1) and set(answers[LIMIT:]) == {429}
+    # Locked: even the right password is refused, from yet another forged address.
+    right = client.post("/api/v1/auth/token/", {"username": "reader", "password": "pw-reader"}, format="json", **_forged(99))
+    assert right.status_code == 429 and set(right.json()) == {"errors"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_web_and_admin_logins_lock_out_the_account(client, province, url):
+    make_user("dept", Role.DEPARTMENT_STAFF, province, is_staff=True)
+    statuses = [client.post(url, {"username": "dept", "password": "nope"}, **_forged(i)).status_code for i in range(LIMIT + 2)]
+    assert statuses[0] == 200 and statuses[-1] == 429
+    locked = client.post(url, {"username": "dept", "password": "pw-dept"}, **_forged(200))
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+    # Another account from the same (real) address is locked too: the address itself is over the limit.
+    make_user("other", Role.DEPARTMENT_STAFF, province, is_staff=True)
+    assert client.post(url, {"username": "other", "password": "pw-other"}, REMOTE_ADDR="198.51.100.7").status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_success_before_the_limit_resets_the_count(client, province):
+    make_user("officer", Role.COMMUNE_OFFICER, province)
+    for _ in range(LIMIT - 1):
+        assert client.post("/accounts/login/", {"username": "officer", "password": "x"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "officer", "password": "pw-officer"}).status_code == 302
+    client.logout()
+    for _ in range(LIMIT - 1):
+        assert client.post("/accounts/login/", {"username": "officer", "password": "x"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "officer", "password": "pw-officer"}).status_code == 302
+
+
+def _start(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_settings_fail_closed():
+    # Nothing set: DEBUG is off, and without a secret the start stops with a clear message.
+    missing = _start({})
+    assert missing.returncode != 0 and "SECRET_KEY is missing or weak" in missing.stderr
+    weak = _start({"SECRET_KEY": "secret"})
+    assert weak.returncode != 0 and "SECRET_KEY is missing or weak" in weak.stderr
+    strong = _start({"SECRET_KEY": "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"})
+    assert strong.returncode == 0, strong.stderr
+    assert _start({"DEBUG": "1"}).returncode == 0
+
+
+@pytest.mark.django_db
+def test_request_ids_are_made_by_the_server(client, province):
+    make_user("officer", Role.COMMUNE_OFFICER, province)
+    junk = client.get("/accounts/login/", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
+    assert junk["X-Request-Id"] != "<script>alert(1)</script>" and len(junk["X-Request-Id"]) == 32
+    kept = client.get("/accounts/login/", HTTP_X_REQUEST_ID="proxy-0c5e1a2b3c4d")
+    assert kept["X-Request-Id"] == "proxy-0c5e1a2b3c4d"
+    # Audit events read the id the middleware kept (core.middleware.current_request_id).
+    from core.audit import audit
+    from core.middleware import REQUEST_ID_PATTERN
+
+    assert not REQUEST_ID_PATTERN.fullmatch("x" * 500) and not REQUEST_ID_PATTERN.fullmatch("abc def 123")
+    event = audit(actor=None, action="test.event", target=province)
+    assert event.request_id == ""  # outside a request there is no id, never a client's
+
+
+@pytest.mark.django_db
+def test_live_numbers_are_only_for_the_provinces_own_staff(client, province, department):
+    load_legacy("75")
+    other = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"))
+    round_create(actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
+    live = {"round": "BD-2024", "status": "all"}
+    pages = ["/reports/rates/", "/reports/flows/", "/reports/deprivation/", "/reports/rates.xlsx", "/reports/rates.csv",
+             "/reports/flows.xlsx", "/reports/deprivation.xlsx"]
+    client.force_login(other)
+    for url in pages:
+        assert client.get(url, live).status_code == 403, url
+        assert client.get(url, {"round": "BD-2024"}).status_code == 200, url  # approved numbers are for every role
+    api = client_for(other).get("/api/v1/rates/", {**live, "unit": "74", "level": "province"})
+    assert api.status_code == 403
+    client.force_login(department)
+    for url in pages:
+        assert client.get(url, live).status_code == 200, url
