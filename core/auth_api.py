@@ -1,6 +1,6 @@
+from axes.exceptions import AxesBackendPermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from axes.exceptions import AxesBackendPermissionDenied
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
