@@ -46,7 +46,8 @@ class AssessmentForm(forms.Form):
         help_text=_("Divided by the number of members."),
     )
     deprived = forms.MultipleChoiceField(label=_("Deprived indicators"), required=False, widget=forms.CheckboxSelectMultiple)
-    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The version the form was opened with (0 for a new assessment): required, so two saves never overwrite silently.
+    expected_version = forms.IntegerField(required=False, min_value=0, max_value=2_000_000_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, indicators, member_count: int, **kwargs):
         super().__init__(*args, **kwargs)

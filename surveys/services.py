@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
@@ -133,7 +133,8 @@ def assessment_save(
         deprived=[i.code for i in indicators], members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
-    if existing is not None and expected_version is not None and existing.version != expected_version:
+    # expected_version 0: the caller saw no assessment yet (a new one); someone else's since then is a conflict.
+    if expected_version is not None and (existing.version if existing else 0) != expected_version:
         raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
     assessment = existing or Assessment(household=household, round=round)
     before = snapshot(assessment, ASSESSMENT_FIELDS) if existing else {}
@@ -150,7 +151,14 @@ def assessment_save(
         return existing
     if existing:
         assessment.version += 1
-    assessment.save()
+        assessment.save()
+    else:
+        try:
+            with transaction.atomic():
+                assessment.save()
+        except IntegrityError:
+            # Another request created the household's assessment in this round at the same moment.
+            raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
     assessment.deprived_indicators.set(indicators)
     audit(
         actor=actor, action="assessment.updated" if existing else "assessment.created", target=assessment,

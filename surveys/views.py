@@ -112,6 +112,9 @@ def assessment_entry(request, code: str):
             status = 409
         elif form.is_valid():
             try:
+                if form.cleaned_data["expected_version"] is None:
+                    # A form without the version it was opened with cannot prove it saw the latest values.
+                    raise ConflictError(_("This form did not say which version it was opened with."))
                 assessment = assessment_save(
                     actor=user, household=household, round=survey_round, income_per_capita=form.cleaned_data["income"],
                     deprived=form.cleaned_data["deprived"], expected_version=form.cleaned_data["expected_version"],
@@ -123,16 +126,20 @@ def assessment_entry(request, code: str):
                 form.add_error(None, str(exc))
                 status = 403
             except ConflictError as exc:
-                current = Assessment.objects.get(household=household, round=survey_round)
-                form.add_error(
-                    None,
-                    f"{exc} "
-                    + _("Saved meanwhile: %(category)s, income %(income)s ₫. Your input is kept: save again to replace it.")
-                    % {"category": cl.CATEGORY_LABELS[ui_lang()][cl.Category(current.category)],
-                       "income": format_amount(current.income_per_capita)},
-                )
+                current = Assessment.objects.filter(household=household, round=survey_round).first()
+                existing = current
+                if current is None:
+                    form.add_error(None, f"{exc} " + _("Nothing is saved yet. Your input is kept: save again."))
+                else:
+                    form.add_error(
+                        None,
+                        f"{exc} "
+                        + _("Saved meanwhile: %(category)s, income %(income)s ₫. Your input is kept: save again to replace it.")
+                        % {"category": cl.CATEGORY_LABELS[ui_lang()][cl.Category(current.category)],
+                           "income": format_amount(current.income_per_capita)},
+                    )
                 form.data = form.data.copy()
-                form.data["expected_version"] = str(current.version)
+                form.data["expected_version"] = str(current.version if current else 0)
                 status = 409
             else:
                 label = cl.CATEGORY_LABELS[ui_lang()][cl.Category(assessment.category)]
@@ -149,7 +156,7 @@ def assessment_entry(request, code: str):
         else:
             status = 400
     else:
-        initial = {}
+        initial = {"expected_version": 0}  # a new assessment: saving fails if someone else creates it first
         if existing is not None:
             initial = {
                 "income_per_capita": existing.income_per_capita,

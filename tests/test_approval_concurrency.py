@@ -110,3 +110,27 @@ def test_two_department_staff_opening_a_revision_at_once_make_one(submitted, dis
         (1, False), (2, True),
     ]
     assert AuditEvent.objects.filter(action="commune_list.revision_opened").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_creates_of_one_assessment_at_once_give_one_save_and_one_conflict(officer_a, commune_a, round_2024):
+    from core.exceptions import ConflictError
+    from surveys.models import Assessment
+    from surveys.services import assessment_save
+    from tests.conftest import make_household
+
+    household = make_household(officer_a, commune_a, code="RACE-1")
+
+    def save(income):
+        def call():
+            try:
+                assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=income,
+                                deprived=["WATER"], expected_version=0)  # both saw no assessment yet
+            except ConflictError as exc:
+                raise ValidationError(str(exc)) from exc
+        return call
+
+    outcomes = race([save(1_000_000), save(5_000_000)])
+    assert outcomes == ["ok", "refused"], outcomes  # a 409, never an IntegrityError (500)
+    assert Assessment.objects.filter(household=household).count() == 1
+    assert AuditEvent.objects.filter(action="assessment.created").count() == 1

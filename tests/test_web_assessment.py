@@ -77,7 +77,9 @@ def test_preview_without_income_or_with_a_bad_one(client, officer_a, commune_a, 
 def test_save_through_the_service_and_return_to_the_household(client, officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a, code="A-1")
     client.force_login(officer_a)
-    response = client.post(entry("A-1"), {"round": "BD-2024", "income_per_capita": "1 000 000 ₫", "deprived": THREE_DEPRIVED})
+    response = client.post(
+        entry("A-1"), {"round": "BD-2024", "income_per_capita": "1 000 000 ₫", "deprived": THREE_DEPRIVED, "expected_version": "0"}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("household-detail", args=["A-1"])
     assessment = Assessment.objects.get(household=household)
     assert (assessment.category, assessment.income_per_capita, assessment.assessed_by) == ("poor", 1_000_000, officer_a)
@@ -95,7 +97,7 @@ def test_save_and_next_goes_to_the_next_unassessed_household(client, officer_a, 
     make_household(officer_b, commune_b, code="A-25")  # another commune: never offered
     assess(officer_a, done, round_2024, 5_000_000)
     client.force_login(officer_a)
-    data = {"round": "BD-2024", "income_per_capita": "5000000", "save_next": "1"}
+    data = {"round": "BD-2024", "income_per_capita": "5000000", "save_next": "1", "expected_version": "0"}
     response = client.post(entry(first.code), data)
     assert response.status_code == 302
     assert response["Location"] == entry("A-3") + "?round=BD-2024"
@@ -181,3 +183,27 @@ def test_vnd_and_dates_format():
     field = VndField()
     assert [field.clean(v) for v in ("1500000", "1.500.000", "1 500 000", "1,500,000 ₫", "2.000.000đ", "")] == [
         1_500_000, 1_500_000, 1_500_000, 1_500_000, 2_000_000, None]
+
+
+def test_two_saves_of_one_new_assessment_give_one_save_and_one_conflict(client, officer_a, commune_a, round_2024):
+    household = make_household(officer_a, commune_a, code="A-1")
+    client.force_login(officer_a)
+    opened = client.get(entry("A-1")).content.decode()
+    assert 'name="expected_version" value="0"' in opened  # both officers open the empty form
+    first = {"round": "BD-2024", "income_per_capita": "1.000.000", "deprived": THREE_DEPRIVED, "expected_version": "0"}
+    second = {"round": "BD-2024", "income_per_capita": "5.000.000", "deprived": [], "expected_version": "0"}
+    assert client.post(entry("A-1"), first).status_code == 302
+    conflict = client.post(entry("A-1"), second)
+    html = conflict.content.decode()
+    assert conflict.status_code == 409 and 'value="5.000.000"' in html and "1.000.000" in html  # both values shown
+    assert Assessment.objects.get(household=household).income_per_capita == 1_000_000
+    assert conflict.context["form"].data["expected_version"] == "1"
+
+
+def test_a_form_without_its_version_does_not_save(client, officer_a, commune_a, round_2024):
+    household = make_household(officer_a, commune_a, code="A-1")
+    assess(officer_a, household, round_2024, 5_000_000)
+    client.force_login(officer_a)
+    response = client.post(entry("A-1"), {"round": "BD-2024", "income_per_capita": "1.000.000", "deprived": THREE_DEPRIVED})
+    assert response.status_code == 409 and "5.000.000" in response.content.decode()
+    assert Assessment.objects.get(household=household).income_per_capita == 5_000_000
