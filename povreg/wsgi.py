@@ -13,4 +13,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'povreg.settings')
 
+from povreg.startup import refuse_insecure_start  # noqa: E402
+
+refuse_insecure_start()
+
 application = get_wsgi_application()

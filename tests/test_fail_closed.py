@@ -65,22 +65,32 @@ def test_a_success_before_the_limit_resets_the_count(client, province):
     assert client.post("/accounts/login/", {"username": "officer", "password": "pw-officer"}).status_code == 302
 
 
-def _start(env: dict) -> subprocess.CompletedProcess:
+def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60)
+
+
+SERVE = ["-c", "import povreg.wsgi"]  # what gunicorn and runserver load first
+STRONG = "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def test_settings_fail_closed():
-    # Nothing set: DEBUG is off, and without a secret the start stops with a clear message.
-    missing = _start({})
-    assert missing.returncode != 0 and "SECRET_KEY is missing or weak" in missing.stderr
-    weak = _start({"SECRET_KEY": "secret"})
-    assert weak.returncode != 0 and "SECRET_KEY is missing or weak" in weak.stderr
-    strong = _start({"SECRET_KEY": "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"})
-    assert strong.returncode == 0, strong.stderr
-    assert _start({"DEBUG": "1"}).returncode == 0
+    # Nothing set: DEBUG is off, and without a secret a server does not start, with a clear message.
+    debug = _run(["-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+                 {"DJANGO_SETTINGS_MODULE": "povreg.settings"})
+    assert debug.stdout.strip() == "False", debug.stderr
+    for env in ({}, {"SECRET_KEY": "secret"}, {"SECRET_KEY": "django-insecure-" + "x" * 60}):
+        refused = _run(SERVE, env)
+        assert refused.returncode != 0 and "SECRET_KEY is missing or weak" in refused.stderr, env
+        deploy = _run(["manage.py", "check", "--deploy"], env)
+        assert deploy.returncode != 0 and "povreg.E001" in deploy.stderr, env
+    assert _run(SERVE, {"SECRET_KEY": STRONG}).returncode == 0
+    assert _run(SERVE, {"DEBUG": "1"}).returncode == 0
+    # The commands other programs call (DESIGN.md §3) still run on a fresh machine.
+    assert _run(["manage.py", "check"], {}).returncode == 0
+    production = {"SECRET_KEY": STRONG, "HTTPS": "1", "ALLOWED_HOSTS": "povreg.example.gov.vn"}
+    clean_deploy = _run(["manage.py", "check", "--deploy"], production)
+    assert clean_deploy.returncode == 0 and "WARNINGS" not in clean_deploy.stderr, clean_deploy.stderr
 
 
 @pytest.mark.django_db
