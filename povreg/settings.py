@@ -20,10 +20,11 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DEBUG", False)
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-WEAK_SECRET_MESSAGE = (
+_WEAK = (
     "SECRET_KEY is missing or weak: with DEBUG off set SECRET_KEY to at least 50 random characters, e.g. "
     "python -c 'import secrets; print(secrets.token_urlsafe(50))'. For development run with DEBUG=1 (make run does)."
 )
+WEAK_SECRET_MESSAGE = _WEAK  # noqa: S105 (a message, not a secret)
 
 
 def weak_secret(key: str) -> bool:

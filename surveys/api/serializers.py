@@ -394,6 +394,8 @@ class ListEntrySerializer(serializers.ModelSerializer):
     head_name = serializers.CharField(source="household.head_name", read_only=True)
     hamlet = serializers.CharField(source="hamlet.name", allow_null=True, read_only=True)
     revision = serializers.IntegerField(source="commune_list.revision", read_only=True)
+    group = serializers.SerializerMethodField(help_text=_("poverty_reduction or social_protection; null when neither."))
+    deprived = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_("Codes of the deprived indicators."))
 
     class Meta:
         model = ListEntry
@@ -402,3 +404,6 @@ class ListEntrySerializer(serializers.ModelSerializer):
             "head_ethnic_minority", "head_female", "merit", "disability", "no_working_capacity",
         ]
         read_only_fields = fields
+
+    def get_group(self, obj) -> str | None:
+        return obj.group or None
