@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
 
 # Whether anonymous callers may read rates of approved lists (off by default).
 POVREG_PUBLIC_RATES = env_bool("POVREG_PUBLIC_RATES", False)
+# The app's own data folder (uploaded workbooks, private to the app's user).
+POVREG_DATA_DIR = Path(os.environ.get("POVREG_DATA_DIR", BASE_DIR / "var"))
+# Bounds of an uploaded survey workbook, checked before it is parsed.
+POVREG_IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("POVREG_IMPORT_MAX_UNCOMPRESSED_MB", "400"))
+POVREG_IMPORT_MAX_ROWS = int(os.environ.get("POVREG_IMPORT_MAX_ROWS", "300000"))
 # Working days a commune list must stay publicly posted before it can be submitted.
 POVREG_POSTING_WORKING_DAYS = int(os.environ.get("POVREG_POSTING_WORKING_DAYS", "3"))
 

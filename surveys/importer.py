@@ -181,6 +181,16 @@ class ImportResult:
 # ---------------------------------------------------------------- reading the workbook
 
 
+def import_limits() -> dict[str, int]:
+    """Bounds checked before a workbook is parsed (settings POVREG_IMPORT_MAX_*)."""
+    from django.conf import settings
+
+    return {
+        "uncompressed_bytes": int(getattr(settings, "POVREG_IMPORT_MAX_UNCOMPRESSED_MB", 400)) * 1024 * 1024,
+        "rows": int(getattr(settings, "POVREG_IMPORT_MAX_ROWS", 300_000)),
+    }
+
+
 def check_file(path: Path) -> None:
     """Raise FileProblem with a clear message when `path` is not a readable .xlsx workbook."""
     with open(path, "rb") as fh:
@@ -193,8 +203,16 @@ def check_file(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         raise FileProblem(_("This is not an Excel workbook (.xlsx). Use the template and save it as .xlsx."))
     with zipfile.ZipFile(path) as zf:
-        if "xl/workbook.xml" not in zf.namelist():
+        entries = zf.infolist()
+        if "xl/workbook.xml" not in {e.filename for e in entries}:
             raise FileProblem(_("This file is not an Excel workbook (.xlsx): it has no workbook part."))
+        # Read from the zip directory before any part is decompressed: a zip bomb stops here, in milliseconds.
+        limit = import_limits()["uncompressed_bytes"]
+        if len(entries) > 2000 or sum(e.file_size for e in entries) > limit:
+            raise FileProblem(
+                _("The workbook unpacks to more than %(mb)s MB (or has too many parts). Split it into smaller files.")
+                % {"mb": limit // (1024 * 1024)}
+            )
 
 
 def _normalise_header(value) -> str:
@@ -326,6 +344,12 @@ def read_workbook(path: Path, *, progress: Progress | None = None) -> tuple[dict
             )
         sheets = {s: wb[names[s]] for s in SHEETS}
         total = sum((ws.max_row or 0) for ws in sheets.values())
+        max_rows = import_limits()["rows"]
+        too_many = FileProblem(
+            _("The workbook has more than %(n)s rows. Split it into smaller files (for example one per commune).") % {"n": f"{max_rows:,}"}
+        )
+        if total > max_rows:
+            raise too_many
         done = 0
         rows: dict[str, list[Row]] = {}
         issues: list[Issue] = []
@@ -342,6 +366,8 @@ def read_workbook(path: Path, *, progress: Progress | None = None) -> tuple[dict
             out = []
             for number, cells in enumerate(iterator, start=2):
                 done += 1
+                if done > max_rows:  # the sheet's stated size may be missing or false
+                    raise too_many
                 if progress and done % 2000 == 0:
                     progress("read", done, total)
                 if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):

@@ -518,8 +518,10 @@ def households_export(request, fmt: str):
 
 
 def import_dir() -> Path:
-    path = Path(getattr(settings, "POVREG_IMPORT_DIR", "") or Path(tempfile.gettempdir()) / "povreg-imports")
-    path.mkdir(parents=True, exist_ok=True)
+    """Uploaded workbooks carry citizen IDs: kept under the app's own data folder, readable by its user only."""
+    path = Path(getattr(settings, "POVREG_IMPORT_DIR", "") or Path(settings.POVREG_DATA_DIR) / "imports")
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
     return path
 
 
@@ -601,7 +603,7 @@ def import_upload(request):
             return redirect("reports:import")
         files = _import_files(token)
         _cleanup_old_imports(import_dir())
-        with open(files["xlsx"], "wb") as out:
+        with os.fdopen(os.open(files["xlsx"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
         imports = request.session.get("imports", {})

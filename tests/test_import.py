@@ -296,6 +296,8 @@ def test_web_upload_preview_confirm_and_error_copy(client, tmp_path, round_2024,
     with open(write(tmp_path), "rb") as fh:
         response = client.post("/reports/import/", {"token": token, "round": round_2024.code, "file": fh})
     assert response.status_code == 302 and token in response["Location"]
+    stored = tmp_path / "imports" / f"{token}.xlsx"  # citizen IDs inside: private to the app's user
+    assert stored.stat().st_mode & 0o777 == 0o600 and (tmp_path / "imports").stat().st_mode & 0o777 == 0o700
     preview = client.get(response["Location"])
     assert preview.status_code == 200 and not Household.objects.exists()
     html = preview.content.decode()
@@ -366,3 +368,35 @@ def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, 
     after = Assessment.objects.get(household=household, round=rolling)
     assert after.member_count == 1 and after.version == before.version + 1
     assert Assessment.objects.get(household=household, round=round_2024).member_count == before.member_count
+
+
+def test_a_zip_bomb_is_refused_from_the_zip_directory_before_parsing(tmp_path, round_2024, department, settings):
+    import time
+    import tracemalloc
+    import zipfile
+
+    settings.POVREG_IMPORT_MAX_UNCOMPRESSED_MB = 20
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w") as part:
+            chunk = b"<row>" + b"0" * (1024 * 1024) + b"</row>"
+            for _ in range(64):  # 64 MB of sheet XML in a ~64 kB file
+                part.write(chunk)
+    assert bomb.stat().st_size < 1024 * 1024
+    tracemalloc.start()
+    started = time.monotonic()
+    with pytest.raises(FileProblem, match="more than 20 MB"):
+        survey_import(actor=department, round=round_2024, path=bomb)
+    elapsed, peak = time.monotonic() - started, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 2 and peak < 20 * 1024 * 1024
+
+
+def test_too_many_rows_are_refused_before_anything_is_checked(tmp_path, round_2024, department, settings):
+    settings.POVREG_IMPORT_MAX_ROWS = 5
+    households = [household(f"ROW-{i}") for i in range(4)]
+    members = [member(f"ROW-{i}") for i in range(4)]
+    with pytest.raises(FileProblem, match="more than 5 rows"):
+        survey_import(actor=department, round=round_2024, path=write(tmp_path, households=households, members=members))
+    assert not Household.objects.filter(code__startswith="ROW-").exists()
