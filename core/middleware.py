@@ -68,3 +68,19 @@ class BadInputMiddleware:
         else:
             errors = [(None, message) for message in exception.messages]
         return render(request, "400_bad_input.html", {"errors": errors}, status=400)
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages, exports and API answers given to a signed-in (or token) caller may carry personal data: no
+    browser or proxy may keep a copy (`Cache-Control: no-store`). Answers that set their own policy keep it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = getattr(user, "is_authenticated", False) or "HTTP_AUTHORIZATION" in request.META
+        if signed_in and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -126,3 +126,32 @@ def test_live_numbers_are_only_for_the_provinces_own_staff(client, province, dep
     client.force_login(department)
     for url in pages:
         assert client.get(url, live).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_personal_data_is_never_cached(client, province):
+    officer = make_user("officer", Role.COMMUNE_OFFICER, province)
+    client.force_login(officer)
+    for url in ("/", "/households/", "/reports/rates/"):
+        response = client.get(url)
+        assert "no-store" in response["Cache-Control"], url
+    assert "no-store" in client.get("/api/v1/households/")["Cache-Control"]  # session
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=officer).key
+    client.logout()
+    assert "no-store" in client.get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {token}")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_without_inline_script(client, department, officer_a, round_2024):
+    import re
+
+    client.force_login(department)
+    for url in ("/", "/households/", "/reports/rates/", "/lists/", "/units/rehome/", "/accounts/login/"):
+        response = client.get(url)
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0], url
+        scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", response.content.decode())
+        assert scripts == [], (url, scripts)
+        assert not re.search(r"\son[a-z]+=\"", response.content.decode()), url  # no inline event handlers

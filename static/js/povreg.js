@@ -7,6 +7,12 @@
     else fn();
   }
 
+  // A <button data-print> prints the page (no inline handlers: the Content Security Policy forbids them).
+  document.addEventListener("click", function (event) {
+    var el = event.target;
+    if (el.closest && el.closest("[data-print]")) window.print();
+  });
+
   // A <select data-autosubmit> submits its form when changed (the language switch).
   document.addEventListener("change", function (event) {
     var el = event.target;
