@@ -77,21 +77,26 @@ class RateRow:
         )
 
 
-def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
-    """Per commune: poor (and its two groups), near-poor, and persons, from the round's assessments."""
+def count_aggregates() -> dict:
+    """The COUNT_FIELDS as aggregates over assessments or list entries (the same columns on both)."""
     poor = Q(category=Category.POOR)
     near = Q(category=Category.NEAR_POOR)
+    return {
+        "poor": Count("id", filter=poor),
+        "poverty_reduction": Count("id", filter=poor & Q(group=Group.POVERTY_REDUCTION)),
+        "social_protection": Count("id", filter=poor & Q(group=Group.SOCIAL_PROTECTION)),
+        "near_poor": Count("id", filter=near),
+        "poor_persons": Coalesce(Sum("member_count", filter=poor), 0),
+        "near_poor_persons": Coalesce(Sum("member_count", filter=near), 0),
+    }
+
+
+def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[str, int]]:
+    """Per commune: poor (and its two groups), near-poor, and persons, from the round's assessments."""
     rows = (
         Assessment.objects.filter(round=round, commune_id__in=commune_ids, category__in=[Category.POOR, Category.NEAR_POOR])
         .values("commune_id")
-        .annotate(
-            poor=Count("id", filter=poor),
-            poverty_reduction=Count("id", filter=poor & Q(group=Group.POVERTY_REDUCTION)),
-            social_protection=Count("id", filter=poor & Q(group=Group.SOCIAL_PROTECTION)),
-            near_poor=Count("id", filter=near),
-            poor_persons=Coalesce(Sum("member_count", filter=poor), 0),
-            near_poor_persons=Coalesce(Sum("member_count", filter=near), 0),
-        )
+        .annotate(**count_aggregates())
         .order_by()
     )
     return {r.pop("commune_id"): r for r in rows}
@@ -210,21 +215,12 @@ def regrouped_commune_counts(*, round: SurveyRound, status: str, structure: str)
     placed there (exact when the commune was not split). Returns (counts, households, persons) by commune id."""
     from surveys.flows import mapped_commune, source_rows
 
-    poor, near = Q(category=Category.POOR), Q(category=Category.NEAR_POOR)
     rows = (
         source_rows(status, [round.pk])
         .annotate(unit_commune=mapped_commune(round.province.structure, structure))
         .exclude(unit_commune=None)
         .values("commune_id", "unit_commune")
-        .annotate(
-            households=Count("id"),
-            poor=Count("id", filter=poor),
-            poverty_reduction=Count("id", filter=poor & Q(group=Group.POVERTY_REDUCTION)),
-            social_protection=Count("id", filter=poor & Q(group=Group.SOCIAL_PROTECTION)),
-            near_poor=Count("id", filter=near),
-            poor_persons=Coalesce(Sum("member_count", filter=poor), 0),
-            near_poor_persons=Coalesce(Sum("member_count", filter=near), 0),
-        )
+        .annotate(households=Count("id"), **count_aggregates())
         .order_by()
     )
     counts: dict[int, dict] = defaultdict(lambda: defaultdict(int))
