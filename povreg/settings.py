@@ -218,6 +218,16 @@ SPECTACULAR_SETTINGS = {
 
 # Whether anonymous callers may read rates of approved lists (off by default).
 POVREG_PUBLIC_RATES = env_bool("POVREG_PUBLIC_RATES", False)
+# Mail (password reset): only when a mail server is configured.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+if EMAIL_CONFIGURED:
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "povreg@localhost")
+
 # The app's own data folder (uploaded workbooks, private to the app's user).
 POVREG_DATA_DIR = Path(os.environ.get("POVREG_DATA_DIR", BASE_DIR / "var"))
 # Bounds of an uploaded survey workbook, checked before it is parsed.

@@ -1,5 +1,7 @@
 from csp.decorators import csp_exempt
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -14,9 +16,17 @@ urlpatterns = [
     # exempt from the Content Security Policy that every other page gets.
     path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", csp_exempt()(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("lists/", include("surveys.urls_approval")),
     path("reports/", include("surveys.urls_reports")),
     path("", include("households.urls")),
     path("", include("surveys.urls")),
 ]
+
+# Password reset by e-mail only where mail can actually be sent (EMAIL_HOST set); otherwise it is not offered
+# at all, rather than answering "sent" for a mail that never leaves.
+if settings.EMAIL_CONFIGURED:
+    urlpatterns.insert(0, path("accounts/", include("django.contrib.auth.urls")))

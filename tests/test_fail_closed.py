@@ -155,3 +155,9 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client, dep
         scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", response.content.decode())
         assert scripts == [], (url, scripts)
         assert not re.search(r"\son[a-z]+=\"", response.content.decode()), url  # no inline event handlers
+
+
+def test_password_reset_is_not_offered_without_a_mail_server(client):
+    assert not settings.EMAIL_CONFIGURED
+    assert client.get("/accounts/password_reset/").status_code == 404
+    assert client.get("/accounts/login/").status_code == 200
