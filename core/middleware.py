@@ -84,3 +84,23 @@ class NoStoreForSignedInMiddleware:
         if signed_in and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+class SessionIdleMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE of inactivity: a signed-in request pushes the expiry forward, but
+    writes the session at most every few minutes (not on every request, as SESSION_SAVE_EVERY_REQUEST would)."""
+
+    REFRESH_SECONDS = 300
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False):
+            now = int(time.time())
+            if now - int(request.session.get("_seen", 0)) > self.REFRESH_SECONDS:
+                request.session["_seen"] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)

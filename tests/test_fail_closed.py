@@ -161,3 +161,18 @@ def test_password_reset_is_not_offered_without_a_mail_server(client):
     assert not settings.EMAIL_CONFIGURED
     assert client.get("/accounts/password_reset/").status_code == 404
     assert client.get("/accounts/login/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sessions_end_when_idle_and_at_browser_close(client, province):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(make_user("officer", Role.COMMUNE_OFFICER, province))
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and settings.SESSION_COOKIE_AGE == 8 * 3600
+    client.get("/")
+    session = Session.objects.get()
+    remaining = (session.expire_date - timezone.now()).total_seconds()
+    assert 8 * 3600 - 60 < remaining <= 8 * 3600
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))  # idle past the limit
+    assert client.get("/")["Location"].startswith("/accounts/login/")
