@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -162,3 +163,37 @@ WRITE_ERROR_RESPONSES = {
     **ERROR_RESPONSES,
     409: _error_response("Stale version", {"field": "version", "code": "conflict", "message": "This record was changed by someone else."}),
 }
+
+
+MAX_JSON_DEPTH = 20
+
+
+def _depth(value, limit: int) -> int:
+    """How deeply `value` nests lists and objects (stops counting past `limit`)."""
+    stack, deepest = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class SafeJSONParser(JSONParser):
+    """JSON bodies nested beyond MAX_JSON_DEPTH are a 400, never a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("The JSON body is nested too deeply."))
+        if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(_("The JSON body is nested too deeply."))
+        return data

@@ -10,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE
+from core.forms import USERNAME_MAX_LENGTH
 
 
 class TokenView(APIView):
@@ -37,6 +38,10 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
+        for name, limit in (("username", USERNAME_MAX_LENGTH), ("password", 4096)):
+            value = request.data.get(name) if hasattr(request.data, "get") else None
+            if isinstance(value, str) and len(value) > limit:
+                raise exceptions.ValidationError({name: [_("At most %(n)s characters.") % {"n": limit}]})
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)

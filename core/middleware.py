@@ -2,6 +2,8 @@ import contextvars
 import re
 import uuid
 
+from django.utils.translation import gettext_lazy
+
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
@@ -47,6 +49,9 @@ class VietnameseFirstMiddleware:
         return self.get_response(request)
 
 
+NUL_MESSAGE = gettext_lazy("A NUL character is not allowed in an address or a parameter.")
+
+
 class BadInputMiddleware:
     """A service or filter that refuses a page's parameters answers 400 naming them, never a 500.
     (The API maps the same exceptions in core.api.exception_handler.)"""
@@ -55,7 +60,18 @@ class BadInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in query or "%00" in query:
+            return self._refuse(request, "path", NUL_MESSAGE)
         return self.get_response(request)
+
+    def _refuse(self, request, field: str, message: str):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        if request.path.startswith("/api/"):
+            return JsonResponse({"errors": [{"field": field, "code": "invalid", "message": str(message)}]}, status=400)
+        return render(request, "400_bad_input.html", {"errors": [(field, str(message))]}, status=400)
 
     def process_exception(self, request, exception):
         from django.core.exceptions import ValidationError

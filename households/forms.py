@@ -7,7 +7,7 @@ from django.forms.models import fields_for_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, HouseholdStatus, Member, household_code_validator
+from households.models import MAX_MEMBERS, AdminUnit, HouseholdStatus, Member, household_code_validator
 from households.services import MEMBER_FIELDS, MemberData
 
 # Path segments under /households/ that are pages, not household codes.
@@ -69,7 +69,7 @@ class MemberForm(forms.Form):
 MemberForm.base_fields.update(fields_for_model(Member, fields=MEMBER_FIELDS))
 
 MemberFormSet = forms.formset_factory(
-    MemberForm, extra=0, can_delete=True, min_num=1, validate_min=True, max_num=40, validate_max=True
+    MemberForm, extra=0, can_delete=True, min_num=1, validate_min=True, max_num=MAX_MEMBERS, validate_max=True
 )
 
 

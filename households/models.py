@@ -235,6 +235,10 @@ class Household(models.Model):
         return f"{self.code} · {self.head_name}"
 
 
+# Members of one household: the web form, the API, the import and the service share this limit.
+MAX_MEMBERS = 40
+
+
 class Sex(models.TextChoices):
     MALE = "M", _("Male")
     FEMALE = "F", _("Female")

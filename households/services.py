@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
-from households.models import AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member
+from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member
 from households.permissions import can_edit_commune
 
 HOUSEHOLD_FIELDS = ["code", "commune", "hamlet", "head_name", "address", "status", "merged_into"]
@@ -58,6 +58,8 @@ def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
 
 
 def _validate_members(members: Sequence[MemberData]) -> list[Member]:
+    if len(members) > MAX_MEMBERS:
+        raise ValidationError({"members": _("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}})
     built, errors = [], {}
     for index, data in enumerate(members):
         member = Member(**data.values())

@@ -357,7 +357,10 @@ def household_status_view(request, code: str):
 @require_GET
 def hamlet_options(request):
     """The hamlets of one commune, as <option>s of the hamlet field's datalist (htmx)."""
-    commune = get_object_or_404(communes_visible_to(request.user), pk=request.GET.get("commune") or 0)
+    raw = request.GET.get("commune", "")
+    if raw and not raw.isdigit():
+        raise ValidationError({"commune": _("A commune is given by its number.")})
+    commune = get_object_or_404(communes_visible_to(request.user), pk=int(raw or 0))
     hamlets = Hamlet.objects.visible_to(request.user).filter(commune=commune).order_by("name")
     return render(request, "households/_hamlet_options.html", {"hamlets": hamlets})
 

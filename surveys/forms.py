@@ -7,6 +7,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models import MAX_INCOME_PER_CAPITA
+
 # 1500000, 1.500.000, 1 500 000 or 1,500,000 (optionally followed by ₫, đ or VND).
 _AMOUNT = re.compile(r"^(\d+|\d{1,3}([.,\s]\d{3})+)$")
 _CURRENCY = re.compile(r"\s*(₫|đ|vnđ|vnd)\s*$", re.IGNORECASE)
@@ -33,7 +35,10 @@ class VndField(forms.CharField):
             raise forms.ValidationError(_("An income cannot be negative."), code="negative")
         if not _AMOUNT.match(value):
             raise forms.ValidationError(_("Enter a whole amount of đồng, for example 1.500.000."), code="invalid")
-        return int(re.sub(r"[.,\s]", "", value))
+        amount = int(re.sub(r"[.,\s]", "", value))
+        if amount > MAX_INCOME_PER_CAPITA * 100:  # a household total may be many members' incomes
+            raise forms.ValidationError(_("This amount is not plausible; check it."), code="max_value")
+        return amount
 
     def prepare_value(self, value):
         return format_amount(value) if isinstance(value, int) else value

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from households.models import (
+    MAX_MEMBERS,
     AdminUnit,
     Hamlet,
     Household,
@@ -37,9 +38,10 @@ from households.models import (
 )
 from households.permissions import EDIT_ROLES, has_role
 from surveys import classification as cl
-from surveys.models import Assessment, CommuneList, Denominator, RoundArea, SurveyRound
+from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
 from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, round_area_change_blocker
 
+MAX_DENOMINATOR = 100_000_000  # households or persons of one commune; far above any, inside the integer column
 Progress = Callable[[str, int, int], None]
 
 
@@ -474,6 +476,8 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             issues.append(Issue(_("At most 120 characters."), "households", row.number, "hamlet"))
         if v["income_per_capita"] < 0:
             issues.append(Issue(_("Income per capita cannot be negative."), "households", row.number, "income_per_capita"))
+        elif v["income_per_capita"] > MAX_INCOME_PER_CAPITA:
+            issues.append(Issue(_("This amount is not plausible; check it."), "households", row.number, "income_per_capita"))
         unknown = [c for c in v["deprived"] if c not in indicator_codes]
         if unknown:
             issues.append(Issue(_("Unknown indicator code(s) for %(set)s: %(codes)s.") % {"set": survey_round.criteria_set.code, "codes": ", ".join(unknown)},
@@ -522,6 +526,9 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             seen_ids[cid] = row.number
         v["ethnicity"] = v["ethnicity"] or "Kinh"
         members[code].append(row)
+    for member_rows in members.values():
+        if len(member_rows) > MAX_MEMBERS:
+            issues.append(Issue(_("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}, "members", member_rows[MAX_MEMBERS].number, "household_code"))
     for code, row in households.items():
         if not members.get(code):
             issues.append(Issue(_("Household %(code)s has no members in the members sheet.") % {"code": code}, "households", row.number, "household_code"))
@@ -548,6 +555,8 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
                                 "denominators", row.number, "commune_code"))
             continue
         seen_communes[v["commune_code"]] = row.number
+        if v["total_households"] > MAX_DENOMINATOR or (v.get("total_persons") or 0) > MAX_DENOMINATOR:
+            issues.append(Issue(_("More than %(n)s: check the number.") % {"n": f"{MAX_DENOMINATOR:,}"}, "denominators", row.number, "total_households"))
         if v["total_households"] < 0:
             issues.append(Issue(_("Total households must be a whole number, 0 or more."), "denominators", row.number, "total_households"))
         if (v.get("total_persons") or 0) < 0:

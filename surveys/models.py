@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from households.models import AdminUnit, AreaType, Hamlet, Household, Level, communes_visible_to
 from surveys import classification as cl
 
+# An income per person per month above this is a typing error, not a household (and beyond it the integer
+# columns would overflow): the form, the API, the import and the service all refuse it.
+MAX_INCOME_PER_CAPITA = 10_000_000_000
+
 
 class Category(models.TextChoices):
     POOR = cl.Category.POOR.value, _("Poor")

@@ -15,6 +15,7 @@ from households.models import AdminUnit, Household, HouseholdStatus, Level, Role
 from households.permissions import can_edit_commune, has_role
 from surveys import classification as cl
 from surveys.models import (
+    MAX_INCOME_PER_CAPITA,
     Assessment,
     CommuneList,
     CriteriaSet,
@@ -121,6 +122,9 @@ def assessment_save(
         raise ValidationError({"income_per_capita": _("Income per capita must be a whole number of VND.")})
     if income_per_capita < 0:
         raise ValidationError({"income_per_capita": _("Income per capita cannot be negative.")})
+    if income_per_capita > MAX_INCOME_PER_CAPITA:
+        raise ValidationError({"income_per_capita": _("An income above %(max)s đồng per person per month is not plausible; check the amount.")
+                               % {"max": f"{MAX_INCOME_PER_CAPITA:,}".replace(",", ".")}})
     _check_round_open(round, household.commune)
     criteria_set = round.criteria_set
     indicators = _indicators_for(criteria_set, deprived)

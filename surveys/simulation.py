@@ -49,6 +49,9 @@ def criteria_set_copy_as_draft(*, actor, source: CriteriaSet, code: str, name_vi
     code = (code or "").strip()
     if not code:
         raise ValidationError({"code": _("Give the draft a code.")})
+    max_length = CriteriaSet._meta.get_field("code").max_length
+    if len(code) > max_length:
+        raise ValidationError({"code": _("A code has at most %(n)s characters.") % {"n": max_length}})
     if CriteriaSet.objects.filter(code=code).exists():
         raise ValidationError({"code": _("A criteria set with the code %(code)s exists already.") % {"code": code}})
     draft = CriteriaSet.objects.create(

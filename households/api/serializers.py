@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from households.models import AdminUnit, Household, Member, Relation, Sex
+from households.models import MAX_MEMBERS, AdminUnit, Household, Member, Relation, Sex
 from households.services import MemberData
 
 
@@ -65,7 +65,10 @@ class HouseholdWriteSerializer(serializers.Serializer):
     )
     head_name = serializers.CharField(max_length=120, required=False)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    members = MemberSerializer(many=True, required=False, help_text=_("The complete member list (replaces the stored one)."))
+    members = MemberSerializer(
+        many=True, required=False, max_length=MAX_MEMBERS,
+        help_text=_("The complete member list (replaces the stored one); at most 40 members."),
+    )
     version = serializers.IntegerField(
         min_value=1, required=False, help_text=_("The version you read; required when changing (or send If-Match).")
     )

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from households.models import AreaType
 from surveys.models import (
+    MAX_INCOME_PER_CAPITA,
     Assessment,
     CommuneList,
     CriteriaSet,
@@ -78,7 +79,7 @@ class StrictIntegerField(serializers.IntegerField):
 class ClassifyRequestSerializer(serializers.Serializer):
     criteria_set = serializers.CharField(help_text=_("Criteria set code, e.g. VN-2022."))
     area = serializers.ChoiceField(choices=AreaType.choices)
-    income_per_capita = StrictIntegerField(min_value=0, help_text=_("VND per person per month."))
+    income_per_capita = StrictIntegerField(min_value=0, max_value=MAX_INCOME_PER_CAPITA, help_text=_("VND per person per month."))
     deprived = serializers.ListField(child=serializers.CharField(), allow_empty=True, default=list)
     members = ClassifyMemberSerializer(many=True, required=True, allow_empty=True)
 
@@ -173,7 +174,7 @@ class AssessmentWriteSerializer(serializers.Serializer):
 
     round = serializers.CharField(max_length=40, required=False, help_text=_("Round code (when creating)."))
     household = serializers.CharField(max_length=40, required=False, help_text=_("Household code (when creating)."))
-    income_per_capita = StrictIntegerField(min_value=0, help_text=_("VND per person per month."))
+    income_per_capita = StrictIntegerField(min_value=0, max_value=MAX_INCOME_PER_CAPITA, help_text=_("VND per person per month."))
     deprived = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=True, default=list, max_length=50)
     version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (when changing)."))
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
