@@ -71,7 +71,7 @@ def main() -> int:
     parser.add_argument("--households", type=int, default=300_000)
     parser.add_argument("--import-rows", type=int, default=50_000, help="household rows in the import workbook (plus one member row each)")
     parser.add_argument("--seed", type=int, default=2017)
-    parser.add_argument("--only", nargs="*", choices=["rates", "flows", "import", "export"], help="run only these benchmarks")
+    parser.add_argument("--only", nargs="*", choices=["rates", "flows", "approve", "import", "export"], help="run only these benchmarks")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("bench/run.py needs DATABASE_URL pointing at a PostgreSQL database.", file=sys.stderr)
@@ -87,12 +87,14 @@ def main() -> int:
 
     build(args.households, args.seed)
     current = SurveyRound.objects.get(code="BENCH-2025")
-    wanted = set(args.only or ["rates", "flows", "import", "export"])
+    wanted = set(args.only or ["rates", "flows", "approve", "import", "export"])
     results = []
     if "rates" in wanted:
         results.append(bench_rates(current))
     if "flows" in wanted:
         results.append(bench_flows(current))
+    if "approve" in wanted:
+        results.extend(bench_approve(current))
     if "import" in wanted:
         results.append(bench_import(args.import_rows, args.seed))
     if "export" in wanted:
@@ -290,13 +292,60 @@ def bench_flows(current):
 
     def floor():
         with connection.cursor() as cursor:
-            cursor.execute(sql, {"cur": current.pk, "prev": current.previous_round_id})
+            cursor.execute(sql, {"cur": current.pk, "prev": current.previous_round.pk})
             return cursor.fetchall()
 
     floor_s, frows = timed(floor, repeat=3)
     assert sum(r[4] for r in frows if r[0] == "in") == total["end"], "floor and flows disagree"
     balanced = total["start"] - total["out_total"] + total["in_total"] == total["end"]
     return ("flows (poor, province by district)", ours, floor_s, f"start {total['start']} → end {total['end']}, balanced={balanced}")
+
+
+def bench_approve(current):
+    """Approving every list of both rounds freezes 600k entries (DESIGN.md §1 "Time"); then approved flows read
+    entries, not assessments. Floors: one INSERT … SELECT of the same columns; the live flows of the same rounds."""
+    from django.db import connection, transaction
+
+    from surveys.approval import list_entries_freeze
+    from surveys.flows import flows_for, flows_total
+    from surveys.models import CommuneList, ListEntry, ListStatus
+
+    rounds = [current.previous_round, current]
+    communes = list(current.province.children.all().values_list("children__pk", flat=True))
+    out = []
+    with transaction.atomic():
+        ListEntry.objects.filter(round__in=rounds).delete()
+        CommuneList.objects.filter(round__in=rounds).delete()
+        lists = CommuneList.objects.bulk_create(
+            [CommuneList(round=r, commune_id=c, status=ListStatus.APPROVED) for r in rounds for c in communes]
+        )
+        t0 = time.perf_counter()
+        written = list_entries_freeze(lists)
+        ours = time.perf_counter() - t0
+        sql = """
+            INSERT INTO surveys_listentry (commune_list_id, round_id, commune_id, household_id, hamlet_id, area_type, category,
+                "group", member_count, deprived, head_ethnic_minority, head_female, merit, disability, no_working_capacity)
+            SELECT l.id, a.round_id, a.commune_id, a.household_id, a.hamlet_id, a.area_type, a.category, a."group",
+                a.member_count, '[]'::jsonb, false, false, false, false, a.able_to_work_count = 0
+            FROM surveys_assessment a JOIN surveys_communelist l ON l.round_id = a.round_id AND l.commune_id = a.commune_id
+            WHERE a.round_id IN %(rounds)s
+        """
+        ListEntry.objects.filter(round__in=rounds).delete()
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"rounds": tuple(r.pk for r in rounds)})
+        floor = time.perf_counter() - t0
+        ListEntry.objects.filter(round__in=rounds).delete()
+        list_entries_freeze(lists)
+        out.append((f"approve: freeze {written} entries", ours, floor, "floor: one INSERT … SELECT (no breakdown facts)"))
+        province = current.province
+        approved, rows = timed(lambda: flows_for(round=current, unit=province, level="district", status="approved"), repeat=3)
+        live, live_rows = timed(lambda: flows_for(round=current, unit=province, level="district", status="all"), repeat=3)
+        a, b = flows_total(rows, unit=province), flows_total(live_rows, unit=province)
+        assert (a["start"], a["end"]) == (b["start"], b["end"]), "approved entries and live assessments disagree"
+        out.append(("flows approved (entries)", approved, live, f"floor: live flows; start {a['start']} → end {a['end']}"))
+        transaction.set_rollback(True)  # the bench province stays as built
+    return out
 
 
 def bench_import(rows: int, seed: int):

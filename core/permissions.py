@@ -7,30 +7,23 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from households.models import PERSONAL_DATA_ROLES, Assignment, Role
+from core.policy import Action, can
 
 
-def _roles(request) -> set[str]:
-    """The caller's roles, read once per request."""
-    cached = getattr(request, "_povreg_roles", None)
-    if cached is None:
-        user = request.user
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            cached = set()
-        else:
-            cached = set(Assignment.objects.filter(user=user).values_list("role", flat=True))
-            if user.is_superuser:
-                cached.add(Role.ADMIN)
-        request._povreg_roles = cached
-    return cached
+def _can(request, action: str) -> bool:
+    """The access policy's answer for the caller, asked once per request and action."""
+    cache = request.__dict__.setdefault("_povreg_can", {})
+    if action not in cache:
+        cache[action] = can(request.user, action)
+    return cache[action]
 
 
 def has_personal_data_role(request) -> bool:
-    return bool(_roles(request) & set(PERSONAL_DATA_ROLES))
+    return _can(request, Action.VIEW)
 
 
 def is_department(request) -> bool:
-    return bool(_roles(request) & {Role.DEPARTMENT_STAFF, Role.ADMIN})
+    return _can(request, Action.SEE_LIVE)
 
 
 class PersonalDataRole(BasePermission):
@@ -52,4 +45,4 @@ class AggregateReader(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return bool(settings.POVREG_PUBLIC_RATES) and request.method in SAFE_METHODS
-        return bool(_roles(request))
+        return _can(request, Action.READ_AGGREGATES)

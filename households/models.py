@@ -166,13 +166,11 @@ class Assignment(models.Model):
 
 
 def communes_visible_to(user, roles=PERSONAL_DATA_ROLES) -> AdminUnitQuerySet:
-    """The communes whose households' personal data `user` may see: deny by default."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return AdminUnit.objects.none()
-    if user.is_superuser:
-        return AdminUnit.objects.communes()
-    unit_ids = Assignment.objects.filter(user=user, role__in=roles).values("unit_id")
-    return AdminUnit.objects.communes().covered_by(unit_ids)
+    """The communes whose households' personal data `user` may see (or where `roles` act): the access policy's
+    `communes_for`, deny by default."""
+    from core.policy import communes_for
+
+    return communes_for(user, roles=roles)
 
 
 class HouseholdStatus(models.TextChoices):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from households.models import AdminUnit, Assignment, Level, Role, communes_visible_to
+from core.policy import Action, can, roles_for
+from households.models import AdminUnit, Assignment, Level, Role
 
-EDIT_ROLES = (Role.COMMUNE_OFFICER, Role.DEPARTMENT_STAFF, Role.ADMIN)
+EDIT_ROLES = roles_for(Action.EDIT)
 
 
 def roles_of(user) -> set[str]:
@@ -22,16 +23,13 @@ def has_role(user, *roles: str) -> bool:
 
 
 def can_edit_commune(user, commune: AdminUnit) -> bool:
-    """Enter or change households and assessments of `commune`."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return communes_visible_to(user, roles=EDIT_ROLES).filter(pk=commune.pk).exists()
+    """Enter or change households and assessments of `commune` (the access policy's `edit`)."""
+    return can(user, Action.EDIT, commune)
 
 
 def is_staff_of_province(user) -> bool:
-    return has_role(user, Role.DEPARTMENT_STAFF, Role.ADMIN)
+    """Department staff somewhere (the access policy's `manage_rounds`)."""
+    return can(user, Action.MANAGE_ROUNDS)
 
 
 def units_of(user, *roles: str):

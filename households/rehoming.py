@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit, audit_many
+from core.policy import Action, can
 from households.models import (
     AdminUnit,
     Hamlet,
@@ -32,10 +33,8 @@ from households.models import (
     Level,
     Rehoming,
     RehomingBasis,
-    Role,
     Structure,
 )
-from households.permissions import has_role
 from households.units import default_successor_codes
 
 MAX_MAPPING_ROWS = 50_000
@@ -214,7 +213,7 @@ def households_rehome(
 ) -> RehomePlan:
     """Move every active household of a legacy province to its commune in `structure` (see the module
     docstring). Refuses, writing nothing, when the plan has problems."""
-    if actor is not None and not has_role(actor, Role.DEPARTMENT_STAFF, Role.ADMIN):
+    if actor is not None and not can(actor, Action.REHOME, province):
         raise PermissionDenied(_("Only department staff can re-home households."))
     # Lock the province's households so an edit cannot slip between the plan and the move.
     list(Household.objects.select_for_update().filter(commune__in=AdminUnit.objects.under(province)).values_list("pk", flat=True))

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from households.models import AdminUnit, Household, HouseholdStatus, Level, Role, Structure
-from households.permissions import has_role
+from core.policy import Action, can
+from households.models import AdminUnit, Household, HouseholdStatus, Level, Structure
 from households.rehoming import households_rehome, read_mapping, rehome_plan
 
 MAX_MAPPING_BYTES = 2 * 1024 * 1024
@@ -31,9 +31,9 @@ def _legacy_provinces_with_households():
 
 @login_required
 def rehome(request):
-    if not has_role(request.user, Role.DEPARTMENT_STAFF, Role.ADMIN):
+    if not can(request.user, Action.REHOME):
         raise PermissionDenied(_("Only department staff can re-home households."))
-    provinces = _legacy_provinces_with_households()
+    provinces = [p for p in _legacy_provinces_with_households() if can(request.user, Action.REHOME, p)]
     context = {"provinces": provinces, "plan": None, "mapping_issues": [], "mapping_rows": 0}
     code = request.POST.get("province") or request.GET.get("province") or (provinces[0].code if provinces else "")
     province = next((p for p in provinces if p.code == code), None)

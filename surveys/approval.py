@@ -34,7 +34,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
-from households.models import AdminUnit, Hamlet, Household, Level, Role, communes_visible_to
+from core.policy import Action, communes_for, roles_for
+from households.models import AdminUnit, Hamlet, Household, Level, communes_visible_to
 from surveys.models import (
     Appeal,
     AppealStatus,
@@ -50,9 +51,10 @@ from surveys.models import (
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
 from surveys.services import areas_in_round
 
-COMMUNE_ROLES = (Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN)
-DISTRICT_ROLES = (Role.DISTRICT_OFFICER,)
-DEPARTMENT_ROLES = (Role.DEPARTMENT_STAFF, Role.ADMIN)
+# The roles of each step, from the one access policy (core/policy.py).
+COMMUNE_ROLES = roles_for(Action.SUBMIT)
+DISTRICT_ROLES = roles_for(Action.REVIEW)
+DEPARTMENT_ROLES = roles_for(Action.APPROVE)
 EDITABLE_STATES = (ListStatus.DRAFT, ListStatus.RETURNED)
 LIST_AUDIT_FIELDS = [
     "status", "is_current", "returned_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at",
@@ -67,7 +69,7 @@ NOT_STARTED = "none"  # overview filter: communes with no list yet in the round
 
 def acts_for(user, commune: AdminUnit, roles) -> bool:
     """Whether `user` holds one of `roles` over `commune` (directly, or through its district or province)."""
-    return communes_visible_to(user, roles=roles).filter(pk=commune.pk).exists()
+    return communes_for(user, roles=roles).filter(pk=commune.pk).exists()
 
 
 def posting_working_days() -> int:

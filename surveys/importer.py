@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit
+from core.policy import Action, can, communes_for
 from households.models import (
     MAX_MEMBERS,
     AdminUnit,
@@ -32,11 +33,8 @@ from households.models import (
     Level,
     Member,
     Relation,
-    Role,
-    communes_visible_to,
     household_code_validator,
 )
-from households.permissions import EDIT_ROLES, has_role
 from surveys import classification as cl
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
 from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, round_area_change_blocker
@@ -427,8 +425,8 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
     if actor is None or getattr(actor, "is_superuser", False):
         editable = {c.pk for c in communes.values()}
     else:
-        editable = set(communes_visible_to(actor, roles=EDIT_ROLES).values_list("pk", flat=True))
-    staff = actor is None or has_role(actor, Role.DEPARTMENT_STAFF, Role.ADMIN)
+        editable = set(communes_for(actor, Action.IMPORT).values_list("pk", flat=True))
+    staff = actor is None or can(actor, Action.MANAGE_ROUNDS, province)
     locked = set(
         CommuneList.objects.filter(round=survey_round, is_current=True, status__in=LOCKED_LIST_STATES).values_list("commune_id", flat=True)
     )
@@ -805,7 +803,7 @@ def survey_import(
     Raises FileProblem for a file that is not a readable survey workbook; every row-level problem is an
     Issue in the result (and then nothing is written)."""
     path = Path(path)
-    if actor is not None and not has_role(actor, *EDIT_ROLES):
+    if actor is not None and not can(actor, Action.IMPORT):
         raise PermissionDenied(_("You cannot import survey data."))
     if not round.is_open:
         raise FileProblem(_("The round %(round)s is closed for entry.") % {"round": round.code})

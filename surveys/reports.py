@@ -15,8 +15,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from households.models import AdminUnit, Assignment, Level, Role, Structure
-from households.permissions import has_role
+from core.policy import Action, can
+from households.models import AdminUnit, Level, Structure
 from surveys.models import Assessment, Category, ListEntry, ListStatus, SurveyRound
 from surveys.selectors import DEFAULT_DECIMALS, MAX_DECIMALS, RateRow, rate, rates_for, rates_total
 
@@ -25,26 +25,18 @@ STATUSES = ("approved", "all")
 
 def can_see_all(user) -> bool:
     """Whether the user is department staff somewhere (menus); live numbers of a round: `can_see_live`."""
-    return has_role(user, Role.DEPARTMENT_STAFF, Role.ADMIN)
+    return can(user, Action.SEE_LIVE)
 
 
 def can_see_live(user, round: SurveyRound) -> bool:
     """Unapproved (live) numbers of a round are for the department staff of its province, or of the province
     it became part of (or was formed from) on 1 July 2025; the web pages and the API ask this one question."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    province = round.province
-    provinces = AdminUnit.objects.filter(
-        Q(pk=province.pk) | Q(predecessors=province) | Q(successors=province), level=Level.PROVINCE
-    )
-    return Assignment.objects.filter(user=user, role__in=(Role.DEPARTMENT_STAFF, Role.ADMIN), unit__in=provinces).exists()
+    return can(user, Action.SEE_LIVE, round)
 
 
 def can_see_reports(user) -> bool:
     """Aggregates of approved lists: any user holding a role (deny by default)."""
-    return has_role(user, *Role.values)
+    return can(user, Action.READ_AGGREGATES)
 
 
 def unit_in_round(round: SurveyRound, code: str | None) -> AdminUnit:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
-from households.models import AdminUnit, Household, HouseholdStatus, Level, Role
-from households.permissions import can_edit_commune, has_role
+from core.policy import Action, can
+from households.models import AdminUnit, Household, HouseholdStatus, Level
+from households.permissions import can_edit_commune
 from surveys import classification as cl
 from surveys.models import (
     MAX_INCOME_PER_CAPITA,
@@ -218,7 +219,7 @@ def preview(*, criteria_set: CriteriaSet, area: str, income_per_capita: int, dep
 
 
 def _require_department(actor) -> None:
-    if not has_role(actor, Role.DEPARTMENT_STAFF, Role.ADMIN):
+    if not can(actor, Action.MANAGE_ROUNDS):
         raise PermissionDenied(_("Only department staff can do this."))
 
 

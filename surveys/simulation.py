@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit
-from households.models import AdminUnit, Level, Role
-from households.permissions import has_role
+from core.policy import Action, can
+from households.models import AdminUnit, Level
 from surveys import classification as cl
 from surveys.models import Assessment, Category, CriteriaSet, Group, Indicator, Rule, SurveyRound
 from surveys.selectors import (
@@ -38,7 +38,7 @@ CHANGE_LIMIT = 2000
 
 
 def _require_staff(actor) -> None:
-    if not has_role(actor, Role.DEPARTMENT_STAFF, Role.ADMIN):
+    if not can(actor, Action.SIMULATE):
         raise PermissionDenied(_("Only department staff can run simulations."))
 
 

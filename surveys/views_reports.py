@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit
+from core.policy import Action, can
 from households.models import AdminUnit, Level, communes_visible_to
-from households.permissions import EDIT_ROLES, has_role
 from surveys import classification as cl
 from surveys import excel, reports
 from surveys.filters import AssessmentFilterSet
@@ -562,7 +562,7 @@ def import_access(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not has_role(request.user, *EDIT_ROLES):
+        if not can(request.user, Action.IMPORT):
             raise PermissionDenied(_("Your account cannot import survey data."))
         return view(request, *args, **kwargs)
 
