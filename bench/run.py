@@ -134,7 +134,7 @@ def build(households: int, seed: int) -> None:
     previous = round_create(actor=None, code="BENCH-2024", year=2024, criteria_set=criteria, province=province)
     current = round_create(actor=None, code="BENCH-2025", year=2025, criteria_set=criteria, province=province, previous_round=previous)
     communes = list(AdminUnit.objects.under(province).filter(level=Level.COMMUNE).order_by("code"))
-    Hamlet.objects.bulk_create([Hamlet(commune=c, name=f"Ấp {n}") for c in communes for n in range(1, 6)], ignore_conflicts=True)
+    Hamlet.objects.bulk_create([Hamlet.build(commune_id=c.pk, name=f"Ấp {n}") for c in communes for n in range(1, 6)], ignore_conflicts=True)
     hamlets: dict[int, list[int]] = {}
     for hid, cid in Hamlet.objects.filter(commune__in=communes).values_list("id", "commune_id"):
         hamlets.setdefault(cid, []).append(hid)

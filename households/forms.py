@@ -86,3 +86,5 @@ class HouseholdStatusForm(forms.Form):
         help_text=_("Only when the household merged into another one."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # The household's version when the page was opened: a change made meanwhile is not overwritten.
+    expected_version = forms.IntegerField(min_value=1, max_value=2_000_000_000, widget=forms.HiddenInput)

@@ -132,6 +132,9 @@ class Hamlet(models.Model):
         limit_choices_to={"level": Level.COMMUNE},
     )
     name = models.CharField(_("name"), max_length=120)
+    # The one identity rule of a hamlet: its name with spaces collapsed and case folded ("khu phố 1" is
+    # "Khu phố 1"), unique per commune in the database.
+    name_key = models.CharField(_("name key"), max_length=120, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = HamletQuerySet.as_manager()
@@ -140,10 +143,28 @@ class Hamlet(models.Model):
         verbose_name = _("hamlet")
         verbose_name_plural = _("hamlets")
         ordering = ["commune", "name"]
-        constraints = [models.UniqueConstraint(fields=["commune", "name"], name="hamlet_name_unique_in_commune")]
+        constraints = [models.UniqueConstraint(fields=["commune", "name_key"], name="hamlet_name_key_unique_in_commune")]
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def clean_name(name: str) -> str:
+        return " ".join((name or "").split())
+
+    @staticmethod
+    def key(name: str) -> str:
+        return Hamlet.clean_name(name).casefold()
+
+    @classmethod
+    def build(cls, *, commune_id: int, name: str) -> Hamlet:
+        """An unsaved hamlet with its name cleaned and its key set (for bulk inserts)."""
+        return cls(commune_id=commune_id, name=cls.clean_name(name), name_key=cls.key(name))
+
+    def save(self, *args, **kwargs):
+        self.name = self.clean_name(self.name)
+        self.name_key = self.key(self.name)
+        super().save(*args, **kwargs)
 
 
 class Assignment(models.Model):

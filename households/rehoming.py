@@ -41,7 +41,7 @@ MAX_MAPPING_ROWS = 50_000
 
 
 def _norm(name: str) -> str:
-    return " ".join((name or "").split()).lower()
+    return Hamlet.key(name)
 
 
 @dataclass
@@ -230,7 +230,7 @@ def households_rehome(
         if move.from_hamlet is not None:
             key = (move.to_commune.pk, _norm(move.from_hamlet.name))
             if key not in hamlets and key not in new_hamlets:
-                new_hamlets[key] = Hamlet(commune_id=move.to_commune.pk, name=" ".join(move.from_hamlet.name.split()))
+                new_hamlets[key] = Hamlet.build(commune_id=move.to_commune.pk, name=move.from_hamlet.name)
     for hamlet in Hamlet.objects.bulk_create(list(new_hamlets.values())):
         hamlets[(hamlet.commune_id, _norm(hamlet.name))] = hamlet
     audit_many(actor=actor, action="hamlet.created", items=[

@@ -47,11 +47,13 @@ def _require_edit(actor, commune: AdminUnit) -> None:
 @transaction.atomic
 def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
     """The hamlet of that name in the commune, created (and audited) when new."""
-    name = " ".join((name or "").split())
+    name = Hamlet.clean_name(name)
     if not name:
         raise ValidationError({"hamlet": _("The hamlet name is required.")})
+    if len(name) > Hamlet._meta.get_field("name").max_length:
+        raise ValidationError({"hamlet": _("At most %(n)s characters.") % {"n": Hamlet._meta.get_field("name").max_length}})
     _require_edit(actor, commune)
-    hamlet, created = Hamlet.objects.get_or_create(commune=commune, name=name)
+    hamlet, created = Hamlet.objects.get_or_create(commune=commune, name_key=Hamlet.key(name), defaults={"name": name})
     if created:
         audit(actor=actor, action="hamlet.created", target=hamlet, changes={"name": [None, name], "commune": [None, commune.code]})
     return hamlet
@@ -170,13 +172,16 @@ def household_update(
 
 @transaction.atomic
 def household_set_status(
-    *, actor, household: Household, status: str, reason: str, merged_into: Household | None = None
+    *, actor, household: Household, status: str, reason: str, merged_into: Household | None = None,
+    expected_version: int | None = None,
 ) -> Household:
     """Mark a household moved, merged, dissolved or active again; households are never deleted."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the status change.")})
     locked = Household.objects.select_for_update().get(pk=household.pk)
     _require_edit(actor, locked.commune)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(_("This household was changed by someone else; reload it and try again."))
     if status not in HouseholdStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     if (status == HouseholdStatus.MERGED) != (merged_into is not None):

@@ -316,7 +316,7 @@ def household_detail(request, code: str):
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
             "events": audit_events_for(household, user),
-            "status_form": HouseholdStatusForm(initial={"status": household.status}) if can_edit else None,
+            "status_form": HouseholdStatusForm(initial={"status": household.status, "expected_version": household.version}) if can_edit else None,
         },
     )
 
@@ -337,8 +337,10 @@ def household_status_view(request, code: str):
                 raise ValidationError({"merged_into": _("No household %(code)s in your area.") % {"code": target_code}})
             household_set_status(
                 actor=request.user, household=household, status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"], merged_into=merged_into,
+                reason=form.cleaned_data["reason"], merged_into=merged_into, expected_version=form.cleaned_data["expected_version"],
             )
+        except ConflictError as exc:
+            messages.error(request, str(exc))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 label = form.fields[field].label if field in form.fields else ""
@@ -348,6 +350,9 @@ def household_status_view(request, code: str):
             messages.success(request, _("The household's status was changed."))
     else:
         for field, errors in form.errors.items():
+            if field == "expected_version":
+                messages.error(request, _("This page was out of date; look at the household again before changing its status."))
+                continue
             for error in errors:
                 messages.error(request, f"{form.fields[field].label}: {error}")
     return redirect("household-detail", code=household.code)

@@ -244,7 +244,7 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     hamlets = []
     for commune in communes:
         for n in range(1, rng.randint(3, 5) + 1):
-            hamlets.append(Hamlet(commune=commune, name=f"{HAMLET_PREFIX[commune.area_type]} {n}"))
+            hamlets.append(Hamlet.build(commune_id=commune.pk, name=f"{HAMLET_PREFIX[commune.area_type]} {n}"))
     Hamlet.objects.bulk_create(hamlets)
     hamlets_by_commune: dict[int, list[Hamlet]] = {}
     for h in Hamlet.objects.filter(commune__in=communes):

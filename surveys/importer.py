@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit
+from core.audit import audit, audit_many
 from core.policy import Action, can, communes_for
 from households.models import (
     MAX_MEMBERS,
@@ -586,12 +586,12 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
     commune_ids = {r.values["commune"].pk for r in households.values() if "commune" in r.values}
     hamlets: dict[tuple[int, str], int] = {}
     for hid, cid, name in Hamlet.objects.filter(commune_id__in=commune_ids).values_list("id", "commune_id", "name"):
-        hamlets[(cid, name.lower())] = hid
+        hamlets[(cid, Hamlet.key(name))] = hid
     new_hamlets: dict[tuple[int, str], str] = {}
     for row in households.values():
         v = row.values
         if v["hamlet"] and "commune" in v:
-            key = (v["commune"].pk, v["hamlet"].lower())
+            key = (v["commune"].pk, Hamlet.key(v["hamlet"]))
             if key not in hamlets and key not in new_hamlets:
                 new_hamlets[key] = v["hamlet"]
     return _Plan(survey_round, communes, households, dict(members), denominators, existing, hamlets, new_hamlets, areas, area_changes)
@@ -627,12 +627,12 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
     code_of = {c.pk: code for code, c in plan.communes.items()}
     result.hamlets_created = sorted((code_of[cid], name) for (cid, _k), name in plan.new_hamlets.items())
     if write and plan.new_hamlets:
-        created = Hamlet.objects.bulk_create([Hamlet(commune_id=cid, name=name) for (cid, _k), name in plan.new_hamlets.items()])
+        created = Hamlet.objects.bulk_create([Hamlet.build(commune_id=cid, name=name) for (cid, _k), name in plan.new_hamlets.items()])
         for hamlet in created:
-            plan.hamlets[(hamlet.commune_id, hamlet.name.lower())] = hamlet.pk
+            plan.hamlets[(hamlet.commune_id, hamlet.name_key)] = hamlet.pk
 
     def hamlet_id(v: dict) -> int | None:
-        return plan.hamlets.get((v["commune"].pk, v["hamlet"].lower())) if v["hamlet"] else None
+        return plan.hamlets.get((v["commune"].pk, Hamlet.key(v["hamlet"]))) if v["hamlet"] else None
 
     # Households.
     new_households, changed_households = [], []
@@ -709,6 +709,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
 
     creates, updates, deprived_of = [], [], {}
     categories: dict[str, int] = defaultdict(int)
+    assessed: dict[str, list] = {}  # household code → [category before, category now]
     for code, row in plan.households.items():
         v = row.values
         commune = v["commune"]
@@ -736,10 +737,12 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
                 result.assessments_unchanged += 1
                 continue
             result.assessments_updated += 1
+            assessed[code] = [old["category"], target["category"]]
             updates.append(Assessment(id=old["id"], version=old["version"] + 1, assessed_by=user, updated_at=now, **target))
             deprived_of[("u", old["id"])] = deprived
         else:
             result.assessments_created += 1
+            assessed[code] = [None, target["category"]]
             creates.append((code, target, deprived))
     result.categories = dict(categories)
     result.households_unchanged = len(plan.existing) - len(result.households_updated)
@@ -781,6 +784,8 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
             RoundArea.objects.update_or_create(round=survey_round, commune_id=cid, defaults={"area_type": new})
             audit(actor=actor, action="round.area_set", target=survey_round, reason=filename,
                   changes={f"area[{code_of[cid]}]": [old, new]})
+        _audit_households(actor=actor, plan=plan, ids=ids, result=result, assessed=assessed,
+                          replaced={code for code in plan.existing if ids.get(code) in set(replace_households)}, filename=filename)
         if result.changed:
             audit(
                 actor=actor, action="survey.imported", target=survey_round, reason=filename,
@@ -789,6 +794,28 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         result.applied = True
     if progress:
         progress("done", 4, 4)
+
+
+def _audit_households(*, actor, plan: _Plan, ids: dict, result: ImportResult, assessed: dict, replaced: set, filename: str) -> None:
+    """One audit event per household the import changed (created, updated, members replaced, assessment
+    created or changed), in one bulk insert, so each household's history shows the import."""
+    created, updated = set(result.households_created), set(result.households_updated)
+    items = []
+    for code, row in plan.households.items():
+        if not (code in created or code in updated or code in replaced or code in assessed):
+            continue
+        changes: dict = {"round": [None, plan.round.code]}
+        if code in created:
+            changes["household"] = [None, "created"]
+        elif code in updated:
+            changes["household"] = ["", "hamlet, head or address updated"]
+        if code in replaced or code in created:
+            changes["members"] = [None, len(plan.members.get(code, []))]
+        if code in assessed:
+            changes["category"] = assessed[code]
+        target = Household(pk=ids[code], code=code, head_name=row.values["head_name"])
+        items.append((target, changes))
+    audit_many(actor=actor, action="household.imported", items=items, reason=filename)
 
 
 def _member_values_of(member: Member) -> tuple:

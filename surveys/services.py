@@ -75,7 +75,10 @@ def _check_round_open(round: SurveyRound, commune: AdminUnit) -> None:
         raise ValidationError({"round": _("The round %(round)s is closed for entry.") % {"round": round.code}})
     if commune.province.pk != round.province_id:
         raise ValidationError({"round": _("The round does not cover this household's province.")})
-    if list_is_locked(round=round, commune=commune):
+    # Lock the commune's current list row (when there is one) for this transaction: a submission waits for
+    # the assessment to commit, and an assessment waits for a submission and then sees the list locked.
+    current = CommuneList.objects.select_for_update().filter(round=round, commune=commune, is_current=True).first()
+    if current is not None and current.status in LOCKED_LIST_STATES:
         raise ValidationError(
             {"round": _("The commune's list for this round is submitted or approved; its assessments cannot change.")}
         )

@@ -134,3 +134,28 @@ def test_two_creates_of_one_assessment_at_once_give_one_save_and_one_conflict(of
     assert outcomes == ["ok", "refused"], outcomes  # a 409, never an IntegrityError (500)
     assert Assessment.objects.filter(household=household).count() == 1
     assert AuditEvent.objects.filter(action="assessment.created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_assessment_and_the_lists_submission_at_once_never_both_pass(officer_a, commune_a, round_2024):
+    """The assessment locks the list row: either it commits first (and is in the submitted list), or the
+    submission does and the assessment is refused. Never an assessment committed after the submit."""
+    from surveys.models import Assessment
+    from surveys.services import assessment_save
+    from tests.conftest import make_household
+
+    fill_commune(officer_a, commune_a, round_2024, hamlets=("Khu phố 1",))
+    commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
+    record_procedure(officer_a, commune_list)
+    late = make_household(officer_a, commune_a, code="RACE-LATE", hamlet_name="Khu phố 1")
+    outcomes = race([
+        lambda: approval.commune_list_submit(actor=officer_a, commune_list=commune_list),
+        lambda: assessment_save(actor=officer_a, household=late, round=round_2024, income_per_capita=5_000_000, deprived=[]),
+    ])
+    commune_list.refresh_from_db()
+    assert commune_list.status == ListStatus.SUBMITTED
+    saved = Assessment.objects.filter(household=late, round=round_2024).first()
+    if saved is None:
+        assert outcomes == ["ok", "refused"]
+    else:  # the assessment went first: it committed before the submit read the list
+        assert outcomes == ["ok", "ok"] and saved.created_at <= commune_list.submitted_at

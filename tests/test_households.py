@@ -114,3 +114,18 @@ def test_households_are_never_deleted_only_change_status(officer_a, commune_a):
     assert a.status == HouseholdStatus.MERGED and a.merged_into == b
     assert Household.objects.count() == 2 and Household.objects.active().count() == 1
     assert default_members()
+
+
+def test_one_hamlet_identity_rule_case_and_spaces(officer_a, commune_a):
+    from django.db import IntegrityError, transaction
+
+    from households.models import Hamlet
+    from households.services import hamlet_get_or_create
+
+    first = hamlet_get_or_create(commune=commune_a, name="Khu phố  1", actor=officer_a)
+    assert first.name == "Khu phố 1"
+    for spelling in ("khu phố 1", " KHU PHỐ 1 ", "Khu  Phố 1"):
+        assert hamlet_get_or_create(commune=commune_a, name=spelling, actor=officer_a) == first
+    assert Hamlet.objects.filter(commune=commune_a).count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database holds the rule too
+        Hamlet.objects.bulk_create([Hamlet.build(commune_id=commune_a.pk, name="KHU PHỐ 1")])

@@ -80,9 +80,11 @@ def test_import_creates_households_members_hamlets_assessments_and_one_audit_eve
     assert Member.objects.get(citizen_id="074190000001").household.code == "IMP-1"
     assert Hamlet.objects.filter(commune__code="25747", name="Khu phố Mới").exists()
     events = AuditEvent.objects.filter(pk__gt=0).count() - before
-    assert events == 1
-    event = AuditEvent.objects.latest("id")
-    assert event.action == "survey.imported" and event.changes["households_created"] == [None, 3]
+    assert events == 1 + 3  # the summary, and one event per household for its history
+    event = AuditEvent.objects.get(action="survey.imported")
+    assert event.changes["households_created"] == [None, 3]
+    imp1 = AuditEvent.objects.get(action="household.imported", target_id=str(Household.objects.get(code="IMP-1").pk))
+    assert imp1.changes == {"round": [None, "BD-2024"], "household": [None, "created"], "members": [None, 2], "category": [None, "poor"]}
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path, round_2024, officer_a):
@@ -400,3 +402,17 @@ def test_too_many_rows_are_refused_before_anything_is_checked(tmp_path, round_20
     with pytest.raises(FileProblem, match="more than 5 rows"):
         survey_import(actor=department, round=round_2024, path=write(tmp_path, households=households, members=members))
     assert not Household.objects.filter(code__startswith="ROW-").exists()
+
+
+def test_the_household_page_history_shows_the_import(client, tmp_path, round_2024, officer_a):
+    assert survey_import(actor=officer_a, round=round_2024, path=write(tmp_path)).ok
+    households, members = basic_rows()
+    households[0]["income_per_capita"] = 5_000_000  # IMP-1 is no longer poor
+    assert survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, "again.xlsx", households, members)).ok
+    events = AuditEvent.objects.filter(action="household.imported", target_id=str(Household.objects.get(code="IMP-1").pk)).order_by("id")
+    assert [e.changes.get("category") for e in events] == [[None, "poor"], ["poor", "not_poor"]]
+    client.force_login(officer_a)
+    html = client.get("/households/IMP-1/").content.decode()  # the page is in Vietnamese
+    with translation.override("vi"):
+        label = translation.gettext("Imported from a survey workbook")
+    assert html.count(label) == 2

@@ -258,10 +258,15 @@ def test_household_status_change_from_the_detail_page(client, officer_a, commune
     client.force_login(officer_a)
     url = reverse("household-status", args=[a.code])
     # Merging needs a target in the officer's area; nothing changes otherwise.
-    response = client.post(url, {"status": "merged", "merged_into": "NOPE", "reason": "joined parents"}, follow=True)
+    response = client.post(url, {"status": "merged", "merged_into": "NOPE", "reason": "joined parents", "expected_version": 1}, follow=True)
     a.refresh_from_db()
     assert a.status == "active" and "NOPE" in response.content.decode()
-    client.post(url, {"status": "merged", "merged_into": b.code, "reason": "joined parents"})
+    # A page opened before someone else's change (or without its version) changes nothing.
+    for stale in ({"expected_version": 7}, {}):
+        client.post(url, {"status": "dissolved", "reason": "stale page", **stale})
+        a.refresh_from_db()
+        assert a.status == "active"
+    client.post(url, {"status": "merged", "merged_into": b.code, "reason": "joined parents", "expected_version": a.version})
     a.refresh_from_db()
     assert (a.status, a.merged_into) == ("merged", b)
     event = AuditEvent.objects.filter(action="household.status_changed").get()

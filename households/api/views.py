@@ -13,7 +13,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, Pagination, UserFilterBackend, error, etag, expected_version
-from core.exceptions import ConflictError
 from core.models import AuditEvent
 from core.permissions import PersonalDataRole
 from households.api.filters import UnitFilterSet
@@ -278,13 +277,10 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
             merged_into = Household.objects.visible_to(request.user).filter(code=data["merged_into"]).first()
             if merged_into is None:
                 raise error("merged_into", _("Unknown household %(code)s.") % {"code": data["merged_into"]}, "unknown")
-        with transaction.atomic():
-            current = Household.objects.select_for_update().get(pk=household.pk)
-            if current.version != version:
-                raise ConflictError(_("This household was changed by someone else; reload it and try again."))
-            household = household_set_status(
-                actor=request.user, household=current, status=data["status"], reason=data["reason"], merged_into=merged_into
-            )
+        household = household_set_status(
+            actor=request.user, household=household, status=data["status"], reason=data["reason"], merged_into=merged_into,
+            expected_version=version,
+        )
         return self._respond(household)
 
     @extend_schema(
