@@ -148,6 +148,11 @@ class Hamlet(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.name = self.clean_name(self.name)
+        self.name_key = self.key(self.name)
+        super().save(*args, **kwargs)
+
     @staticmethod
     def clean_name(name: str) -> str:
         return " ".join((name or "").split())
@@ -160,11 +165,6 @@ class Hamlet(models.Model):
     def build(cls, *, commune_id: int, name: str) -> Hamlet:
         """An unsaved hamlet with its name cleaned and its key set (for bulk inserts)."""
         return cls(commune_id=commune_id, name=cls.clean_name(name), name_key=cls.key(name))
-
-    def save(self, *args, **kwargs):
-        self.name = self.clean_name(self.name)
-        self.name_key = self.key(self.name)
-        super().save(*args, **kwargs)
 
 
 class Assignment(models.Model):
