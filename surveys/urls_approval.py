@@ -12,6 +12,7 @@ urlpatterns = [
     path("appeals/<int:pk>/", views.appeal_detail, name="appeal"),
     path("<str:round_code>/", views.overview, name="overview"),
     path("<str:round_code>/<str:commune_code>/", views.detail, name="detail"),
+    path("<str:round_code>/<str:commune_code>/start/", views.start, name="start"),
     path("<str:round_code>/<str:commune_code>/meetings/", views.meeting_add, name="meeting_add"),
     path("<str:round_code>/<str:commune_code>/postings/", views.posting_add, name="posting_add"),
     path("<str:round_code>/<str:commune_code>/posting/", views.print_posting, name="print_posting"),

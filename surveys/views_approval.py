@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit import audit_export
 from core.exceptions import ConflictError
+from core.policy import Action, can
 from core.selectors import audit_events_for
 from households.models import AdminUnit, Household, Level, communes_visible_to
 from surveys import approval
@@ -133,9 +134,8 @@ def detail(request, round_code: str, commune_code: str):
     """A commune's list for a round: state, numbers, procedure steps, allowed actions and history."""
     survey_round = _round(round_code)
     commune = _commune(request.user, survey_round, commune_code)
+    # Reading the page never writes: a list is started by its POST ("Start the list").
     current = approval.current_list(round=survey_round, commune=commune)
-    if current is None and approval.acts_for(request.user, commune, approval.COMMUNE_ROLES):
-        current = approval.commune_list_get_or_create(actor=request.user, round=survey_round, commune=commune)
     revisions = list(
         CommuneList.objects.filter(round=survey_round, commune=commune)
         .select_related("submitted_by", "reviewed_by", "approved_by")
@@ -163,8 +163,23 @@ def detail(request, round_code: str, commune_code: str):
         "posting_form": PublicPostingForm(),
         "events": audit_events_for(shown, request.user) if shown else [],
         "posting_days_required": approval.posting_working_days(),
+        "can_start": current is None and can(request.user, Action.START_LIST, commune),
     }
     return render(request, "approval/detail.html", context)
+
+
+@login_required
+@require_POST
+def start(request, round_code: str, commune_code: str):
+    """Start the commune's list for the round (a draft, revision 1): the commune or the department."""
+    survey_round = _round(round_code)
+    commune = _commune(request.user, survey_round, commune_code)
+    try:
+        approval.commune_list_get_or_create(actor=request.user, round=survey_round, commune=commune)
+    except ObjectDoesNotExist:
+        raise Http404
+    messages.success(request, _("The list was started."))
+    return redirect(_detail_url(survey_round, commune))
 
 
 @login_required

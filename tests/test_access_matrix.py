@@ -85,6 +85,7 @@ ROUTES = {
     "appeal": ("personal", "/lists/appeals/{appeal_pk}/", "get"),
     "overview": ("list", f"/lists/{R}/", "get"),
     "detail": ("personal", f"/lists/{R}/{A}/", "get"),
+    "start": ("personal_write", f"/lists/{R}/{A}/start/", "post"),
     "meeting_add": ("personal_write", f"/lists/{R}/{A}/meetings/", "post"),
     "posting_add": ("personal_write", f"/lists/{R}/{A}/postings/", "post"),
     "print_posting": ("personal", f"/lists/{R}/{A}/posting/", "get"),

@@ -474,13 +474,24 @@ def url(name, survey_round, commune, *args):
     return reverse(f"approval:{name}", args=[survey_round.code, commune.code, *args])
 
 
-def test_officer_opening_the_list_page_starts_the_list(client, officer_a, round_2024, commune_a):
+def test_opening_the_list_page_writes_nothing_and_start_is_a_post(client, officer_a, district_officer, round_2024, commune_a):
+    from core.models import AuditEvent
+
     client.force_login(officer_a)
     response = client.get(url("detail", round_2024, commune_a))
-    assert response.status_code == 200
+    assert response.status_code == 200 and b"/start/" in response.content
+    assert not CommuneList.objects.exists() and not AuditEvent.objects.filter(action="commune_list.created").exists()
+    client.force_login(district_officer)  # the district reviews; it does not start a commune's list
+    assert b"/start/" not in client.get(url("detail", round_2024, commune_a)).content
+    assert client.post(url("start", round_2024, commune_a)).status_code == 403
+    assert not CommuneList.objects.exists()
+    client.force_login(officer_a)
+    response = client.post(url("start", round_2024, commune_a), follow=True)
     assert CommuneList.objects.get(round=round_2024, commune=commune_a).status == ListStatus.DRAFT
     assert b'data-status="draft"' in response.content and b'id="record-steps"' in response.content
     assert b'data-action="commune_list.created"' in response.content  # the history panel
+    client.post(url("start", round_2024, commune_a))  # starting twice keeps the one list
+    assert CommuneList.objects.count() == 1 and AuditEvent.objects.filter(action="commune_list.created").count() == 1
 
 
 @pytest.mark.parametrize("persona, status", [

@@ -56,6 +56,9 @@ def test_list_is_submitted_reviewed_approved_and_frozen(
     login(page, base, "officer_a", "pw-officer_a")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     open_commune_list(page, commune_a.name, from_queue=False)
+    assert not CommuneList.objects.exists()  # opening the page writes nothing
+    page.get_by_role("button", name=t("Start the list"), exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(t("The list was started."))
     submit = page.get_by_role("button", name=t("Submit the list"), exact=True)
     expect(submit).to_be_disabled()  # no meeting, no posting yet
     for hamlet, days_ago, attendees, agreeing in (("Khu phố 1", 21, 40, 31), ("Khu phố 2", 20, 30, 15)):
