@@ -42,3 +42,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", _("Web page")
+    API = "api", _("API")
+    EXPORT = "export", _("Export or print")
+
+
+class PersonalDataAccess(models.Model):
+    """Who looked at which household's personal data, on which day, and how: one row per user, household, day
+    and channel (the first time that day), written in one batch at the end of the request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "households.Household", verbose_name=_("household"), on_delete=models.PROTECT, related_name="accesses"
+    )
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=8, choices=AccessChannel.choices)
+    first_at = models.DateTimeField(_("first access that day"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-day", "household", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "household", "day", "channel"], name="one_access_row_per_user_household_day")
+        ]
+        indexes = [models.Index(fields=["household", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.household_id} {self.channel}"

@@ -38,6 +38,7 @@ class Action(StrEnum):
     REHOME = "rehome"
     MANAGE_ROUNDS = "manage_rounds"  # rounds, denominators, area types, criteria sets
     READ_AGGREGATES = "read_aggregates"  # rates and flows of approved lists
+    READ_ACCESS_LOG = "read_access_log"  # who viewed which household's personal data
 
 
 def _roles():
@@ -62,6 +63,7 @@ def _roles():
         Action.REHOME: department,
         Action.MANAGE_ROUNDS: department,
         Action.READ_AGGREGATES: tuple(Role.values),
+        Action.READ_ACCESS_LOG: department,
     }
 
 

@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.access_log import note_access
 from core.exceptions import ConflictError
+from core.policy import Action, can
 from core.selectors import audit_events_for
 from households.filters import HouseholdFilterSet
 from households.forms import HouseholdForm, HouseholdStatusForm, MemberFormSet, member_initial
@@ -286,6 +288,7 @@ def household_list(request):
         )
     )
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    note_access(request, [h.pk for h in page.object_list])
     return render(
         request, "households/household_list.html",
         {
@@ -309,6 +312,11 @@ def household_detail(request, code: str):
     )
     can_edit = can_edit_commune(user, household.commune)
     open_round = open_round_for_household(household) if can_edit else None
+    note_access(request, [household.pk])
+    accesses = (
+        household.accesses.select_related("user").order_by("-day", "-first_at")[:100]
+        if can(user, Action.READ_ACCESS_LOG, household.commune) else None
+    )
     return render(
         request, "households/household_detail.html",
         {
@@ -316,6 +324,7 @@ def household_detail(request, code: str):
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
             "events": audit_events_for(household, user),
+            "accesses": accesses,
             "status_form": HouseholdStatusForm(initial={"status": household.status, "expected_version": household.version}) if can_edit else None,
         },
     )

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.NoStoreForSignedInMiddleware",
+    "core.access_log.AccessLogMiddleware",
     "core.middleware.BadInputMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout answer (429).
     "axes.middleware.AxesMiddleware",

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.access_log import note_access
 from core.audit import audit_export
 from core.exceptions import ConflictError
+from core.models import AccessChannel
 from core.policy import Action, can
 from core.selectors import audit_events_for
 from households.models import AdminUnit, Household, Level, communes_visible_to
@@ -308,6 +310,7 @@ def print_posting(request, round_code: str, commune_code: str):
     context = _posting_context(request, round_code, commune_code)
     # A printable page of names and categories leaves the system on paper: audited like the xlsx.
     audit_export(actor=request.user, what="posting_list", target=_export_target(context), count=len(context["rows"]), fmt="print")
+    note_access(request, [r.household_id for r in context["rows"]], AccessChannel.EXPORT)
     return render(request, "approval/print_posting.html", context)
 
 
@@ -316,6 +319,7 @@ def posting_xlsx(request, round_code: str, commune_code: str):
     context = _posting_context(request, round_code, commune_code)
     rows = [_row_values(a) for a in context["rows"]]
     audit_export(actor=request.user, what="posting_list", target=_export_target(context), count=len(rows))
+    note_access(request, [r.household_id for r in context["rows"]], AccessChannel.EXPORT)
     name = f"posting-{context['survey_round'].code}-{context['commune'].code}"
     if context["hamlet"]:
         name += "-" + slugify(context["hamlet"].name)
@@ -353,6 +357,7 @@ def print_recognition(request, round_code: str, commune_code: str):
     context = _recognition_context(request, round_code, commune_code)
     count = len(context["poor"]) + len(context["near_poor"]) + len(context["escaped"])
     audit_export(actor=request.user, what="recognition_list", target=context["commune_list"] or context["commune"], count=count, fmt="print")
+    note_access(request, [r.household_id for k in ("poor", "near_poor", "escaped") for r in context[k]], AccessChannel.EXPORT)
     return render(request, "approval/print_recognition.html", context)
 
 
@@ -372,6 +377,7 @@ def recognition_xlsx(request, round_code: str, commune_code: str):
     ]
     count = sum(len(rows) for _title, _header, rows in sheets)
     audit_export(actor=request.user, what="recognition_list", target=_export_target(context), count=count)
+    note_access(request, [r.household_id for k in ("poor", "near_poor", "escaped") for r in context[k]], AccessChannel.EXPORT)
     return xlsx_response(f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx", sheets)
 
 

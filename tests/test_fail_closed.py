@@ -176,3 +176,27 @@ def test_sessions_end_when_idle_and_at_browser_close(client, province):
     assert 8 * 3600 - 60 < remaining <= 8 * 3600
     Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))  # idle past the limit
     assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_personal_data_access_is_logged_once_per_user_household_day_and_channel(client, officer_a, department, commune_a, round_2024, django_assert_max_num_queries):
+    from core.models import PersonalDataAccess
+    from tests.conftest import assess, make_household
+
+    household = make_household(officer_a, commune_a, code="ACC-1")
+    other = make_household(officer_a, commune_a, code="ACC-2")
+    assess(officer_a, household, round_2024, 1_000_000, ["WATER", "LATRINE", "NUTRITION"])
+    client.force_login(officer_a)
+    for _ in range(3):
+        assert client.get("/households/ACC-1/").status_code == 200
+    client.get("/households/")
+    client_for(officer_a).get("/api/v1/households/ACC-1/")
+    client_for(officer_a).get(f"/api/v1/assessments/{round_2024.code}/ACC-1/")
+    rows = set(PersonalDataAccess.objects.values_list("user__username", "household__code", "channel"))
+    assert rows == {("officer_a", "ACC-1", "page"), ("officer_a", "ACC-2", "page"), ("officer_a", "ACC-1", "api")}
+    # ACC-2 was on the register page the officer opened, so it counts as seen. The officer cannot read the log.
+    assert other.code == "ACC-2"
+    assert 'data-table="accesses"' not in client.get("/households/ACC-1/").content.decode()
+    client.force_login(department)
+    page = client.get("/households/ACC-1/").content.decode()
+    assert 'data-table="accesses"' in page and "officer_a" in page.split('data-table="accesses"')[1]

@@ -12,8 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.access_log import note_access
 from core.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, Pagination, UserFilterBackend, error, etag, expected_version
-from core.models import AuditEvent
+from core.models import AccessChannel, AuditEvent
 from core.permissions import PersonalDataRole
 from households.api.filters import UnitFilterSet
 from households.api.serializers import (
@@ -213,7 +214,13 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
 
     def retrieve(self, request, *args, **kwargs):
         household = self.get_object()
+        note_access(request, [household.pk], AccessChannel.API)
         return Response(self.get_serializer(household).data, headers={"ETag": etag(household.version)})
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        note_access(request, [h.pk for h in page], AccessChannel.API)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
         write = HouseholdWriteSerializer(data=request.data)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core.access_log import note_access
 from core.api import (
     ERROR_RESPONSES,
     THROTTLED_RESPONSE,
@@ -22,7 +23,7 @@ from core.api import (
     expected_version,
 )
 from core.exceptions import ConflictError
-from core.models import AuditEvent
+from core.models import AccessChannel, AuditEvent
 from core.permissions import AggregateReader, PersonalDataRole
 from households.api.serializers import AuditEventSerializer
 from households.api.views import AuditPageSerializer, AuditTrailMixin
@@ -292,10 +293,12 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        note_access(request, [a.household_id for a in page], AccessChannel.API)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         assessment = self.get_object()
+        note_access(request, [assessment.household_id], AccessChannel.API)
         return Response(self.get_serializer(assessment).data, headers={"ETag": etag(assessment.version)})
 
     def create(self, request, *args, **kwargs):
