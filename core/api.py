@@ -97,6 +97,16 @@ class Pagination(PageNumberPagination):
             raise error("page_size", _("A page size is a whole number from 1 to %(max)s.") % {"max": self.max_page_size})
         return super().get_page_size(request)
 
+    def get_schema_operation_parameters(self, view):
+        """The schema states the bounds the view enforces: page ≥ 1, 1 ≤ page_size ≤ max_page_size."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
 
 class UserFilterBackend(DjangoFilterBackend):
     """django-filter backend that hands request.user to the FilterSet (its choices are scoped too)."""

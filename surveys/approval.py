@@ -609,7 +609,7 @@ def escaped_rows(*, round: SurveyRound, commune: AdminUnit, frozen: CommuneList 
     if not previous_ids:
         return model.objects.none()
     if frozen is not None:
-        previous = ListEntry.objects.approved().filter(round_id__in=previous_ids)
+        previous = ListEntry.objects.approved(round_ids=previous_ids)
         now = ListEntry.objects.filter(commune_list=frozen)
     else:
         previous = Assessment.objects.filter(round_id__in=previous_ids)

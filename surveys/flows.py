@@ -95,7 +95,7 @@ def source_rows(status: str, round_ids):
     """The rows flows and regrouped rates read: frozen entries of approved lists, or live assessments."""
     if status == "all":
         return Assessment.objects.filter(round_id__in=list(round_ids))
-    return ListEntry.objects.approved().filter(round_id__in=list(round_ids))
+    return ListEntry.objects.approved(round_ids=round_ids)
 
 
 def _empty_row(unit: AdminUnit, fields) -> dict:

@@ -392,9 +392,13 @@ class ListEntryQuerySet(models.QuerySet):
     def visible_to(self, user) -> ListEntryQuerySet:
         return self.filter(commune__in=communes_visible_to(user))
 
-    def approved(self) -> ListEntryQuerySet:
-        """Entries of each (round, commune)'s latest approved revision: what approved reports read."""
-        return self.filter(commune_list__in=latest_approved_lists())
+    def approved(self, round_ids=None) -> ListEntryQuerySet:
+        """Entries of each (round, commune)'s latest approved revision: what approved reports read. The list
+        ids are resolved first (a few hundred per round), so the entries are found by index, not by a
+        correlated subquery per row."""
+        lists = latest_approved_lists(**({"round_id__in": list(round_ids)} if round_ids is not None else {}))
+        queryset = self.filter(commune_list_id__in=list(lists.values_list("pk", flat=True)))
+        return queryset.filter(round_id__in=list(round_ids)) if round_ids is not None else queryset
 
 
 def latest_approved_lists(**filters) -> models.QuerySet:

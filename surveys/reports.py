@@ -166,7 +166,7 @@ def approved_entries(*, round: SurveyRound, unit: AdminUnit, structure: str | No
     from surveys.flows import mapped_commune
 
     communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).values("pk")
-    entries = ListEntry.objects.approved().filter(round=round)
+    entries = ListEntry.objects.approved(round_ids=[round.pk])
     if structure:
         return entries.annotate(unit_commune=mapped_commune(round.province.structure, structure)).filter(unit_commune__in=communes)
     return entries.filter(commune__in=communes)
