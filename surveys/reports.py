@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404
@@ -179,7 +179,10 @@ def _no_live_regroup(status: str, structure: str | None) -> None:
 
 def _entry_deprivation_counts(entries) -> dict[tuple[str, str], int]:
     """(category, indicator code) → households, from the entries' frozen deprived codes (one SQL query)."""
-    sql, params = entries.filter(category__in=[Category.POOR, Category.NEAR_POOR]).values("pk").query.sql_with_params()
+    try:
+        sql, params = entries.filter(category__in=[Category.POOR, Category.NEAR_POOR]).values("pk").query.sql_with_params()
+    except EmptyResultSet:  # no approved list at all
+        return {}
     table = ListEntry._meta.db_table
     if connection.vendor == "postgresql":
         source, value = "jsonb_array_elements_text(e.deprived::jsonb) AS d(code)", "d.code"
