@@ -73,3 +73,34 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.user_id} {self.household_id} {self.channel}"
+
+
+class TokenScope(models.TextChoices):
+    AGGREGATES = "aggregates", _("Read aggregates (rates, flows, units, rounds, criteria sets)")
+    READ = "read", _("Read, personal data included (as the role allows)")
+    WRITE = "write", _("Read and write (as the role allows)")
+
+
+class ApiToken(models.Model):
+    """An API token, stored only as its SHA-256 hash. It expires, can be revoked by its owner or an
+    administrator, carries a scope, and stops working when its owner's password changes."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=8, db_index=True, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    scope = models.CharField(_("scope"), max_length=12, choices=TokenScope.choices, default=TokenScope.WRITE)
+    # A fingerprint of the owner's password hash when the token was made: a password change voids the token.
+    password_fingerprint = models.CharField(_("password fingerprint"), max_length=16, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id}, {self.scope})"

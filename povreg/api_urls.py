@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from core.auth_api import TokenView
+from core.auth_api import TokenListView, TokenRevokeView, TokenView
 from households.api.views import HouseholdViewSet, UnitViewSet
 from surveys.api.views import (
     AssessmentViewSet,
@@ -46,6 +46,8 @@ commune_list_routes = [
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<str:prefix>/", TokenRevokeView.as_view(), name="api-token-revoke"),
     path("classify/", ClassifyView.as_view(), name="api-classify"),
     path("rates/", RatesView.as_view(), name="api-rates"),
     path("flows/", FlowsView.as_view(), name="api-flows"),

@@ -165,7 +165,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 REST_FRAMEWORK = {
     # Token first so a request without credentials answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "commune-lists", "description": "Commune lists, the unit of approval, and their transitions."},
     ],
 }
+
+# API tokens expire after this many days (hashed at rest, scoped, revocable: core/tokens.py).
+POVREG_TOKEN_DAYS = int(os.environ.get("POVREG_TOKEN_DAYS", "90"))
 
 # Whether anonymous callers may read rates of approved lists (off by default).
 POVREG_PUBLIC_RATES = env_bool("POVREG_PUBLIC_RATES", False)

@@ -19,7 +19,7 @@ CLASSIFY = {
 def test_token_then_token_auth(api_reader, round_2024):
     client = APIClient()
     response = client.post("/api/v1/auth/token/", {"username": "api_reader", "password": "pw-api_reader"}, format="json")
-    assert response.status_code == 200 and set(response.json()) == {"token"}
+    assert response.status_code == 200 and {"token", "scope", "expires_at"} == set(response.json())
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert client.get("/api/v1/rates/", {"round": "BD-2024", "unit": "74", "level": "province"}).status_code == 200
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")

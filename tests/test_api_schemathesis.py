@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -38,7 +37,9 @@ def demo_data(django_db_setup, django_db_blocker):
         try:
             build_demo(households_per_commune=2)
             user = get_user_model().objects.get(username="department")
-            yield Token.objects.get_or_create(user=user)[0].key
+            from core.tokens import token_issue
+
+            yield token_issue(user=user)[1]
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

@@ -136,9 +136,9 @@ def test_personal_data_is_never_cached(client, province):
         response = client.get(url)
         assert "no-store" in response["Cache-Control"], url
     assert "no-store" in client.get("/api/v1/households/")["Cache-Control"]  # session
-    from rest_framework.authtoken.models import Token
+    from core.tokens import token_issue
 
-    token = Token.objects.create(user=officer).key
+    token = token_issue(user=officer)[1]
     client.logout()
     assert "no-store" in client.get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {token}")["Cache-Control"]
 
@@ -200,3 +200,51 @@ def test_personal_data_access_is_logged_once_per_user_household_day_and_channel(
     client.force_login(department)
     page = client.get("/households/ACC-1/").content.decode()
     assert 'data-table="accesses"' in page and "officer_a" in page.split('data-table="accesses"')[1]
+
+
+@pytest.mark.django_db
+def test_tokens_are_hashed_expire_carry_a_scope_and_can_be_revoked(province, settings):
+    from django.utils import timezone
+
+    from core.models import ApiToken
+
+    user = make_user("dept", Role.DEPARTMENT_STAFF, province)
+    anonymous = client_for()
+    body = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept"}, format="json").json()
+    key = body["token"]
+    stored = ApiToken.objects.get(user=user)
+    assert key not in (stored.key_hash, stored.prefix) and stored.prefix == key[:8] and len(stored.key_hash) == 64
+    assert body["scope"] == "write" and stored.expires_at > timezone.now() + timezone.timedelta(days=89)
+    second = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept"}, format="json").json()["token"]
+    assert second != key  # a new token every time
+
+    def call(token, url="/api/v1/households/", method="get"):
+        client = client_for()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return getattr(client, method)(url)
+
+    assert call(key).status_code == 200
+    listed = call(key, "/api/v1/auth/tokens/").json()
+    assert sorted(t["prefix"] for t in listed) == sorted([key[:8], second[:8]]) and "token" not in listed[0]
+    # Revoked by its owner: refused at once; the other token still works.
+    assert call(key, f"/api/v1/auth/tokens/{key[:8]}/", "delete").status_code == 204
+    assert call(key).status_code == 401 and call(second).status_code == 200
+    # Expired: refused.
+    ApiToken.objects.filter(prefix=second[:8]).update(expires_at=timezone.now())
+    assert call(second).status_code == 401
+    # A password change voids every token of the user.
+    third = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept"}, format="json").json()["token"]
+    assert call(third).status_code == 200
+    user.set_password("a-new-long-password-2026")
+    user.save()
+    assert call(third).status_code == 401
+    # Scopes: aggregates only reads numbers; read never writes.
+    numbers = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "aggregates"},
+                             format="json").json()["token"]
+    assert call(numbers, "/api/v1/criteria-sets/").status_code == 200 and call(numbers).status_code == 403
+    reader = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "read"},
+                            format="json").json()["token"]
+    assert call(reader).status_code == 200
+    assert call(reader, "/api/v1/households/", "post").status_code == 403
+    bad = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "god"}, format="json")
+    assert bad.status_code == 400
