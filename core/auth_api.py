@@ -13,6 +13,7 @@ from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE
 from core.forms import USERNAME_MAX_LENGTH
 from core.models import ApiToken, TokenScope
 from core.tokens import token_issue
+from core.two_factor import token_second_factor
 
 
 class TokenView(APIView):
@@ -57,6 +58,9 @@ class TokenView(APIView):
             if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
                 raise exceptions.Throttled(detail=_("Too many failed logins: this account or address is locked out for a while."))
             raise
+        refusal = token_second_factor(serializer.validated_data["user"], request.data.get("otp") if hasattr(request.data, "get") else None)
+        if refusal:
+            raise exceptions.PermissionDenied(refusal)
         scope = request.data.get("scope", TokenScope.WRITE) if hasattr(request.data, "get") else TokenScope.WRITE
         name = request.data.get("name", "") if hasattr(request.data, "get") else ""
         token, key = token_issue(user=serializer.validated_data["user"], scope=scope, name=str(name or ""))

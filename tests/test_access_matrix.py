@@ -35,6 +35,7 @@ ROUTES = {
     "javascript-catalog": ("public", "/jsi18n/", "get"),
     "login": ("public", "/accounts/login/", "get"),
     "logout": ("public", "/accounts/logout/", "post"),
+    "two-factor": ("signed_in", "/accounts/2fa/", "get"),
     "password_change": ("signed_in", "/accounts/password_change/", "get"),
     "password_change_done": ("signed_in", "/accounts/password_change/done/", "get"),
     "api-root": ("signed_in", "/api/v1/", "get"),
@@ -42,6 +43,8 @@ ROUTES = {
     "api-docs": ("public", "/api/docs/", "get"),
     "api-redoc": ("public", "/api/redoc/", "get"),
     "api-token": ("public", "/api/v1/auth/token/", "post"),
+    "api-tokens": ("signed_in", "/api/v1/auth/tokens/", "get"),  # the caller's own tokens
+    "api-token-revoke": ("signed_in", "/api/v1/auth/tokens/abcdefgh/", "delete"),
     "api-classify": ("aggregate", "/api/v1/classify/", "post"),
     "api-rates": ("aggregate", f"/api/v1/rates/?round={R}&unit=74&level=commune", "get"),
     "api-flows": ("aggregate", f"/api/v1/flows/?round={R}&unit=74&level=commune", "get"),

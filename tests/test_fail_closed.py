@@ -248,3 +248,43 @@ def test_tokens_are_hashed_expire_carry_a_scope_and_can_be_revoked(province, set
     assert call(reader, "/api/v1/households/", "post").status_code == 403
     bad = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "god"}, format="json")
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_department_staff_sign_in_with_a_second_factor_when_required(client, province, settings):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.POVREG_REQUIRE_2FA = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp slows retries after a wrong code; not what this test is about
+    make_user("dept", Role.DEPARTMENT_STAFF, province)
+    make_user("officer", Role.COMMUNE_OFFICER, province)
+
+    # An officer is not asked.
+    assert client.post("/accounts/login/", {"username": "officer", "password": "pw-officer"}).status_code == 302
+    assert client.get("/").status_code == 200
+    client.logout()
+    # Department staff: after the password, every page leads to the second factor, first to its set-up.
+    client.post("/accounts/login/", {"username": "dept", "password": "pw-dept"})
+    response = client.get("/households/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/")
+    setup = client.get(response["Location"])
+    assert setup.status_code == 200 and "<svg" in setup.content.decode() and 'id="otp-secret"' in setup.content.decode()
+    assert client.get("/api/v1/households/").status_code == 403  # the API through the session too
+    device = TOTPDevice.objects.get(user__username="dept")
+    assert client.post("/accounts/2fa/", {"code": "000000", "next": "/households/"}).status_code == 200  # wrong code
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+    assert client.post("/accounts/2fa/", {"code": f"{code:06d}", "next": "/households/"})["Location"] == "/households/"
+    assert client.get("/households/").status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+    # A token for such an account needs a current code.
+    anonymous = client_for()
+    refused = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept"}, format="json")
+    assert refused.status_code == 403
+    device.refresh_from_db()
+    device.last_t = -1  # a new time step: the code may be used again in this test
+    device.save()
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+    ok = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept", "otp": f"{code:06d}"}, format="json")
+    assert ok.status_code == 200 and "token" in ok.json()
