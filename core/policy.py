@@ -144,3 +144,44 @@ def can(user, action: str, obj=None) -> bool:
     if commune_id is not None:
         return communes_for(user, action).filter(pk=commune_id).exists()
     raise ValueError(f"The access policy cannot place {type(obj).__name__} in a unit.")
+
+
+# What department staff may do in the Django admin (the policy's answer to Django's model permissions):
+# the poverty standards and the rounds' set-up, and reading units and hamlets. Personal data stays in the
+# app's own pages (scoped), except the household and assessment admins, which are scoped to their units.
+DEPARTMENT_ADMIN_PERMISSIONS = {
+    "surveys": {
+        "criteriaset": ("view", "add", "change"), "indicator": ("view", "add", "change", "delete"),
+        "rule": ("view", "add", "change", "delete"), "surveyround": ("view", "add", "change"),
+        "denominator": ("view", "add", "change"), "roundarea": ("view", "change"), "assessment": ("view",),
+        "communelist": ("view",), "appeal": ("view",),
+    },
+    "households": {"adminunit": ("view",), "hamlet": ("view",), "household": ("view",)},
+}
+
+
+class PolicyPermissionBackend:
+    """Django's model permissions for the admin, from the policy: department staff get
+    DEPARTMENT_ADMIN_PERMISSIONS; everything else is left to Django's own backend (superusers, groups)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def _department(self, user) -> bool:
+        if not _active(user) or not getattr(user, "is_staff", False):
+            return False
+        cached = getattr(user, "_povreg_department", None)
+        if cached is None:
+            cached = can(user, Action.MANAGE_ROUNDS)
+            user._povreg_department = cached
+        return cached
+
+    def has_perm(self, user, perm: str, obj=None) -> bool:
+        if not self._department(user) or "." not in perm:
+            return False
+        app_label, codename = perm.split(".", 1)
+        action, _sep, model = codename.partition("_")
+        return action in DEPARTMENT_ADMIN_PERMISSIONS.get(app_label, {}).get(model, ())
+
+    def has_module_perms(self, user, app_label: str) -> bool:
+        return self._department(user) and app_label in DEPARTMENT_ADMIN_PERMISSIONS

@@ -95,6 +95,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses (and counts) logins of a locked-out account or address, on every login path.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # The admin's model permissions of department staff come from the access policy (core/policy.py).
+    "core.policy.PolicyPermissionBackend",
 ]
 
 ROOT_URLCONF = "povreg.urls"

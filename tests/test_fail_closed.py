@@ -288,3 +288,23 @@ def test_department_staff_sign_in_with_a_second_factor_when_required(client, pro
     code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
     ok = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "pw-dept", "otp": f"{code:06d}"}, format="json")
     assert ok.status_code == 200 and "token" in ok.json()
+
+
+@pytest.mark.django_db
+def test_department_staff_can_edit_a_draft_standard_in_the_admin(client, province, department, officer_a):
+    from surveys.models import CriteriaSet
+    from surveys.simulation import criteria_set_copy_as_draft
+
+    department.is_staff = True
+    department.save()
+    draft = criteria_set_copy_as_draft(actor=department, source=CriteriaSet.objects.get(code="VN-2022"), code="DRAFT-1")
+    client.force_login(department)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/surveys/criteriaset/").status_code == 200
+    assert client.get(f"/admin/surveys/criteriaset/{draft.pk}/change/").status_code == 200
+    assert client.get("/admin/households/assignment/").status_code == 403  # users and roles: administrators only
+    assert client.get("/admin/core/auditevent/").status_code == 403
+    officer_a.is_staff = True  # even marked staff, an officer gets nothing in the admin
+    officer_a.save()
+    client.force_login(officer_a)
+    assert client.get("/admin/surveys/criteriaset/").status_code == 403
