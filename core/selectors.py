@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "commune_list.revision_opened": _("Revision opened"),
     "hamlet_meeting.recorded": _("Hamlet meeting recorded"),
     "public_posting.recorded": _("Public posting recorded"),
+    "hamlet_meeting.withdrawn": _("Hamlet meeting withdrawn"),
+    "public_posting.withdrawn": _("Public posting withdrawn"),
     "appeal.lodged": _("Appeal lodged"),
     "appeal.decided": _("Appeal decided"),
 }

@@ -480,6 +480,29 @@ def public_posting_record(
     return posting
 
 
+@transaction.atomic
+def procedure_step_withdraw(*, actor, commune_list: CommuneList, step, reason: str) -> None:
+    """Withdraw a hamlet meeting or a public posting recorded by mistake (a wrong date, a wrong hamlet), while
+    the list is a draft or returned; the audit trail keeps what it was and why it went."""
+    locked = _lock_editable_for_commune(actor, commune_list)
+    if step.commune_list_id != locked.pk:
+        raise ValidationError({"step": _("This step does not belong to the list.")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the step is withdrawn.")})
+    if isinstance(step, HamletMeeting):
+        action = "hamlet_meeting.withdrawn"
+        before = {"hamlet": step.hamlet.name, "held_on": step.held_on, "attendees": step.attendees, "agreeing": step.agreeing}
+    else:
+        action = "public_posting.withdrawn"
+        before = {"starts_on": step.starts_on, "ends_on": step.ends_on, "place": step.place}
+    target_pk = step.pk
+    step.delete()
+    step.pk = target_pk
+    audit(actor=actor, action=action, target=step, reason=reason,
+          changes={**{k: [v, None] for k, v in before.items()}, "commune_list": [str(locked.pk), None]})
+
+
 # --- appeals -----------------------------------------------------------------------------------------------
 
 

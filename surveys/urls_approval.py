@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:round_code>/<str:commune_code>/start/", views.start, name="start"),
     path("<str:round_code>/<str:commune_code>/meetings/", views.meeting_add, name="meeting_add"),
     path("<str:round_code>/<str:commune_code>/postings/", views.posting_add, name="posting_add"),
+    path("<str:round_code>/<str:commune_code>/<str:kind>/<int:pk>/withdraw/", views.step_withdraw, name="step_withdraw"),
     path("<str:round_code>/<str:commune_code>/posting/", views.print_posting, name="print_posting"),
     path("<str:round_code>/<str:commune_code>/posting.xlsx", views.posting_xlsx, name="posting_xlsx"),
     path("<str:round_code>/<str:commune_code>/recognition/", views.print_recognition, name="print_recognition"),

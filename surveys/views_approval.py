@@ -228,6 +228,27 @@ def posting_add(request, round_code: str, commune_code: str):
     return _record_step(request, form, approval.public_posting_record, commune_list, _("The public posting was recorded."))
 
 
+@login_required
+@require_POST
+def step_withdraw(request, round_code: str, commune_code: str, kind: str, pk: int):
+    """Withdraw a meeting or a posting recorded by mistake (with a reason); the history keeps it."""
+    commune_list = _current_list_or_404(request, round_code, commune_code)
+    steps = {"meetings": commune_list.hamlet_meetings, "postings": commune_list.postings}
+    if kind not in steps:
+        raise Http404
+    step = get_object_or_404(steps[kind].select_related("hamlet") if kind == "meetings" else steps[kind], pk=pk)
+    try:
+        approval.procedure_step_withdraw(actor=request.user, commune_list=commune_list, step=step,
+                                         reason=request.POST.get("reason", "")[:500])
+    except ObjectDoesNotExist:
+        raise Http404
+    except ValidationError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("The step was withdrawn; record it again with the right details."))
+    return redirect(_detail_url(commune_list.round, commune_list.commune))
+
+
 def _current_list_or_404(request, round_code: str, commune_code: str) -> CommuneList:
     survey_round = _round(round_code)
     commune_list = approval.current_list(round=survey_round, commune=_commune(request.user, survey_round, commune_code))

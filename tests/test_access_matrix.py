@@ -91,6 +91,7 @@ ROUTES = {
     "start": ("personal_write", f"/lists/{R}/{A}/start/", "post"),
     "meeting_add": ("personal_write", f"/lists/{R}/{A}/meetings/", "post"),
     "posting_add": ("personal_write", f"/lists/{R}/{A}/postings/", "post"),
+    "step_withdraw": ("personal_write", f"/lists/{R}/{A}/postings/1/withdraw/", "post"),
     "print_posting": ("personal", f"/lists/{R}/{A}/posting/", "get"),
     "posting_xlsx": ("personal", f"/lists/{R}/{A}/posting.xlsx", "get"),
     "print_recognition": ("personal", f"/lists/{R}/{A}/recognition/", "get"),

@@ -612,3 +612,31 @@ def test_frozen_assessment_refuses_edits_through_the_ui(client, approved_list, o
     assert response.status_code == 409
     assessment.refresh_from_db()
     assert assessment.category == "poor" and assessment.income_per_capita == POOR_INCOME
+
+
+def test_a_posting_recorded_with_a_wrong_date_can_be_withdrawn_and_recorded_again(client, officer_a, officer_b, round_2024, commune_a):
+    from core.models import AuditEvent
+
+    fill_commune(officer_a, commune_a, round_2024)
+    commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
+    # Typed 2052 instead of 2025-style dates: the posting "runs until" far in the future and blocks submission.
+    record_procedure(officer_a, commune_list, posting_end=TODAY + datetime.timedelta(days=9000))
+    wrong = commune_list.postings.get()
+    assert any(f"{wrong.ends_on:%d/%m/%Y}" in b for b in approval.procedure_state(commune_list).blockers)
+    withdraw = url("step_withdraw", round_2024, commune_a, "postings", wrong.pk)
+    client.force_login(officer_b)
+    assert client.post(withdraw, {"reason": "x"}).status_code == 404  # another commune's officer
+    client.force_login(officer_a)
+    client.post(withdraw, {"reason": ""})
+    assert commune_list.postings.filter(pk=wrong.pk).exists()  # a reason is required
+    client.post(withdraw, {"reason": "Nhập nhầm năm"})
+    assert not commune_list.postings.exists()
+    event = AuditEvent.objects.get(action="public_posting.withdrawn")
+    assert event.reason == "Nhập nhầm năm" and event.changes["ends_on"][1] is None
+    approval.public_posting_record(actor=officer_a, commune_list=commune_list, starts_on=TODAY - datetime.timedelta(days=14),
+                                   ends_on=TODAY - datetime.timedelta(days=1))
+    assert approval.procedure_state(commune_list).blockers == []
+    approval.commune_list_submit(actor=officer_a, commune_list=commune_list)
+    meeting = commune_list.hamlet_meetings.first()
+    client.post(url("step_withdraw", round_2024, commune_a, "meetings", meeting.pk), {"reason": "too late"})
+    assert commune_list.hamlet_meetings.filter(pk=meeting.pk).exists()  # a submitted list's steps stay
