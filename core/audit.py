@@ -40,10 +40,10 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def audit(*, actor, action: str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
-    """Append one audit event naming the intent of a change."""
+def _event(*, actor, action: str, target: models.Model, changes: dict | None, reason: str) -> AuditEvent:
+    """An unsaved audit event, as `audit` and `audit_many` write it."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=user,
         actor_username=getattr(user, "username", "") or "system",
         action=action,
@@ -56,18 +56,16 @@ def audit(*, actor, action: str, target: models.Model, changes: dict | None = No
     )
 
 
+def audit(*, actor, action: str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
+    """Append one audit event naming the intent of a change."""
+    event = _event(actor=actor, action=action, target=target, changes=changes, reason=reason)
+    event.save()
+    return event
+
+
 def audit_many(*, actor, action: str, items: Iterable[tuple[models.Model, dict]], reason: str = "") -> int:
     """Append one audit event per object of a bulk change, in one bulk insert (each row as `audit` writes it)."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    request_id = current_request_id() or ""
-    events = [
-        AuditEvent(
-            actor=user, actor_username=getattr(user, "username", "") or "system", action=action,
-            target_type=target._meta.label_lower, target_id=str(target.pk), target_repr=str(target)[:255],
-            changes={k: _plain(v) for k, v in (changes or {}).items()}, reason=reason or "", request_id=request_id,
-        )
-        for target, changes in items
-    ]
+    events = [_event(actor=actor, action=action, target=target, changes=changes, reason=reason) for target, changes in items]
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
 

@@ -10,7 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE
-from core.forms import USERNAME_MAX_LENGTH
+from core.forms import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from core.models import ApiToken, TokenScope
 from core.tokens import token_issue
 from core.two_factor import token_second_factor
@@ -45,8 +45,9 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
-        for name, limit in (("username", USERNAME_MAX_LENGTH), ("password", 4096)):
-            value = request.data.get(name) if hasattr(request.data, "get") else None
+        data = request.data if hasattr(request.data, "get") else {}
+        for name, limit in (("username", USERNAME_MAX_LENGTH), ("password", PASSWORD_MAX_LENGTH)):
+            value = data.get(name)
             if isinstance(value, str) and len(value) > limit:
                 raise exceptions.ValidationError({name: [_("At most %(n)s characters.") % {"n": limit}]})
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
@@ -58,12 +59,12 @@ class TokenView(APIView):
             if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
                 raise exceptions.Throttled(detail=_("Too many failed logins: this account or address is locked out for a while."))
             raise
-        refusal = token_second_factor(serializer.validated_data["user"], request.data.get("otp") if hasattr(request.data, "get") else None)
+        refusal = token_second_factor(serializer.validated_data["user"], data.get("otp"))
         if refusal:
             raise exceptions.PermissionDenied(refusal)
-        scope = request.data.get("scope", TokenScope.WRITE) if hasattr(request.data, "get") else TokenScope.WRITE
-        name = request.data.get("name", "") if hasattr(request.data, "get") else ""
-        token, key = token_issue(user=serializer.validated_data["user"], scope=scope, name=str(name or ""))
+        token, key = token_issue(
+            user=serializer.validated_data["user"], scope=data.get("scope", TokenScope.WRITE), name=str(data.get("name") or "")
+        )
         return Response({"token": key, "scope": token.scope, "expires_at": token.expires_at})
 
 

@@ -8,15 +8,19 @@ from django.core.validators import MaxLengthValidator
 USERNAME_MAX_LENGTH = 150
 
 
-class LoginForm(AuthenticationForm):
+PASSWORD_MAX_LENGTH = 4096
+
+
+class BoundedLoginMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].validators.append(MaxLengthValidator(USERNAME_MAX_LENGTH))
-        self.fields["password"].validators.append(MaxLengthValidator(4096))
+        self.fields["password"].validators.append(MaxLengthValidator(PASSWORD_MAX_LENGTH))
 
 
-class AdminLoginForm(AdminAuthenticationForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].validators.append(MaxLengthValidator(USERNAME_MAX_LENGTH))
-        self.fields["password"].validators.append(MaxLengthValidator(4096))
+class LoginForm(BoundedLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(BoundedLoginMixin, AdminAuthenticationForm):
+    pass

@@ -1,5 +1,6 @@
 import contextvars
 import re
+import time
 import uuid
 
 from django.utils.translation import gettext_lazy
@@ -112,8 +113,6 @@ class SessionIdleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import time
-
         user = getattr(request, "user", None)
         if getattr(user, "is_authenticated", False):
             now = int(time.time())

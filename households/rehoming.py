@@ -40,10 +40,6 @@ from households.units import default_successor_codes
 MAX_MAPPING_ROWS = 50_000
 
 
-def _norm(name: str) -> str:
-    return Hamlet.key(name)
-
-
 @dataclass
 class Move:
     household_id: int
@@ -125,7 +121,7 @@ def read_mapping(path: Path | str) -> tuple[dict[tuple[str, str], str], list[str
                 issues.append(_("sheet hamlets, row %(row)s, column %(col)s: required.") % {"row": number, "col": column})
         if not all(values.values()):
             continue
-        key = (values["commune_code"], _norm(values["hamlet"]))
+        key = (values["commune_code"], Hamlet.key(values["hamlet"]))
         if key in seen:
             issues.append(
                 _("sheet hamlets, row %(row)s, column hamlet: the hamlet appears twice for the commune (also row %(other)s).")
@@ -189,7 +185,7 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
         if len(targets) == 1:
             to, basis = targets[0], RehomingBasis.SUCCESSOR
         else:
-            mapped = mapping.get((commune.code, _norm(hamlet_name))) if hamlet_name else None
+            mapped = mapping.get((commune.code, Hamlet.key(hamlet_name))) if hamlet_name else None
             target_by_code = {t.code: t for t in targets}
             if mapped in target_by_code:
                 to, basis = target_by_code[mapped], RehomingBasis.HAMLET
@@ -224,15 +220,15 @@ def households_rehome(
         return plan
     # Hamlets by name in the new communes, created where missing.
     targets = {m.to_commune.pk for m in plan.moves}
-    hamlets = {(h.commune_id, _norm(h.name)): h for h in Hamlet.objects.filter(commune_id__in=targets)}
+    hamlets = {(h.commune_id, Hamlet.key(h.name)): h for h in Hamlet.objects.filter(commune_id__in=targets)}
     new_hamlets = {}
     for move in plan.moves:
         if move.from_hamlet is not None:
-            key = (move.to_commune.pk, _norm(move.from_hamlet.name))
+            key = (move.to_commune.pk, Hamlet.key(move.from_hamlet.name))
             if key not in hamlets and key not in new_hamlets:
                 new_hamlets[key] = Hamlet.build(commune_id=move.to_commune.pk, name=move.from_hamlet.name)
     for hamlet in Hamlet.objects.bulk_create(list(new_hamlets.values())):
-        hamlets[(hamlet.commune_id, _norm(hamlet.name))] = hamlet
+        hamlets[(hamlet.commune_id, Hamlet.key(hamlet.name))] = hamlet
     audit_many(actor=actor, action="hamlet.created", items=[
         (h, {"name": [None, h.name], "commune": [None, h.commune_id], "via": [None, "rehome"]}) for h in new_hamlets.values()
     ])
@@ -242,7 +238,7 @@ def households_rehome(
     changed, rehomings, events = [], [], []
     for move in plan.moves:
         household = households[move.household_id]
-        to_hamlet = hamlets.get((move.to_commune.pk, _norm(move.from_hamlet.name))) if move.from_hamlet else None
+        to_hamlet = hamlets.get((move.to_commune.pk, Hamlet.key(move.from_hamlet.name))) if move.from_hamlet else None
         household.commune_id, household.hamlet_id = move.to_commune.pk, to_hamlet.pk if to_hamlet else None
         household.version += 1
         household.updated_at = now

@@ -311,16 +311,24 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
         raise ValidationError({"status": _("Only a submitted list can be approved.")})
     if Appeal.objects.filter(round_id=locked.round_id, commune_id=locked.commune_id, status=AppealStatus.OPEN).exists():
         raise ValidationError({"status": _("Appeals of this commune are still open; return the list so they can be decided.")})
-    ids = [locked.commune_id]
-    counts = live_commune_counts(round=locked.round, commune_ids=ids).get(locked.commune_id, {})
-    total = denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
-    persons = persons_denominators_for(round=locked.round, commune_ids=ids).get(locked.commune_id, 0)
+    frozen = frozen_counts(round=locked.round, commune_ids=[locked.commune_id])[locked.commune_id]
     list_entries_freeze([locked])
     return _transition(
         locked, actor=actor, action="commune_list.approved", reason=reason,
-        status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), total_households=total, total_persons=persons,
-        **{f: counts.get(f, 0) for f in COUNT_FIELDS},
+        status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), **frozen,
     )
+
+
+def frozen_counts(*, round: SurveyRound, commune_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per commune, what approval freezes on the list row: the denominators and the counts of its assessments."""
+    counts = live_commune_counts(round=round, commune_ids=commune_ids)
+    households = denominators_for(round=round, commune_ids=commune_ids)
+    persons = persons_denominators_for(round=round, commune_ids=commune_ids)
+    return {
+        cid: {"total_households": households.get(cid, 0), "total_persons": persons.get(cid, 0),
+              **{f: counts.get(cid, {}).get(f, 0) for f in COUNT_FIELDS}}
+        for cid in commune_ids
+    }
 
 
 def entry_facts(members_snapshot: list[dict], able_to_work_count: int) -> dict:

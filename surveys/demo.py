@@ -20,9 +20,8 @@ from households.models import AdminUnit, Assignment, Hamlet, Household, Level, M
 from households.rehoming import households_rehome
 from households.units import load_2025, load_legacy
 from surveys import classification as cl
-from surveys.approval import list_entries_freeze
+from surveys.approval import frozen_counts, list_entries_freeze
 from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, ListStatus, PublicPosting, SurveyRound
-from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
 from surveys.services import areas_in_round, criteria_spec, round_create
 
 PROVINCE = "74"
@@ -299,18 +298,13 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
 
 def _freeze(survey_round: SurveyRound, communes: list[AdminUnit], *, status: str, when: datetime.datetime) -> list[CommuneList]:
     """Lists of the communes in `status`; approved ones with their counts and entries frozen."""
-    ids = [c.pk for c in communes]
     approved = status == ListStatus.APPROVED
-    counts = live_commune_counts(round=survey_round, commune_ids=ids) if approved else {}
-    denominators = denominators_for(round=survey_round, commune_ids=ids) if approved else {}
-    persons = persons_denominators_for(round=survey_round, commune_ids=ids) if approved else {}
+    frozen = frozen_counts(round=survey_round, commune_ids=[c.pk for c in communes]) if approved else {}
     lists = CommuneList.objects.bulk_create(
         [
             CommuneList(
-                round=survey_round, commune=c, status=status, submitted_at=when,
-                approved_at=when if approved else None,
-                total_households=denominators.get(c.pk) if approved else None, total_persons=persons.get(c.pk) if approved else None,
-                **({f: counts.get(c.pk, {}).get(f, 0) for f in COUNT_FIELDS} if approved else {}),
+                round=survey_round, commune=c, status=status, submitted_at=when, approved_at=when if approved else None,
+                **frozen.get(c.pk, {}),
             )
             for c in communes
         ]

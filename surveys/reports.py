@@ -163,10 +163,10 @@ class DeprivationTable:
 def approved_entries(*, round: SurveyRound, unit: AdminUnit, structure: str | None = None):
     """The frozen entries of the latest approved lists of the communes under `unit` in the round (with a
     `structure`, `unit` is of that structure and entries are placed by re-homing, as in regrouped rates)."""
-    from surveys.flows import mapped_commune
+    from surveys.flows import mapped_commune, source_rows
 
     communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).values("pk")
-    entries = ListEntry.objects.approved(round_ids=[round.pk])
+    entries = source_rows("approved", [round.pk])
     if structure:
         return entries.annotate(unit_commune=mapped_commune(round.province.structure, structure)).filter(unit_commune__in=communes)
     return entries.filter(commune__in=communes)
