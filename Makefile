@@ -3,22 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PORT ?= 8000
 
 .PHONY: run serve test install lint messages bench clean
 
+# Running needs requirements.txt only; tests, lint and benchmarks add requirements-dev.txt.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 # Development: DEBUG on, asked for explicitly (settings default to off and refuse a weak SECRET_KEY then).
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	# The background-job worker (imports) runs beside the server and stops with it.
+	trap 'kill 0' EXIT INT TERM; \
+	DEBUG=1 $(PY) manage.py db_worker --no-startup-delay -v0 & \
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-like (docs/deploy.md): DEBUG off, SECRET_KEY and ALLOWED_HOSTS from the environment; static files
 # collected first, so pages never depend on a manual step.
@@ -26,12 +36,14 @@ serve: $(STAMP)
 	$(PY) manage.py check --deploy
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py migrate --noinput
-	$(VENV)/bin/gunicorn povreg.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-2}
+	trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py db_worker -v0 & \
+	$(VENV)/bin/gunicorn povreg.wsgi --bind $${BIND:-127.0.0.1:$(PORT)} --workers $${WORKERS:-2}
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
@@ -39,7 +51,7 @@ messages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=staticfiles
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	DEBUG=1 $(PY) bench/run.py
 
 clean:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -93,7 +93,7 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdigit() and 1 <= int(raw)):
+        if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
             raise error("page_size", _("A page size is a whole number from 1 to %(max)s.") % {"max": self.max_page_size})
         return super().get_page_size(request)
 
@@ -106,6 +106,24 @@ class Pagination(PageNumberPagination):
             elif parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters
+
+
+# The version a change is based on, as an ETag: "3", W/"3" or 3 (the `version` field says the same in the body).
+IF_MATCH = OpenApiParameter(
+    "If-Match", {"type": "string", "pattern": r'^(W/)?"?[1-9][0-9]{0,8}"?$'}, OpenApiParameter.HEADER, required=False,
+    description=_('The ETag you read, e.g. "2".'),
+)
+
+
+def page_parameters() -> list:
+    """`page` and `page_size` for views that paginate by hand, with the bounds `Pagination` enforces."""
+    return [
+        OpenApiParameter("page", {"type": "integer", "minimum": 1}, description=_("Page number, from 1.")),
+        OpenApiParameter(
+            "page_size", {"type": "integer", "minimum": 1, "maximum": Pagination.max_page_size},
+            description=_("Rows per page, from 1 to 500."),
+        ),
+    ]
 
 
 class UserFilterBackend(DjangoFilterBackend):
@@ -144,6 +162,28 @@ def etag(version: int) -> str:
 def error(field: str | None, message: str, code: str = "invalid") -> exceptions.ValidationError:
     """A 400 naming one field, in the one error format."""
     return exceptions.ValidationError({field or "non_field_errors": [exceptions.ErrorDetail(message, code=code)]})
+
+
+class StrictTypes:
+    """For JSON request bodies: text fields take strings and true/false fields take booleans, as the schema says.
+
+    DRF would turn 0 into "0" or False; a client sending the wrong type has a bug to hear about (400 naming
+    the field)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                if isinstance(field, serializers.CharField) and not isinstance(value, str):
+                    errors[name] = [exceptions.ErrorDetail(str(_("Text is required here.")), code="invalid")]
+                elif isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    errors[name] = [exceptions.ErrorDetail(str(_("true or false is required here.")), code="invalid")]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class ErrorItemSerializer(serializers.Serializer):

@@ -4,12 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE
+from core.api import ERROR_RESPONSES, THROTTLED_RESPONSE, SafeJSONParser
 from core.forms import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from core.models import ApiToken, TokenScope
 from core.tokens import token_issue
@@ -24,6 +25,7 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
     serializer_class = AuthTokenSerializer
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         summary=_("Obtain an API token"),

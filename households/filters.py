@@ -1,11 +1,36 @@
 """One FilterSet per model, shared by the HTML lists, the API and exports (NetBox habit)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import AdminUnit, Hamlet, Household, HouseholdStatus
 from surveys.models import Category, Group, SurveyRound
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true / false (any case; 1 / 0 too) or nothing; anything else is a clear error, not silently ignored."""
+
+    widget = forms.Select(choices=[("", _("— Any —")), ("true", _("Yes")), ("false", _("No"))])
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(_("Use true or false."), code="invalid") from None
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
@@ -18,7 +43,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
     )
     category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category", label=_("Category in the round"))
     group = django_filters.ChoiceFilter(choices=Group.choices, method="filter_group", label=_("Group in the round"))
-    assessed = django_filters.BooleanFilter(method="filter_assessed", label=_("Assessed in the round"))
+    assessed = StrictBooleanFilter(method="filter_assessed", label=_("Assessed in the round"))
     ordering = django_filters.OrderingFilter(
         fields=(("code", "code"), ("head_name", "head_name"), ("updated_at", "updated_at")), label=_("Order by")
     )

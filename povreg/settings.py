@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "households",
     "surveys",
@@ -112,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context.permissions",
             ],
         },
     },
@@ -124,6 +127,28 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A small office on SQLite: writers queue behind one another (IMMEDIATE takes the write lock at the start of a
+    # transaction, so none fails half-way with "database is locked"), readers never wait for writers (WAL), and
+    # a busy writer is waited for up to 20 s instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+# Background jobs (core.jobs): django-tasks with its database backend, so SQLite and PostgreSQL both work and a
+# job is queued in the same transaction as the row that describes it. `manage.py db_worker` runs them (`make run`
+# starts one). POVREG_TASKS_IMMEDIATE=1 runs each job inside the request instead (the test suite's default).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("POVREG_TASKS_IMMEDIATE", "0") == "1"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -176,11 +201,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Bodies are JSON: members, deprivations and decisions are nested, which a form encoding cannot carry. Another
+    # content type gets 415. The token endpoint also takes a form, like DRF's own.
+    "DEFAULT_PARSER_CLASSES": ["core.api.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # The client address for throttles: REMOTE_ADDR, or the address the trusted proxies saw; never a header as sent.

@@ -4,5 +4,7 @@ default, DESIGN.md §2 "failing closed")."""
 import os
 
 os.environ.setdefault("DEBUG", "1")
+# Jobs run inside the request that starts them; tests/test_jobs.py runs the real worker.
+os.environ.setdefault("POVREG_TASKS_IMMEDIATE", "1")
 
 from povreg.settings import *  # noqa: E402,F403

@@ -19,6 +19,7 @@ urlpatterns = [
     path("import/template.xlsx", v.import_template_download, name="import-template"),
     path("import/<str:token>/", v.import_preview, name="import-preview"),
     path("import/<str:token>/apply/", v.import_apply, name="import-apply"),
+    path("import/<str:token>/cancel/", v.import_cancel, name="import-cancel"),
     path("import/<str:token>/progress/", v.import_progress, name="import-progress"),
     path("import/<str:token>/errors.xlsx", v.import_errors, name="import-errors"),
     path("simulation/", v.simulation, name="simulation"),

@@ -5,15 +5,12 @@ what-if simulation. Thin views over `surveys.reports`, `surveys.flows`, `surveys
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import tempfile
-import time
 from functools import wraps
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,18 +24,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit
+from core.jobs import job_start
+from core.models import Job
 from core.policy import Action, can
 from households.models import AdminUnit, Level, communes_visible_to
 from surveys import classification as cl
 from surveys import excel, reports
 from surveys.filters import AssessmentFilterSet
 from surveys.flows import FLOW_FIELDS, flows_for, flows_total
-from surveys.importer import FileProblem, Issue, import_template, survey_import, write_error_copy
+from surveys.import_jobs import PREVIEW_LIST_LIMIT, cleanup_old_imports, import_files, read_state
+from surveys.importer import Issue, import_template, write_error_copy
 from surveys.models import Assessment, CriteriaSet, SurveyRound
 from surveys.simulation import criteria_set_copy_as_draft, simulate
 
 MAX_UPLOAD_BYTES = 60 * 1024 * 1024
-PREVIEW_LIST_LIMIT = 300
 PREVIEW_ISSUE_LIMIT = 2000
 
 
@@ -517,47 +516,6 @@ def households_export(request, fmt: str):
 # ---------------------------------------------------------------- import: upload → preview → confirm
 
 
-def import_dir() -> Path:
-    """Uploaded workbooks carry citizen IDs: kept under the app's own data folder, readable by its user only."""
-    path = Path(getattr(settings, "POVREG_IMPORT_DIR", "") or Path(settings.POVREG_DATA_DIR) / "imports")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-    return path
-
-
-def _cleanup_old_imports(directory: Path, max_age: float = 24 * 3600) -> None:
-    now = time.time()
-    for entry in directory.iterdir():
-        try:
-            if now - entry.stat().st_mtime > max_age:
-                entry.unlink()
-        except OSError:
-            pass
-
-
-def _import_files(token: str) -> dict[str, Path]:
-    base = import_dir()
-    return {"xlsx": base / f"{token}.xlsx", "state": base / f"{token}.json", "progress": base / f"{token}.progress.json"}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _progress_writer(token: str, stage: str):
-    path = _import_files(token)["progress"]
-
-    def progress(phase: str, done: int, total: int) -> None:
-        # Reading the workbook is most of the time; checking and writing the rest.
-        fraction = done / total if total else 1
-        percent = int(fraction * 80) if phase == "read" else 80 + int(fraction * 20)
-        _write_json(path, {"stage": stage, "phase": phase, "percent": min(percent, 100), "done": done, "total": total})
-
-    return progress
-
-
 def import_access(view):
     @wraps(view)
     @login_required
@@ -570,19 +528,39 @@ def import_access(view):
 
 
 def _session_import(request, token: str) -> dict:
+    """The upload behind `token`: from this session, else from the user's own job for it (another device)."""
     entry = request.session.get("imports", {}).get(token)
     if entry is None:
-        raise Http404("import")
+        job = Job.objects.filter(owner=request.user, kind="import", params__token=token).order_by("-id").first()
+        if job is None:
+            raise Http404("import")
+        entry = {"round": job.params.get("round", ""), "filename": job.params.get("filename", ""), "job": job.pk}
     return entry
+
+
+def _import_job(request, entry: dict) -> Job | None:
+    return Job.objects.filter(pk=entry.get("job"), owner=request.user).first() if entry.get("job") else None
 
 
 def _open_rounds():
     return SurveyRound.objects.filter(is_open=True).select_related("criteria_set", "province").order_by("-year", "code")
 
 
+def _start_import_job(request, token: str, entry: dict, *, apply: bool) -> Job:
+    label = (_("Import %(file)s into %(round)s") if apply else _("Check %(file)s for %(round)s")) % {
+        "file": entry["filename"], "round": entry["round"],
+    }
+    job = job_start(owner=request.user, kind="import", label=label,
+                    params={"token": token, "round": entry["round"], "filename": entry["filename"], "apply": apply})
+    imports = request.session.get("imports", {})
+    imports[token] = {**entry, "job": job.pk}
+    request.session["imports"] = imports
+    return job
+
+
 @import_access
 def import_upload(request):
-    """Upload form; on POST, store the file under a random token and validate it (nothing is written)."""
+    """Upload form; on POST, store the file privately under a random token and queue its check (nothing is written)."""
     rounds = list(_open_rounds())
     if request.method == "POST":
         token = request.POST.get("token", "")
@@ -601,65 +579,40 @@ def import_upload(request):
         if error:
             messages.error(request, error)
             return redirect("reports:import")
-        files = _import_files(token)
-        _cleanup_old_imports(import_dir())
+        files = import_files(token)
+        cleanup_old_imports()
         with os.fdopen(os.open(files["xlsx"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        imports = request.session.get("imports", {})
-        imports[token] = {"round": survey_round.code, "filename": upload.name[:200]}
-        request.session["imports"] = imports
+        files["state"].unlink(missing_ok=True)
         request.session["import_pending"] = [t for t in pending if t != token]
-        _run_import(request, token, survey_round, apply=False)
+        _start_import_job(request, token, {"round": survey_round.code, "filename": upload.name[:200]}, apply=False)
         return redirect("reports:import-preview", token=token)
     token = secrets.token_urlsafe(18)
     request.session["import_pending"] = [*request.session.get("import_pending", [])[-9:], token]
     return render(request, "reports/import_upload.html", {"rounds": rounds, "token": token, "template_round": rounds[0] if rounds else None})
 
 
-def _run_import(request, token: str, survey_round: SurveyRound, *, apply: bool) -> dict:
-    files = _import_files(token)
-    entry = _session_import(request, token)
-    state: dict = {"round": survey_round.code, "filename": entry["filename"], "applied": False, "file_problem": ""}
-    try:
-        result = survey_import(
-            actor=request.user, round=survey_round, path=files["xlsx"], filename=entry["filename"], apply=apply,
-            progress=_progress_writer(token, "apply" if apply else "check"),
-        )
-    except FileProblem as exc:
-        state["file_problem"] = str(exc)
-        _write_json(files["state"], state)
-        return state
-    state.update(
-        applied=result.applied, changed=result.changed, summary=result.summary(), categories=result.categories,
-        issues=[[i.sheet, i.row, i.column, i.message] for i in result.issues],
-        households_created=result.households_created[:PREVIEW_LIST_LIMIT], households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
-        hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT], denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
-        areas_set=result.areas_set,
-    )
-    _write_json(files["state"], state)
-    _write_json(files["progress"], {"stage": "apply" if apply else "check", "phase": "done", "percent": 100})
-    return state
-
-
-def _state(token: str) -> dict:
-    path = _import_files(token)["state"]
-    if not path.exists():
-        raise Http404("import")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 @import_access
 @require_GET
 def import_preview(request, token: str):
-    _session_import(request, token)
-    state = _state(token)
+    """The check's result (or the import's, once confirmed); while its job runs, a progress bar that refreshes."""
+    entry = _session_import(request, token)
+    job = _import_job(request, entry)
+    state = read_state(token)
+    if job is not None and not job.is_finished:
+        return render(request, "reports/import_running.html", {"token": token, "job": job, "entry": entry})
+    if state is None:
+        if job is not None and job.error:
+            state = {"round": entry["round"], "filename": entry["filename"], "file_problem": job.error}
+        else:
+            raise Http404("import")
     issues = state.get("issues", [])
     return render(request, "reports/import_preview.html", {
         "token": token, "state": state, "issues": issues[:PREVIEW_ISSUE_LIMIT], "issues_total": len(issues),
         "issues_truncated": len(issues) > PREVIEW_ISSUE_LIMIT, "limit": PREVIEW_LIST_LIMIT,
         "categories": [(_category_label(c, lang()), n) for c, n in sorted(state.get("categories", {}).items())],
-        "file_exists": _import_files(token)["xlsx"].exists(),
+        "file_exists": import_files(token)["xlsx"].exists(), "job": job,
     })
 
 
@@ -667,38 +620,57 @@ def import_preview(request, token: str):
 @require_POST
 def import_apply(request, token: str):
     entry = _session_import(request, token)
-    files = _import_files(token)
-    if not files["xlsx"].exists():
+    job = _import_job(request, entry)
+    if job is not None and not job.is_finished:
+        return redirect("reports:import-preview", token=token)
+    if not import_files(token)["xlsx"].exists():
         messages.error(request, _("The uploaded file is no longer available; upload it again."))
         return redirect("reports:import")
-    survey_round = _open_rounds().filter(code=entry["round"]).first()
-    if survey_round is None:
+    if not _open_rounds().filter(code=entry["round"]).exists():
         messages.error(request, _("The round is closed for entry."))
         return redirect("reports:import")
-    state = _run_import(request, token, survey_round, apply=True)
-    if state.get("applied"):
-        files["xlsx"].unlink(missing_ok=True)
-        messages.success(request, _("The workbook was imported.") if state.get("changed") else _("Nothing changed: the registry already holds this file's data."))
+    import_files(token)["state"].unlink(missing_ok=True)
+    _start_import_job(request, token, entry, apply=True)
     return redirect("reports:import-preview", token=token)
+
+
+@import_access
+@require_POST
+def import_cancel(request, token: str):
+    """Drop an upload that will not be imported: its stored file and state go at once."""
+    entry = _session_import(request, token)
+    job = _import_job(request, entry)
+    if job is None or job.is_finished:
+        for path in import_files(token).values():
+            path.unlink(missing_ok=True)
+        imports = request.session.get("imports", {})
+        imports.pop(token, None)
+        request.session["imports"] = imports
+        messages.info(request, _("The upload was cancelled and its file removed."))
+    return redirect("reports:import")
 
 
 @import_access
 @require_GET
 def import_progress(request, token: str):
-    if token not in request.session.get("import_pending", []) and token not in request.session.get("imports", {}):
+    entry = request.session.get("imports", {}).get(token)
+    if entry is None:
+        if token in request.session.get("import_pending", []):
+            return JsonResponse({"phase": "upload", "percent": 0, "finished": False})
         raise Http404("import")
-    path = _import_files(token)["progress"]
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"phase": "upload", "percent": 0}
-    return JsonResponse(data)
+    job = _import_job(request, entry)
+    if job is None:
+        return JsonResponse({"phase": "done", "percent": 100, "finished": True})
+    return JsonResponse({"phase": job.phase, "percent": job.percent, "status": job.status, "finished": job.is_finished})
 
 
 @import_access
 @require_GET
 def import_errors(request, token: str):
     _session_import(request, token)
-    state = _state(token)
-    files = _import_files(token)
-    if not files["xlsx"].exists():
+    state = read_state(token)
+    files = import_files(token)
+    if state is None or not files["xlsx"].exists():
         raise Http404("file")
     issues = [Issue(message=m, sheet=s or "", row=r, column=c or "") for s, r, c, m in state.get("issues", [])]
     handle = tempfile.TemporaryFile(suffix=".xlsx")

@@ -110,6 +110,8 @@ ROUTES = {
     "import-preview": ("importer", "/reports/import/unknown-token/", "get"),
     "import-apply": ("importer", "/reports/import/unknown-token/apply/", "post"),
     "import-progress": ("importer", "/reports/import/unknown-token/progress/", "get"),
+    "import-cancel": ("importer", "/reports/import/unknown-token/cancel/", "post"),
+    "jobs": ("signed_in", "/jobs/", "get"),  # the caller's own jobs
     "import-errors": ("importer", "/reports/import/unknown-token/errors.xlsx", "get"),
     "simulation": ("staff", "/reports/simulation/", "get"),
 }

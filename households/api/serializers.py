@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import StrictTypes
 from households.models import MAX_MEMBERS, AdminUnit, Household, Member, Relation, Sex
 from households.services import MemberData
 
@@ -21,7 +22,7 @@ class UnitSerializer(serializers.ModelSerializer):
         return [u.code for u in obj.successors.all()]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(StrictTypes, serializers.ModelSerializer):
     sex = serializers.ChoiceField(choices=Sex.choices)
     relation = serializers.ChoiceField(choices=Relation.choices, default=Relation.OTHER)
     birth_year = serializers.IntegerField(min_value=1900, max_value=2100)
@@ -54,7 +55,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HouseholdWriteSerializer(serializers.Serializer):
+class HouseholdWriteSerializer(StrictTypes, serializers.Serializer):
     """Create (code, commune, head_name, members required) or update (version required)."""
 
     code = serializers.CharField(max_length=40, required=False, help_text=_("Household code (only when creating)."))
@@ -95,7 +96,18 @@ class HouseholdWriteSerializer(serializers.Serializer):
         return [MemberData(**dict(m)) for m in members]
 
 
-class HouseholdStatusSerializer(serializers.Serializer):
+class HouseholdCreateSerializer(HouseholdWriteSerializer):
+    """Registering a household: code, commune, head and members are required (the schema says so)."""
+
+    code = serializers.CharField(max_length=40, help_text=_("Household code."))
+    commune = serializers.CharField(max_length=10, help_text=_("Commune code (GSO, 5 digits)."))
+    head_name = serializers.CharField(max_length=120)
+    members = MemberSerializer(
+        many=True, max_length=MAX_MEMBERS, help_text=_("The household's members; at most 40."),
+    )
+
+
+class HouseholdStatusSerializer(StrictTypes, serializers.Serializer):
     status = serializers.ChoiceField(choices=["active", "moved", "merged", "dissolved"])
     reason = serializers.CharField(max_length=500)
     merged_into = serializers.CharField(max_length=40, required=False, allow_null=True, help_text=_("Household code (for a merge)."))

@@ -13,12 +13,23 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.access_log import note_access
-from core.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, Pagination, UserFilterBackend, error, etag, expected_version
+from core.api import (
+    ERROR_RESPONSES,
+    IF_MATCH,
+    WRITE_ERROR_RESPONSES,
+    Pagination,
+    UserFilterBackend,
+    error,
+    etag,
+    expected_version,
+    page_parameters,
+)
 from core.models import AccessChannel, AuditEvent
 from core.permissions import PersonalDataRole
 from households.api.filters import UnitFilterSet
 from households.api.serializers import (
     AuditEventSerializer,
+    HouseholdCreateSerializer,
     HouseholdSerializer,
     HouseholdStatusSerializer,
     HouseholdWriteSerializer,
@@ -165,7 +176,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     create=extend_schema(
         summary=_("Register a household"),
         description=_("Creates the household with its members (and its hamlet when new). Audited."),
-        request=HouseholdWriteSerializer,
+        request=HouseholdCreateSerializer,
         responses={201: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("New household", value=HOUSEHOLD_EXAMPLE, request_only=True)],
     ),
@@ -179,7 +190,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         request=HouseholdWriteSerializer,
         parameters=[
             HOUSEHOLD_CODE_PATH,
-            OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "3".')),
+            IF_MATCH,
         ],
         responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[
@@ -223,7 +234,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
-        write = HouseholdWriteSerializer(data=request.data)
+        write = HouseholdCreateSerializer(data=request.data)
         write.is_valid(raise_exception=True)
         data = write.validated_data
         commune = resolve_commune(request.user, data["commune"])
@@ -294,7 +305,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         summary=_("Audit trail of a household"),
         description=_("Who changed what and when, newest first."),
         responses={200: AuditPageSerializer, **ERROR_RESPONSES},
-        parameters=[HOUSEHOLD_CODE_PATH, OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        parameters=[HOUSEHOLD_CODE_PATH, *page_parameters()],
         filters=False,
     )
     @action(detail=True, methods=["get"], url_path="audit", filter_backends=[])

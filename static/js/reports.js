@@ -56,7 +56,8 @@
 
   // While the upload (or the confirmed import) runs, poll the server's progress value for this token.
   function importProgress(form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if (event.submitter && event.submitter.hasAttribute("data-no-progress")) return;
       var url = form.getAttribute("data-progress-url");
       var box = form.querySelector("[data-progress]");
       var bar = form.querySelector("progress");
@@ -78,11 +79,31 @@
     });
   }
 
+  // A job running in the background (an import's check or write): follow its progress, reload when it ends.
+  function jobProgress(box) {
+    var url = box.getAttribute("data-progress-url");
+    var bar = box.querySelector("progress");
+    var text = box.querySelector("[data-progress-text]");
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) {
+          if (!p) return;
+          if (bar) bar.value = p.percent || 0;
+          if (text) text.textContent = (p.percent || 0) + "%";
+          if (p.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    window.setTimeout(poll, 500);
+  }
+
   // The dashboard loads its chart fragment with htmx: draw once it is in the page.
   document.addEventListener("htmx:afterSettle", function (event) { charts(event.target); });
 
   onReady(function () {
     charts(document);
     document.querySelectorAll("[data-import-form]").forEach(importProgress);
+    document.querySelectorAll("[data-job-progress]").forEach(jobProgress);
   });
 })();

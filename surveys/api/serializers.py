@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import StrictTypes
 from households.models import AreaType
 from surveys.models import (
     MAX_INCOME_PER_CAPITA,
@@ -58,7 +59,7 @@ class CriteriaSetSerializer(serializers.ModelSerializer):
         return obj.name(getattr(request, "LANGUAGE_CODE", "vi") or "vi")
 
 
-class ClassifyMemberSerializer(serializers.Serializer):
+class ClassifyMemberSerializer(StrictTypes, serializers.Serializer):
     able_to_work = serializers.BooleanField()
     social_protection = serializers.BooleanField(default=False)
 
@@ -76,7 +77,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class ClassifyRequestSerializer(serializers.Serializer):
+class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
     criteria_set = serializers.CharField(help_text=_("Criteria set code, e.g. VN-2022."))
     area = serializers.ChoiceField(choices=AreaType.choices)
     income_per_capita = StrictIntegerField(min_value=0, max_value=MAX_INCOME_PER_CAPITA, help_text=_("VND per person per month."))
@@ -169,7 +170,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 COMPUTED_ASSESSMENT_FIELDS = ("category", "group", "deprived_count", "explanation", "member_count")
 
 
-class AssessmentWriteSerializer(serializers.Serializer):
+class AssessmentWriteSerializer(StrictTypes, serializers.Serializer):
     """Inputs only: the server computes the category, group and explanation."""
 
     round = serializers.CharField(max_length=40, required=False, help_text=_("Round code (when creating)."))
@@ -187,6 +188,13 @@ class AssessmentWriteSerializer(serializers.Serializer):
                     {f: [_("Computed by the server from the inputs; do not send it.")] for f in computed}, code="read_only"
                 )
         return super().to_internal_value(data)
+
+
+class AssessmentCreateSerializer(AssessmentWriteSerializer):
+    """Creating an assessment names its round and household."""
+
+    round = serializers.CharField(max_length=40, help_text=_("Round code."))
+    household = serializers.CharField(max_length=40, help_text=_("Household code."))
 
 
 class RatesQuerySerializer(serializers.Serializer):
@@ -324,12 +332,12 @@ class CommuneListDetailSerializer(CommuneListSerializer):
         return sorted(names.get(a, a) for a in allowed_actions(request.user, obj) if a != "record_steps")
 
 
-class CommuneListCreateSerializer(serializers.Serializer):
+class CommuneListCreateSerializer(StrictTypes, serializers.Serializer):
     round = serializers.CharField(max_length=40, help_text=_("Round code."))
     commune = serializers.CharField(max_length=10, help_text=_("Commune code (in the round's unit structure)."))
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictTypes, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (or send If-Match)."))
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
                                    help_text=_("Required to return a list or open a revision; kept in the audit trail."))
@@ -356,7 +364,7 @@ class HamletMeetingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HamletMeetingWriteSerializer(serializers.Serializer):
+class HamletMeetingWriteSerializer(StrictTypes, serializers.Serializer):
     hamlet = serializers.CharField(max_length=120, help_text=_("Hamlet name, exactly as registered in the commune."))
     held_on = serializers.DateField(help_text=_("Meeting date (not in the future)."))
     attendees = serializers.IntegerField(min_value=1, max_value=MAX_PEOPLE, help_text=_("People present."))
@@ -381,7 +389,7 @@ class PublicPostingSerializer(serializers.ModelSerializer):
         return working_days(obj.starts_on, obj.ends_on)
 
 
-class PublicPostingWriteSerializer(serializers.Serializer):
+class PublicPostingWriteSerializer(StrictTypes, serializers.Serializer):
     starts_on = serializers.DateField(help_text=_("First day the list is posted."))
     ends_on = serializers.DateField(help_text=_("Last day the list is posted (not before starts_on)."))
     place = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from core.access_log import note_access
 from core.api import (
     ERROR_RESPONSES,
+    IF_MATCH,
     THROTTLED_RESPONSE,
     WRITE_ERROR_RESPONSES,
     Pagination,
@@ -21,6 +21,7 @@ from core.api import (
     error,
     etag,
     expected_version,
+    page_parameters,
 )
 from core.exceptions import ConflictError
 from core.models import AccessChannel, AuditEvent
@@ -29,6 +30,7 @@ from households.api.serializers import AuditEventSerializer
 from households.api.views import AuditPageSerializer, AuditTrailMixin
 from households.models import AdminUnit, Hamlet, Household, Level
 from surveys.api.serializers import (
+    AssessmentCreateSerializer,
     AssessmentSerializer,
     AssessmentWriteSerializer,
     ClassifyRequestSerializer,
@@ -163,16 +165,16 @@ ROUND_CODE_PATH = OpenApiParameter(
 def aggregate_parameters(*, with_kind: bool) -> list[OpenApiParameter]:
     """Query parameters of rates and flows, with examples that exist in the demo data."""
     parameters = [
-        OpenApiParameter("round", str, required=True, description=_("Round code."),
+        OpenApiParameter("round", {"type": "string", "minLength": 1, "maxLength": 40}, required=True, description=_("Round code."),
                          examples=[OpenApiExample("Approved demo round", value="BD-2023")]),
-        OpenApiParameter("unit", str, required=True,
+        OpenApiParameter("unit", {"type": "string", "minLength": 1, "maxLength": 10}, required=True,
                          description=_("GSO code of the province, district or commune, in the round's unit structure."),
                          examples=[OpenApiExample("Binh Duong", value="74")]),
         OpenApiParameter("level", str, required=True, enum=["province", "district", "commune"],
                          description=_("One row per unit of this level at or under `unit`.")),
         OpenApiParameter("status", str, required=False, enum=["approved", "all"], default="approved",
                          description=_("approved: only approved lists; all: live numbers incl. drafts (the province's department staff).")),
-        OpenApiParameter("decimals", int, required=False, default=2,
+        OpenApiParameter("decimals", {"type": "integer", "minimum": 0, "maximum": 6}, required=False, default=2,
                          description=_("Decimals of the rates, 0 to 6 (default 2), rounded half up from the integer counts.")),
         OpenApiParameter("structure", str, required=False, enum=["legacy", "2025"],
                          description=_("2025: read a legacy round in today's units (each household in the commune it was "
@@ -236,7 +238,7 @@ ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_p
             "criteria set and stores the result with its explanation. A household has one assessment per round: "
             "a second POST answers 409; change it with PUT."
         ),
-        request=AssessmentWriteSerializer,
+        request=AssessmentCreateSerializer,
         responses={201: AssessmentSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("Assess", value=ASSESSMENT_EXAMPLE, request_only=True)],
     ),
@@ -255,7 +257,7 @@ ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_p
         ),
         parameters=[
             ROUND_PATH, HOUSEHOLD_PATH,
-            OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "2".')),
+            IF_MATCH,
         ],
         request=AssessmentWriteSerializer,
         responses={200: AssessmentSerializer, **WRITE_ERROR_RESPONSES},
@@ -302,12 +304,9 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(assessment).data, headers={"ETag": etag(assessment.version)})
 
     def create(self, request, *args, **kwargs):
-        write = AssessmentWriteSerializer(data=request.data)
+        write = AssessmentCreateSerializer(data=request.data)
         write.is_valid(raise_exception=True)
         data = write.validated_data
-        missing = {f: [_("This field is required.")] for f in ("round", "household") if not data.get(f)}
-        if missing:
-            raise exceptions.ValidationError(missing, code="required")
         survey_round = SurveyRound.objects.select_related("province", "criteria_set").filter(code=data["round"]).first()
         if survey_round is None:
             raise error("round", _("Unknown round %(code)s.") % {"code": data["round"]}, "unknown")
@@ -342,7 +341,7 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary=_("Audit trail of an assessment"),
         description=_("Who changed what and when, newest first."),
-        parameters=[ROUND_PATH, HOUSEHOLD_PATH, OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        parameters=[ROUND_PATH, HOUSEHOLD_PATH, *page_parameters()],
         responses={200: AuditPageSerializer, **ERROR_RESPONSES},
         filters=False,
     )
@@ -535,7 +534,6 @@ COMMUNE_PATH = OpenApiParameter(
 LIST_PATH = [OpenApiParameter(
     "round_code", str, OpenApiParameter.PATH, description=_("Round code."), examples=[OpenApiExample("Demo round", value="BD-2024")],
 ), COMMUNE_PATH]
-IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False, description=_('The ETag you read, e.g. "2".'))
 
 
 def _transition_schema(summary, description, example):
@@ -673,7 +671,7 @@ class CommuneListViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary=_("Audit trail of a commune list"),
         description=_("Every revision's events, newest first."),
-        parameters=[*LIST_PATH, OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        parameters=[*LIST_PATH, *page_parameters()],
         responses={200: AuditPageSerializer, **ERROR_RESPONSES},
         filters=False,
     )
@@ -696,7 +694,10 @@ class CommuneListViewSet(viewsets.GenericViewSet):
             "breakdown facts). `revision` picks an approved revision; by default the latest approved one, which stands "
             "while a correction revision is under way. Personal data: the caller's units only."
         ),
-        parameters=[*LIST_PATH, OpenApiParameter("revision", int, required=False, description=_("An approved revision number."))],
+        parameters=[*LIST_PATH, OpenApiParameter(
+                "revision", {"type": "integer", "minimum": 1, "maximum": 9999}, required=False,
+                description=_("An approved revision number."),
+            )],
         responses={200: ListEntrySerializer(many=True), **ERROR_RESPONSES},
         filters=False,
     )
@@ -707,7 +708,7 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         raw = request.query_params.get("revision", "")
         if raw:
             if not raw.isdigit() or not 0 < int(raw) < 10_000:
-                raise error("revision", _("A revision is a whole number."), "invalid")
+                raise error("revision", _("A revision is a whole number from 1 to 9999."), "invalid")
             lists = lists.filter(revision=int(raw))
         commune_list = lists.order_by("-revision").first()
         if commune_list is None:
