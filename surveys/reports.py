@@ -341,6 +341,33 @@ class TrendPoint:
     poor_rate: str | None
     near_poor: int
     near_poor_rate: str | None
+    communes: int = 0
+    communes_included: int = 0
+
+    @property
+    def provisional(self) -> bool:
+        """Fewer than all of the unit's communes are counted: the total is provisional."""
+        return self.communes_included < self.communes
+
+
+def coverage(row) -> dict | None:
+    """"x/N communes approved: provisional" for a total (a RateRow or TrendPoint) that leaves communes out; None
+    when every commune is in."""
+    if row is None or row.communes_included >= row.communes:
+        return None
+    return {"included": row.communes_included, "communes": row.communes}
+
+
+def coverage_text(row, language: str, *, approved: bool = True) -> str:
+    """The coverage line for exports (page templates phrase it themselves)."""
+    c = coverage(row)
+    if c is None:
+        return ""
+    if language == "vi":
+        what = "xã có danh sách đã phê duyệt" if approved else "xã có số liệu"
+        return f"{c['included']}/{c['communes']} {what} — số liệu tạm tính"
+    what = "communes approved" if approved else "communes with data"
+    return f"{c['included']}/{c['communes']} {what}: provisional"
 
 
 def trend_rounds(unit: AdminUnit) -> list[tuple[SurveyRound, str | None]]:
@@ -365,6 +392,7 @@ def trend(*, unit: AdminUnit, status: str = "approved", decimals: int = DEFAULT_
             TrendPoint(
                 round_code=survey_round.code, year=survey_round.year, total_households=total.total_households,
                 poor=total.poor, poor_rate=total.poor_rate, near_poor=total.near_poor, near_poor_rate=total.near_poor_rate,
+                communes=total.communes, communes_included=total.communes_included,
             )
         )
     return points

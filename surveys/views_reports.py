@@ -248,6 +248,9 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
     title, subtitles = _title_lines(ctx, language, "Báo cáo kết quả rà soát hộ nghèo, hộ cận nghèo" if language == "vi" else "Poor and near-poor households")
     total = _row_values(report.total, RATE_COLUMNS)
     total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
+    covered = reports.coverage_text(report.total, language, approved=ctx["status"] == "approved")
+    if covered:
+        subtitles = [*subtitles, covered.upper() if language == "vi" else covered]
     return excel.Table(
         sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
         rows=(_row_values(r, RATE_COLUMNS) for r in report.rows), total=total,
@@ -270,6 +273,7 @@ def _structure_notes(ctx: dict, language: str) -> list[str]:
 
 def chart_data(report: reports.RateReport, trend: list[reports.TrendPoint]) -> dict:
     """What the charts draw (the page's tables hold the same numbers)."""
+    provisional = _("provisional")
     return {
         "labels": [r.unit_name for r in report.rows],
         "poor_rate": [float(r.poor_rate or 0) for r in report.rows],
@@ -277,13 +281,18 @@ def chart_data(report: reports.RateReport, trend: list[reports.TrendPoint]) -> d
         "poverty_reduction": [r.poverty_reduction for r in report.rows],
         "social_protection": [r.social_protection for r in report.rows],
         "near_poor": [r.near_poor for r in report.rows],
-        "trend_labels": [p.round_code for p in trend],
+        # A provisional trend point says so on the axis: "BD-2026 (1/91, provisional)".
+        "trend_labels": [
+            f"{p.round_code} ({p.communes_included}/{p.communes}, {provisional})" if p.provisional else p.round_code for p in trend
+        ],
+        "coverage": reports.coverage_text(report.total, lang(), approved=True) if report.total else "",
         "trend_poor": [float(p.poor_rate) if p.poor_rate else None for p in trend],
         "trend_near_poor": [float(p.near_poor_rate) if p.near_poor_rate else None for p in trend],
         "text": {
             "poor_rate": _("Poor rate (%)"), "near_poor_rate": _("Near-poor rate (%)"),
             "poverty_reduction": _("Poor: poverty-reduction target"), "social_protection": _("Poor: social protection"),
-            "near_poor": _("Near-poor"),
+            "near_poor": _("Near-poor"), "unit_axis": _("Unit"), "rate_axis": _("Rate (%)"), "households_axis": _("Households"),
+            "round_axis": _("Round"),
         },
     }
 

@@ -151,3 +151,36 @@ def test_dashboard_chart_fragment(client, world, department, officer_a):
     assert 'id="dashboard-chart-data"' in html and "data-charts" in html and "data-dashboard-rates" in html
     assert page.context["report"].total.poor == 3  # department staff see all data
     assert get(client, officer_a, "/reports/dashboard-charts/").context["report"].total.poor == 2  # approved only
+
+
+def test_a_partly_approved_round_says_provisional_on_the_page_the_chart_the_trend_and_the_workbook(
+    client, world, department, province, commune_a,
+):
+    """One commune of Binh Duong's 91 approved (the 9.80% case of issue 12): every place the province total
+    appears says "1/91 communes approved: provisional"; a fully counted total says nothing."""
+    import io
+
+    from openpyxl import load_workbook
+
+    page = get(client, department, "/reports/rates/", round="BD-2024", unit="74")
+    html = page.content.decode()
+    total = page.context["report"].total
+    n = total.communes
+    assert total.communes_included == 1 and n == 91
+    assert f'data-coverage="1/{n}"' in html and f"1/{n} xã có danh sách đã phê duyệt: tạm tính" in html
+    assert page.context["chart_data"]["coverage"] == f"1/{n} xã có danh sách đã phê duyệt — số liệu tạm tính"
+    trend = {p.round_code: p for p in page.context["trend"]}
+    assert trend["BD-2024"].provisional and f"(1/{n}, tạm tính)" in page.context["chart_data"]["trend_labels"][-1]
+    assert "data-provisional" in html
+
+    workbook = client.get("/reports/rates.xlsx", {"round": "BD-2024", "unit": "74"})
+    sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
+    head = [sheet.cell(row=r, column=1).value or "" for r in range(1, 8)]
+    assert any(f"1/{n} XÃ CÓ DANH SÁCH ĐÃ PHÊ DUYỆT" in line for line in head)
+
+    # Commune A alone is fully counted: no warning, and its rate is written with a decimal comma in Vietnamese.
+    commune = get(client, department, "/reports/rates/", round="BD-2024", unit=commune_a.code)
+    assert "data-coverage" not in commune.content.decode()
+    rate = commune.context["report"].total.poor_rate
+    assert rate.replace(".", ",") in commune.content.decode()
+

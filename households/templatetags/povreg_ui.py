@@ -28,6 +28,16 @@ def vnd(amount) -> str:
 
 
 @register.filter
+def pct(value) -> str:
+    """A rate as the API gives it ("9.80") in the reader's notation: "9,80" in Vietnamese, "9.80" in English;
+    no rate (no denominator) is a dash."""
+    if value in (None, ""):
+        return "—"
+    text = str(value)
+    return text.replace(".", ",") if ui_lang() == "vi" else text
+
+
+@register.filter
 def dmy(value) -> str:
     """A date or datetime as dd/mm/yyyy (the Vietnamese way), datetimes in local time."""
     if not value:
