@@ -119,3 +119,32 @@ class SessionIdleMiddleware:
             if now - int(request.session.get("_seen", 0)) > self.REFRESH_SECONDS:
                 request.session["_seen"] = now  # marks the session modified: saved with a new expiry
         return self.get_response(request)
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/ every answer is JSON in the project's error format, also for a path that matches no route
+    (Django would render its HTML 404, or its English technical page with DEBUG on) and for a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/v1/")
+            and response.status_code in (404, 500)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return api_error_response(response.status_code)
+        return response
+
+
+def api_error_response(status: int):
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    if status == 404:
+        error = {"field": None, "code": "not_found", "message": _("Not found.")}
+    else:
+        error = {"field": None, "code": "server_error", "message": _("The server met an error; it has been logged.")}
+    return JsonResponse({"errors": [error]}, status=status)

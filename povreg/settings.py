@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "core.middleware.NoStoreForSignedInMiddleware",
     "core.access_log.AccessLogMiddleware",
     "core.middleware.BadInputMiddleware",
+    "core.middleware.ApiErrorsAsJsonMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout answer (429).
     "axes.middleware.AxesMiddleware",
 ]

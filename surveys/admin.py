@@ -156,7 +156,10 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("deprived indicators"))
     def deprived_list(self, obj):
-        return ", ".join(obj.deprived_indicators.values_list("code", flat=True))
+        from django.utils.translation import get_language
+
+        field = "name_vi" if (get_language() or "vi").startswith("vi") else "name_en"
+        return ", ".join(f"{name} ({code})" for code, name in obj.deprived_indicators.values_list("code", field))
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

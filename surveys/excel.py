@@ -74,6 +74,15 @@ def _write_table(wb: Workbook, table: Table) -> int:
     header_row = 2 + len(table.subtitles) + 1
     ws.freeze_panes = f"B{header_row + 1}"
     last = get_column_letter(ncols)
+    # Printed as offices print reports: A4 landscape, one page wide, the header row repeated on every page,
+    # and a filter on the header row.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
     title = WriteOnlyCell(ws, value=neutralise(table.title))
     title.font = TITLE_FONT
     ws.append([title])
@@ -113,6 +122,7 @@ def _write_table(wb: Workbook, table: Table) -> int:
                 out.append(value)
         ws.append(out)
         count += 1
+    ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(count, 1)}"  # written with the sheet's tail
     if table.total is not None:
         out = []
         for index, value in enumerate(table.total):

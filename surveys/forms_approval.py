@@ -7,17 +7,29 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.models import AppealStatus, SurveyRound
 
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """dd/mm/yyyy whatever the device's locale (a native date picker would show mm/dd/yyyy on an English
+    tablet): a text box with the pattern, a numeric keyboard and a placeholder."""
+
+    input_type = "text"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        attrs = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "maxlength": "10",
+                 "pattern": r"\d{1,2}/\d{1,2}/\d{4}", "class": "date-dmy", **kwargs.pop("attrs", {})}
+        super().__init__(format="%d/%m/%Y", attrs=attrs, **kwargs)
+
+
+def date_field(label) -> forms.DateField:
+    return forms.DateField(label=label, widget=DateInput(), input_formats=DATE_FORMATS,
+                           help_text=_("Day/month/year, e.g. 05/10/2026."))
 
 
 class HamletMeetingForm(forms.Form):
-    hamlet = forms.ModelChoiceField(label=_("Hamlet"), queryset=None)
-    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
+    hamlet = forms.ModelChoiceField(label=_("Hamlet"), queryset=None, empty_label=_("— Choose —"))
+    held_on = date_field(_("Held on"))
     attendees = forms.IntegerField(label=_("Attendees"), min_value=1)
     agreeing = forms.IntegerField(label=_("Agreeing"), min_value=0)
     minutes_note = forms.CharField(label=_("Minutes (summary)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -34,8 +46,8 @@ class HamletMeetingForm(forms.Form):
 
 
 class PublicPostingForm(forms.Form):
-    starts_on = forms.DateField(label=_("Posted from"), widget=DateInput())
-    ends_on = forms.DateField(label=_("Posted until"), widget=DateInput())
+    starts_on = date_field(_("Posted from"))
+    ends_on = date_field(_("Posted until"))
     place = forms.CharField(label=_("Place"), required=False, max_length=255)
 
 
@@ -46,7 +58,7 @@ class TransitionForm(forms.Form):
 
 class AppealLodgeForm(forms.Form):
     household_code = forms.CharField(label=_("Household code"), max_length=40)
-    round = forms.ModelChoiceField(label=_("Round"), queryset=SurveyRound.objects.none(), to_field_name="code")
+    round = forms.ModelChoiceField(label=_("Round"), queryset=SurveyRound.objects.none(), to_field_name="code", empty_label=_("— Choose —"))
     complaint = forms.CharField(label=_("Complaint"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, rounds, **kwargs):

@@ -142,13 +142,24 @@ def report_access(view):
     return wrapper
 
 
+def _rounds_with_approved_lists() -> set[int]:
+    from surveys.models import CommuneList, ListStatus
+
+    return set(CommuneList.objects.filter(status=ListStatus.APPROVED).values_list("round_id", flat=True).distinct())
+
+
 def _selection(request) -> dict:
     """Round, unit and status from the query string (defaults: latest round, its province, approved)."""
     rounds = list(SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "-starts_on", "code"))
     if not rounds:
         raise Http404(_("There is no survey round yet."))
     code = request.GET.get("round")
-    survey_round = next((r for r in rounds if r.code == code), None) if code else rounds[0]
+    with_approved = _rounds_with_approved_lists()
+    # No round asked for: the latest round that has approved numbers (a new round with nothing approved would
+    # show a wall of zeros), else the latest round.
+    survey_round = next((r for r in rounds if r.code == code), None) if code else next(
+        (r for r in rounds if r.pk in with_approved), rounds[0]
+    )
     if survey_round is None:
         raise Http404("round")
     structure = reports.read_structure(survey_round, request.GET.get("structure"))
@@ -172,6 +183,7 @@ def _selection(request) -> dict:
         "can_see_all": can_see_live, "lang": lang(),
         "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
+        "latest_with_data": next((r for r in rounds if r.pk in with_approved), None),
     }
 
 
