@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from povreg.urls import handler500, urlpatterns as project_urls  # noqa: F401
+from povreg.urls import handler500  # noqa: F401
+from povreg.urls import urlpatterns as project_urls
 
 
 def boom(request):
