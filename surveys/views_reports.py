@@ -729,6 +729,17 @@ def staff_only(view):
     return wrapper
 
 
+def _compared(official, draft) -> tuple:
+    """(official, draft, difference) for one cell of the comparison: the difference is draft − official, signed,
+    for counts and for rates (strings such as "9.80"); None when either side has no value."""
+    import decimal
+
+    if official in (None, "") or draft in (None, ""):
+        return official, draft, None
+    difference = decimal.Decimal(str(draft)) - decimal.Decimal(str(official))
+    return official, draft, difference
+
+
 @staff_only
 def simulation(request):
     drafts = list(CriteriaSet.objects.filter(is_official=False).order_by("code"))
@@ -759,12 +770,13 @@ def simulation(request):
         level = reports.child_level(unit)
         result = simulate(actor=request.user, round=survey_round, draft=draft, unit=unit, level=level)
         language = lang()
+        keys = [key for key, *_x in RATE_COLUMNS[2:11]]
         ctx.update(
             result=result, unit=unit, headers=[labels[language] for *_x, labels in RATE_COLUMNS[2:11]],
             compare_rows=[
-                (o.unit_name, [(getattr(o, key), getattr(d, key)) for key, *_x in RATE_COLUMNS[2:11]], False)
+                (o.unit_name, [_compared(getattr(o, key), getattr(d, key)) for key in keys], False)
                 for o, d in zip(result.official, result.draft_rows, strict=True)
-            ] + [(_("Total"), [(getattr(result.official_total, key), getattr(result.draft_total, key)) for key, *_x in RATE_COLUMNS[2:11]], True)],
+            ] + [(_("Total"), [_compared(getattr(result.official_total, key), getattr(result.draft_total, key)) for key in keys], True)],
             transitions=sorted(((_category_label(a, language), _category_label(b, language), n) for (a, b), n in result.transitions.items()), key=lambda t: -t[2]),
             admin_url=reverse("admin:surveys_criteriaset_change", args=[draft.pk]),
         )

@@ -68,3 +68,14 @@ def test_simulation_page(client, setup, department):
     assert page.status_code == 200
     assert page.context["result"].changes_total == 0  # an unchanged copy changes nobody
     assert "/admin/surveys/criteriaset/" in page.content.decode()
+
+
+def test_simulation_page_reads_in_order_and_shows_the_difference(client, setup, department):
+    """Step 1 (make a draft) comes before step 3 (simulate); each changed cell shows draft − official, signed."""
+    draft = criteria_set_copy_as_draft(actor=department, source=setup["official"], code="DIFF-DRAFT")
+    Rule.objects.filter(criteria_set=draft, area_type="urban", income_upto=2_000_000).update(income_upto=2_500_000)
+    client.force_login(department)
+    html = client.get("/reports/simulation/", {"draft": "DIFF-DRAFT", "round": "BD-2024"}).content.decode()
+    assert html.index('name="source"') < html.index('name="draft"')  # make a draft, then simulate
+    total_row = html[html.index('data-unit="total"'):]
+    assert "data-difference" in total_row and "(+" in total_row
