@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: run serve test install lint messages bench clean
+.PHONY: run serve test install lint messages bench screenshots clean
 
 # Running needs requirements.txt only; tests, lint and benchmarks add requirements-dev.txt.
 $(STAMP): requirements.txt
@@ -50,6 +50,10 @@ lint: $(DEV_STAMP)
 messages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=staticfiles
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+# docs/screenshots/: every persona's main pages in Vietnamese, office and tablet sizes (needs Debian's chromium).
+screenshots: $(DEV_STAMP)
+	$(PY) docs/screenshots.py
 
 bench: $(DEV_STAMP)
 	DEBUG=1 $(PY) bench/run.py

@@ -112,6 +112,23 @@ class IndicatorSpec:
     name_en: str = ""
 
 
+MAX_SCORE_A = 1000  # points; Circular 07's form scores far below this
+
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """Circular 07/2021's scoring: score A (an income proxy in points, scored from the household's
+    characteristics) against a line per area, and score B = points per deprived indicator.
+
+    Poor: A ≤ line and B ≥ poor_min_b; near-poor: A ≤ line and B < poor_min_b. Above the line the set's
+    score bands, where it declares any (`average_upto`: A ≤ that many points is the average band), else not poor."""
+
+    lines: dict[str, int]  # area type -> score A line (inclusive)
+    points_per_indicator: int = 10
+    poor_min_b: int = 30
+    average_upto: dict[str, int] = field(default_factory=dict)  # area type -> top of the average band, if any
+
+
 @dataclass(frozen=True)
 class CriteriaSpec:
     """What `classify` needs of a criteria set; built from the database or from plain data."""
@@ -121,6 +138,7 @@ class CriteriaSpec:
     indicators: tuple[IndicatorSpec, ...] = ()
     group_rule: GroupRule = GroupRule.ALL_SP_OR_UNABLE
     groups_for: frozenset[Category] = frozenset({Category.POOR, Category.NEAR_POOR})
+    score: ScoreScale | None = None  # a set that can classify from Circular 07's scores
 
     @property
     def indicator_codes(self) -> frozenset[str]:
@@ -142,6 +160,9 @@ class Result:
     explanation_vi: str
     explanation_en: str
     deprived: tuple[str, ...] = field(default=())
+    basis: str = "income"  # "income" (đồng per person per month) or "score" (Circular 07's scores A and B)
+    score_a: int | None = None
+    score_b: int | None = None
 
     def explanation(self, lang: str) -> str:
         return self.explanation_vi if lang.startswith("vi") else self.explanation_en
@@ -160,23 +181,24 @@ def classify(
     spec: CriteriaSpec,
     *,
     area: str,
-    income: int,
+    income: int | None = None,
+    score_a: int | None = None,
     deprived: Iterable[str],
     members: Sequence[MemberFacts],
 ) -> Result:
-    """Classify one household under `spec`; raises ClassificationInputError naming a bad input."""
+    """Classify one household under `spec` from its income per person per month or, for a set with a score
+    scale, from score A; raises ClassificationInputError naming a bad input."""
+    if (income is None) == (score_a is None):
+        raise ClassificationInputError("score_a", "Give either income_per_capita or score_a, not both and not neither.")
+    if score_a is not None:
+        return _classify_by_score(spec, area=area, score_a=score_a, deprived=deprived, members=members)
     if area not in spec.rules:
         raise ClassificationInputError("area", f"Unknown area type {area!r}; expected one of {sorted(spec.rules)}.")
     if isinstance(income, bool) or not isinstance(income, int):
         raise ClassificationInputError("income_per_capita", "Income per capita must be a whole number of VND.")
     if income < 0:
         raise ClassificationInputError("income_per_capita", "Income per capita cannot be negative.")
-    codes = tuple(dict.fromkeys(deprived))
-    unknown = [c for c in codes if c not in spec.indicator_codes]
-    if unknown:
-        raise ClassificationInputError(
-            "deprived", f"Unknown indicator code(s) for {spec.code}: {', '.join(unknown)}."
-        )
+    codes = _indicator_codes(spec, deprived)
     count = len(codes)
     rules = spec.rules[area]
     match_index = next((i for i, r in enumerate(rules) if r.matches(income, count)), None)
@@ -194,24 +216,84 @@ def classify(
     )
 
 
-def _explain(lang, spec, area, income, codes, names, rules, match_index, category, group) -> str:
+def _indicator_codes(spec: CriteriaSpec, deprived: Iterable[str]) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(deprived))
+    unknown = [c for c in codes if c not in spec.indicator_codes]
+    if unknown:
+        raise ClassificationInputError("deprived", f"Unknown indicator code(s) for {spec.code}: {', '.join(unknown)}.")
+    return codes
+
+
+def _classify_by_score(spec: CriteriaSpec, *, area: str, score_a: int, deprived: Iterable[str], members: Sequence[MemberFacts]) -> Result:
+    scale = spec.score
+    if scale is None:
+        raise ClassificationInputError("score_a", f"The criteria set {spec.code} has no score scale: give income_per_capita.")
+    if area not in scale.lines:
+        raise ClassificationInputError("area", f"Unknown area type {area!r}; expected one of {sorted(scale.lines)}.")
+    if isinstance(score_a, bool) or not isinstance(score_a, int):
+        raise ClassificationInputError("score_a", "Score A is a whole number of points.")
+    if not 0 <= score_a <= MAX_SCORE_A:
+        raise ClassificationInputError("score_a", f"Score A is between 0 and {MAX_SCORE_A} points.")
+    codes = _indicator_codes(spec, deprived)
+    score_b = len(codes) * scale.points_per_indicator
+    line = scale.lines[area]
+    average_upto = scale.average_upto.get(area)
+    if score_a <= line:
+        category = Category.POOR if score_b >= scale.poor_min_b else Category.NEAR_POOR
+    elif average_upto is not None and score_a <= average_upto:
+        category = Category.AVERAGE
+    else:
+        category = Category.NOT_POOR
+    group = household_group(members, spec.group_rule) if category in spec.groups_for else None
+    names = {i.code: i for i in spec.indicators}
+    texts = {lang: _explain_score(lang, spec, area, score_a, score_b, codes, names, line, average_upto, category, group) for lang in ("vi", "en")}
+    return Result(
+        category=category, group=group, deprived_count=len(codes), rule_index=None, explanation_vi=texts["vi"],
+        explanation_en=texts["en"], deprived=codes, basis="score", score_a=score_a, score_b=score_b,
+    )
+
+
+def _deprivation_text(lang: str, spec: CriteriaSpec, codes, names) -> str:
     vi = lang == "vi"
     total = len(spec.indicators)
     if codes:
         listed = ", ".join((names[c].name_vi if vi else names[c].name_en) or c for c in codes)
-        deprivation = (
-            f"thiếu hụt {len(codes)}/{total} chỉ số ({listed})" if vi else f"deprived on {len(codes)} of {total} ({listed})"
-        )
+        return f"thiếu hụt {len(codes)}/{total} chỉ số ({listed})" if vi else f"deprived on {len(codes)} of {total} ({listed})"
+    return f"không thiếu hụt chỉ số nào (0/{total})" if vi else f"no deprivation (0 of {total})"
+
+
+def _label(lang: str, category: Category, group: Group | None) -> str:
+    label = CATEGORY_LABELS[lang][category]
+    return f"{label} ({GROUP_LABELS[lang][group]})" if group is not None else label
+
+
+def _explain_score(lang, spec, area, score_a, score_b, codes, names, line, average_upto, category, group) -> str:
+    """"Bộ tiêu chí VN-2022, khu vực nông thôn: điểm A 132 ≤ 140, điểm B 40 ≥ 30 (thiếu hụt 4/12 chỉ số (…)) →
+    Hộ nghèo (…)." """
+    vi = lang == "vi"
+    word_a, word_b = ("điểm A", "điểm B") if vi else ("score A", "score B")
+    poor_min_b = spec.score.poor_min_b
+    if score_a <= line:
+        b_part = f"{word_b} {score_b} {'≥' if score_b >= poor_min_b else '<'} {poor_min_b}"
+        reason = f"{word_a} {score_a} ≤ {line}, {b_part}"
+    elif average_upto is not None and score_a <= average_upto:
+        reason = f"{line} < {word_a} {score_a} ≤ {average_upto}"
     else:
-        deprivation = f"không thiếu hụt chỉ số nào (0/{total})" if vi else f"no deprivation (0 of {total})"
+        reason = f"{word_a} {score_a} > {average_upto if average_upto is not None else line}"
+    area_text = AREA_LABELS["vi" if vi else "en"][area]
+    head = f"Bộ tiêu chí {spec.code}, khu vực {area_text}" if vi else f"Criteria {spec.code}, {area_text} area"
+    return f"{head}: {reason} ({_deprivation_text(lang, spec, codes, names)}) → {_label(lang, category, group)}."
+
+
+def _explain(lang, spec, area, income, codes, names, rules, match_index, category, group) -> str:
+    vi = lang == "vi"
+    deprivation = _deprivation_text(lang, spec, codes, names)
     head = (
         f"Bộ tiêu chí {spec.code}, khu vực {AREA_LABELS['vi'][area]}: thu nhập bình quân {vnd(income)}/người/tháng; {deprivation}."
         if vi
         else f"Criteria {spec.code}, {AREA_LABELS['en'][area]} area: income {vnd(income)} per person per month; {deprivation}."
     )
-    label = CATEGORY_LABELS[lang][category]
-    if group is not None:
-        label = f"{label} ({GROUP_LABELS[lang][group]})"
+    label = _label(lang, category, group)
     if match_index is None:
         reason = (
             "Không thuộc quy tắc nào của bộ tiêu chí" if vi else "No rule of the criteria set applies"

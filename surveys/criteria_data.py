@@ -100,6 +100,15 @@ def _rules_59(poor_line: int, near_line: int, average_upto: int):
     ]
 
 
+# Circular 07/2021/TT-BLĐTBXH's scoring as LAW.md states it (marks as there).
+SCORE_NOTE_07 = (
+    "Score scale (Circular 07/2021/TT-BLĐTBXH, confirmed): score A line 140 points rural / 175 urban; score B = 10 points "
+    "per deprived indicator; poor when A ≤ line and B ≥ 30, near-poor when A ≤ line and B < 30. The per-item points of "
+    "score A (annexes III–IV) are not verified: score A is taken as entered. Above the line a score gives no "
+    "average-living-standard band (unverified in points): such a household is recorded as not poor; enter its income "
+    "instead where the average band matters. Circular 02/2022 amendments not read."
+)
+
 CRITERIA_SETS = [
     {
         "code": "VN-2016",
@@ -127,8 +136,9 @@ CRITERIA_SETS = [
             "Lines and poor/near-poor rules confirmed (Art. 3(2)); no income-only route to poor. "
             "Average-living-standard band secondary. Indicator names secondary; thresholds partly unverified. "
             "Applies through 31 Dec 2026 (Decree 351/2025). Effect of Decree 30/2025 amendments not checked. "
-            "Circular 07/2021 score A/B is not modelled: enter income per capita."
+            + SCORE_NOTE_07
         ),
+        "score": {"score_line_rural": 140, "score_line_urban": 175, "score_points_per_indicator": 10, "score_poor_min_b": 30},
         "indicators": INDICATORS_07_2021,
         "rules": {"rural": _national_rules(1_500_000, 2_250_000), "urban": _national_rules(2_000_000, 3_000_000)},
     },
@@ -180,6 +190,9 @@ def install(CriteriaSet, Indicator, Rule) -> None:
     """Create (or complete) the shipped sets; never overwrites what staff edited."""
     for data in CRITERIA_SETS:
         fields = {k: data[k] for k in ("name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "notes")}
+        # (Migrations call this with the model as it stood then: only the columns it had.)
+        known = {f.name for f in CriteriaSet._meta.get_fields()}
+        fields.update({k: v for k, v in data.get("score", {}).items() if k in known})
         cs, created = CriteriaSet.objects.get_or_create(code=data["code"], defaults=fields)
         if not created:
             continue

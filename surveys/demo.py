@@ -282,8 +282,11 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     households_rehome(actor=None, province=province, mapping=_demo_mapping(province))
 
     # The open review of 2026 under Decree 07 (in force to the end of 2026), following BD-2024.
+    # Its deadline is the usual 14 December, or three weeks from the day the demo is built if that is later,
+    # so the demo's open round is never overdue on the first day someone tries it.
     hcm = SurveyRound.objects.filter(code="HCM-2026").first() or round_create(
-        actor=None, code="HCM-2026", year=2026, criteria_set=criteria, province=new_province
+        actor=None, code="HCM-2026", year=2026, criteria_set=criteria, province=new_province,
+        ends_on=max(datetime.date(2026, 12, 14), timezone.localdate() + datetime.timedelta(days=21)),
     )
     moved = list(Household.objects.filter(code__in=list(saved)).select_related("commune"))
     home = Household.objects.get(code=f"{home_commune(communes).code}-0001").commune

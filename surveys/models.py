@@ -55,6 +55,14 @@ class CriteriaSet(models.Model):
         _("split near-poor households into groups too"), default=True
     )
     notes = models.TextField(_("notes"), blank=True, help_text=_("Where the legal text is uncertain, say so here."))
+    # Circular 07/2021's score scale (score A: an income proxy in points; score B: points per deprivation).
+    # A set with both lines set can classify from score A instead of an income.
+    score_line_rural = models.PositiveSmallIntegerField(
+        _("score A line, rural (points)"), null=True, blank=True, help_text=_("Poor or near-poor when score A is at most this.")
+    )
+    score_line_urban = models.PositiveSmallIntegerField(_("score A line, urban (points)"), null=True, blank=True)
+    score_points_per_indicator = models.PositiveSmallIntegerField(_("score B points per deprived indicator"), default=10)
+    score_poor_min_b = models.PositiveSmallIntegerField(_("score B from which a household below the line is poor"), default=30)
     version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
@@ -67,6 +75,10 @@ class CriteriaSet(models.Model):
 
     def name(self, lang: str) -> str:
         return self.name_vi if lang.startswith("vi") else self.name_en
+
+    @property
+    def has_score_scale(self) -> bool:
+        return self.score_line_rural is not None and self.score_line_urban is not None
 
 
 class Indicator(models.Model):
@@ -261,6 +273,11 @@ class Denominator(models.Model):
         return f"{self.round.code} · {self.commune.code}: {self.total_households}"
 
 
+class Basis(models.TextChoices):
+    INCOME = "income", _("income per person")
+    SCORE = "score", _("scores A and B (Circular 07)")
+
+
 class AssessmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> AssessmentQuerySet:
         return self.filter(commune__in=communes_visible_to(user))
@@ -276,9 +293,14 @@ class Assessment(models.Model):
     commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
     hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
+    # The income test: an income per person per month in đồng, or (for a set with a score scale) Circular 07's
+    # score A; `basis` says which was entered. Score B is computed from the deprivations and stored.
+    basis = models.CharField(_("classified from"), max_length=8, choices=Basis.choices, default=Basis.INCOME)
     income_per_capita = models.BigIntegerField(
-        _("income per person per month (VND)"), validators=[MinValueValidator(0)]
+        _("income per person per month (VND)"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    score_a = models.PositiveSmallIntegerField(_("score A (points)"), null=True, blank=True)
+    score_b = models.PositiveSmallIntegerField(_("score B (points)"), null=True, blank=True)
     deprived_indicators = models.ManyToManyField(Indicator, verbose_name=_("deprived indicators"), blank=True, related_name="+")
     member_count = models.PositiveSmallIntegerField(_("members"))
     able_to_work_count = models.PositiveSmallIntegerField(_("members able to work"))
@@ -306,6 +328,11 @@ class Assessment(models.Model):
             models.UniqueConstraint(fields=["household", "round"], name="one_assessment_per_household_per_round"),
             models.CheckConstraint(
                 condition=Q(group="") | Q(category__in=["poor", "near_poor"]), name="group_only_for_poor_or_near_poor"
+            ),
+            models.CheckConstraint(
+                condition=Q(basis="income", income_per_capita__isnull=False, score_a__isnull=True)
+                | Q(basis="score", score_a__isnull=False, income_per_capita__isnull=True, score_b__isnull=False),
+                name="assessment_one_income_test",
             ),
         ]
         indexes = [

@@ -30,7 +30,7 @@ from surveys.models import (
 )
 
 ASSESSMENT_FIELDS = [
-    "income_per_capita", "category", "group", "deprived_count", "member_count",
+    "basis", "income_per_capita", "score_a", "score_b", "category", "group", "deprived_count", "member_count",
     "able_to_work_count", "social_protection_count", "commune", "hamlet", "area_type",
 ]
 # Lists in these states are out of the commune's hands: under review, or approved and frozen.
@@ -46,12 +46,20 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
         cl.IndicatorSpec(code=i.code, name_vi=i.name_vi, name_en=i.name_en) for i in criteria_set.indicators.all()
     )
     groups_for = {cl.Category.POOR, cl.Category.NEAR_POOR} if criteria_set.groups_for_near_poor else {cl.Category.POOR}
+    score = (
+        cl.ScoreScale(
+            lines={"rural": criteria_set.score_line_rural, "urban": criteria_set.score_line_urban},
+            points_per_indicator=criteria_set.score_points_per_indicator, poor_min_b=criteria_set.score_poor_min_b,
+        )
+        if criteria_set.has_score_scale else None
+    )
     return cl.CriteriaSpec(
         code=criteria_set.code,
         rules={k: tuple(v) for k, v in rules.items()},
         indicators=indicators,
         group_rule=cl.GroupRule(criteria_set.group_rule),
         groups_for=frozenset(groups_for),
+        score=score,
     )
 
 
@@ -95,14 +103,29 @@ def _indicators_for(criteria_set: CriteriaSet, codes: Iterable[str]) -> list[Ind
     return [found[c] for c in codes]
 
 
+def income_test_errors(*, income_per_capita, score_a, criteria_set: CriteriaSet | None = None) -> dict[str, list[str]]:
+    """The income test is an income per person or (for a set with a score scale) score A: exactly one. The
+    errors name both fields when both or neither are given, `score_a` for a set without a score scale."""
+    if (income_per_capita is None) == (score_a is None):
+        message = _("Give either the income per person (income_per_capita) or score A (score_a), not both.") if score_a is not None else _(
+            "Give the income per person (income_per_capita) or, for a set with a score scale, score A (score_a)."
+        )
+        return {"income_per_capita": [message], "score_a": [message]}
+    if score_a is not None and criteria_set is not None and not criteria_set.has_score_scale:
+        return {"score_a": [_("The criteria set %(code)s has no score scale: give the income per person instead.") % {"code": criteria_set.code}]}
+    return {}
+
+
 def classify_household(
-    *, spec: cl.CriteriaSpec, area: str, income_per_capita: int, deprived: Iterable[str], members: list[dict]
+    *, spec: cl.CriteriaSpec, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
+    score_a: int | None = None,
 ) -> cl.Result:
     try:
         return cl.classify(
             spec,
             area=area,
             income=income_per_capita,
+            score_a=score_a,
             deprived=deprived,
             members=[cl.MemberFacts(bool(m["able_to_work"]), bool(m["social_protection"])) for m in members],
         )
@@ -112,21 +135,28 @@ def classify_household(
 
 @transaction.atomic
 def assessment_save(
-    *, actor, household: Household, round: SurveyRound, income_per_capita: int, deprived: Iterable[str],
-    expected_version: int | None = None, reason: str = "",
+    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
+    score_a: int | None = None, expected_version: int | None = None, reason: str = "",
 ) -> Assessment:
-    """Create or update the household's assessment in `round`, classifying it from the stored inputs."""
+    """Create or update the household's assessment in `round`, classifying it from the stored inputs: the income
+    per person, or score A for a round whose criteria set has a score scale (Circular 07)."""
     household = Household.objects.select_related("commune", "hamlet").get(pk=household.pk)
     # actor=None is the system (management commands); every request passes its user, anonymous included.
     if actor is not None and not can_edit_commune(actor, household.commune):
         raise PermissionDenied(_("You cannot assess households of %(unit)s.") % {"unit": household.commune.name})
     if household.status != HouseholdStatus.ACTIVE:
         raise ValidationError({"household": _("Only an active household can be assessed.")})
-    if isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
+    errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=round.criteria_set)
+    if errors:
+        raise ValidationError(errors)
+    if score_a is not None:
+        if isinstance(score_a, bool) or not isinstance(score_a, int) or not 0 <= score_a <= cl.MAX_SCORE_A:
+            raise ValidationError({"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}})
+    elif isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
         raise ValidationError({"income_per_capita": _("Income per capita must be a whole number of VND.")})
-    if income_per_capita < 0:
+    elif income_per_capita < 0:
         raise ValidationError({"income_per_capita": _("Income per capita cannot be negative.")})
-    if income_per_capita > MAX_INCOME_PER_CAPITA:
+    elif income_per_capita > MAX_INCOME_PER_CAPITA:
         raise ValidationError({"income_per_capita": _("An income above %(max)s đồng per person per month is not plausible; check the amount.")
                                % {"max": f"{MAX_INCOME_PER_CAPITA:,}".replace(",", ".")}})
     _check_round_open(round, household.commune)
@@ -137,7 +167,7 @@ def assessment_save(
         raise ValidationError({"members": _("Register the household's members before assessing it.")})
     area = area_in_round(round=round, commune=household.commune)
     result = classify_household(
-        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita,
+        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, score_a=score_a,
         deprived=[i.code for i in indicators], members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
@@ -187,6 +217,9 @@ def _apply_result(assessment: Assessment, *, household, criteria_set, members, r
     assessment.category = result.category.value
     assessment.group = result.group.value if result.group else ""
     assessment.deprived_count = result.deprived_count
+    assessment.basis = result.basis
+    assessment.score_a = result.score_a
+    assessment.score_b = result.score_b
     assessment.explanation_vi = result.explanation_vi
     assessment.explanation_en = result.explanation_en
 
@@ -209,15 +242,22 @@ def household_assessments_refresh(*, household: Household, actor, exclude_round:
     return [
         assessment_save(
             actor=actor, household=household, round=survey_round, income_per_capita=assessment.income_per_capita,
-            deprived=assessment.deprived_indicators.values_list("code", flat=True), reason="members changed",
+            score_a=assessment.score_a, deprived=assessment.deprived_indicators.values_list("code", flat=True), reason="members changed",
         )
     ]
 
 
-def preview(*, criteria_set: CriteriaSet, area: str, income_per_capita: int, deprived: Iterable[str], members: list[dict]) -> cl.Result:
+def preview(
+    *, criteria_set: CriteriaSet, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
+    score_a: int | None = None,
+) -> cl.Result:
     """Classify without storing anything (what-if API, live preview)."""
+    errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=criteria_set)
+    if errors:
+        raise ValidationError(errors)
     return classify_household(
-        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, deprived=deprived, members=members
+        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, score_a=score_a, deprived=deprived,
+        members=members,
     )
 
 
@@ -398,15 +438,17 @@ def round_reclassify(*, actor, round: SurveyRound) -> int:
     changed = []
     for assessment in Assessment.objects.filter(round=round).exclude(commune_id__in=locked).iterator(chunk_size=2000):
         result = classify_household(
-            spec=spec, area=assessment.area_type, income_per_capita=assessment.income_per_capita,
+            spec=spec, area=assessment.area_type, income_per_capita=assessment.income_per_capita, score_a=assessment.score_a,
             deprived=codes.get(assessment.pk, []), members=assessment.members_snapshot,
         )
-        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en)
-        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en):
-            assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en = new
+        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en, result.score_b)
+        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b):
+            assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b = new
             assessment.criteria_set = round.criteria_set
             assessment.version += 1
             changed.append(assessment)
-    Assessment.objects.bulk_update(changed, ["category", "group", "explanation_vi", "explanation_en", "criteria_set", "version"], batch_size=1000)
+    Assessment.objects.bulk_update(
+        changed, ["category", "group", "explanation_vi", "explanation_en", "score_b", "criteria_set", "version"], batch_size=1000
+    )
     audit(actor=actor, action="round.reclassified", target=round, changes={"assessments_changed": [None, len(changed)]})
     return len(changed)

@@ -79,7 +79,7 @@ class Change:
     household_code: str
     head_name: str
     commune_name: str
-    income_per_capita: int
+    income_per_capita: int | None  # None: the assessment was made from score A
     deprived_count: int
     official_category: str
     official_group: str
@@ -124,15 +124,20 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
     changes_total = 0
     transitions: dict[tuple[str, str], int] = defaultdict(int)
     rows = scope.values_list(
-        "id", "commune_id", "area_type", "income_per_capita", "members_snapshot", "member_count", "category", "group",
+        "id", "commune_id", "area_type", "income_per_capita", "score_a", "members_snapshot", "member_count", "category", "group",
         "household__code", "household__head_name",
     ).order_by("id")
-    for aid, commune_id, area, income, members, member_count, old_cat, old_group, code, head in rows.iterator(chunk_size=5000):
+    for aid, commune_id, area, income, score_a, members, member_count, old_cat, old_group, code, head in rows.iterator(chunk_size=5000):
         codes = tuple(c for c in deprived.get(aid, ()) if c in draft_codes)
-        key = (area, income, codes)
+        key = (area, income, score_a, codes)
         category = memo.get(key)
         if category is None:
-            category = cl.classify(spec, area=area, income=income, deprived=codes, members=()).category
+            try:
+                category = cl.classify(spec, area=area, income=income, score_a=score_a, deprived=codes, members=()).category
+            except cl.ClassificationInputError:
+                # Scored from score A, but the draft has no score scale: it cannot judge this household, which
+                # keeps its official category.
+                category = cl.Category(old_cat)
             memo[key] = category
         group = ""
         if category in spec.groups_for:

@@ -118,6 +118,8 @@ HOUSEHOLD_COLUMNS = [
     ("category", "text", 20, L("Phân loại", "Category")),
     ("group", "text", 22, L("Nhóm", "Group")),
     ("income_per_capita", "money", 14, L("Thu nhập bình quân (đồng/người/tháng)", "Income per person per month (VND)")),
+    ("score_a", "int", 9, L("Điểm A", "Score A")),
+    ("score_b", "int", 9, L("Điểm B", "Score B")),
     ("deprived_count", "int", 10, L("Số chỉ số thiếu hụt", "Deprived indicators")),
     ("member_count", "int", 10, L("Số nhân khẩu", "Members")),
     ("able_to_work_count", "int", 10, L("Số người có khả năng lao động", "Able to work")),
@@ -497,7 +499,7 @@ def household_rows(queryset, language: str):
     cats, groups = cl.CATEGORY_LABELS[language], cl.GROUP_LABELS[language]
     values = queryset.order_by("commune__code", "household__code").values_list(
         "household__code", "commune__code", "commune__name", "hamlet__name", "household__head_name", "household__address",
-        "category", "group", "income_per_capita", "deprived_count", "member_count", "able_to_work_count",
+        "category", "group", "income_per_capita", "score_a", "score_b", "deprived_count", "member_count", "able_to_work_count",
     )
     for row in values.iterator(chunk_size=5000):
         row = list(row)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from core.api import StrictTypes
 from households.models import AreaType
+from surveys.classification import MAX_SCORE_A
 from surveys.models import (
     MAX_INCOME_PER_CAPITA,
     Assessment,
@@ -15,6 +16,7 @@ from surveys.models import (
     Rule,
     SurveyRound,
 )
+from surveys.services import income_test_errors
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -80,7 +82,14 @@ class StrictIntegerField(serializers.IntegerField):
 class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
     criteria_set = serializers.CharField(help_text=_("Criteria set code, e.g. VN-2022."))
     area = serializers.ChoiceField(choices=AreaType.choices)
-    income_per_capita = StrictIntegerField(min_value=0, max_value=MAX_INCOME_PER_CAPITA, help_text=_("VND per person per month."))
+    income_per_capita = StrictIntegerField(
+        min_value=0, max_value=MAX_INCOME_PER_CAPITA, required=False,
+        help_text=_("VND per person per month. Give this or score_a, not both."),
+    )
+    score_a = StrictIntegerField(
+        min_value=0, max_value=MAX_SCORE_A, required=False,
+        help_text=_("Circular 07's score A in points, instead of income_per_capita, for a set with a score scale (VN-2022)."),
+    )
     deprived = serializers.ListField(child=serializers.CharField(), allow_empty=True, default=list)
     members = ClassifyMemberSerializer(many=True, required=True, allow_empty=True)
 
@@ -91,6 +100,11 @@ class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
             raise serializers.ValidationError(_("Unknown criteria set %(code)s.") % {"code": value}, code="unknown") from None
 
     def validate(self, attrs):
+        errors = income_test_errors(
+            income_per_capita=attrs.get("income_per_capita"), score_a=attrs.get("score_a"), criteria_set=attrs["criteria_set"]
+        )
+        if errors:
+            raise serializers.ValidationError(errors, code="invalid")
         known = set(attrs["criteria_set"].indicators.values_list("code", flat=True))
         unknown = [c for c in attrs["deprived"] if c not in known]
         if unknown:
@@ -105,6 +119,9 @@ class ClassifyResponseSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=["poor", "near_poor", "average", "not_poor"])
     group = serializers.ChoiceField(choices=["poverty_reduction", "social_protection"], allow_null=True)
     deprived_count = serializers.IntegerField()
+    basis = serializers.ChoiceField(choices=["income", "score"], help_text=_("What the income test was made from."))
+    score_a = serializers.IntegerField(allow_null=True)
+    score_b = serializers.IntegerField(allow_null=True, help_text=_("Points per deprived indicator × deprivations (score-based sets)."))
     explanation = serializers.CharField()
     explanation_vi = serializers.CharField()
     explanation_en = serializers.CharField()
@@ -150,7 +167,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assessment
         fields = [
-            "round", "household", "head_name", "criteria_set", "commune", "hamlet", "area_type", "income_per_capita",
+            "round", "household", "head_name", "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b",
             "deprived", "member_count", "able_to_work_count", "social_protection_count", "category", "group",
             "deprived_count", "explanation", "explanation_vi", "explanation_en", "version", "created_at", "updated_at",
         ]
@@ -167,7 +184,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return obj.explanation(getattr(request, "LANGUAGE_CODE", "vi") or "vi")
 
 
-COMPUTED_ASSESSMENT_FIELDS = ("category", "group", "deprived_count", "explanation", "member_count")
+COMPUTED_ASSESSMENT_FIELDS = ("category", "group", "deprived_count", "explanation", "member_count", "score_b", "basis")
 
 
 class AssessmentWriteSerializer(StrictTypes, serializers.Serializer):
@@ -175,7 +192,13 @@ class AssessmentWriteSerializer(StrictTypes, serializers.Serializer):
 
     round = serializers.CharField(max_length=40, required=False, help_text=_("Round code (when creating)."))
     household = serializers.CharField(max_length=40, required=False, help_text=_("Household code (when creating)."))
-    income_per_capita = StrictIntegerField(min_value=0, max_value=MAX_INCOME_PER_CAPITA, help_text=_("VND per person per month."))
+    income_per_capita = StrictIntegerField(
+        min_value=0, max_value=MAX_INCOME_PER_CAPITA, required=False, help_text=_("VND per person per month (or score_a).")
+    )
+    score_a = StrictIntegerField(
+        min_value=0, max_value=MAX_SCORE_A, required=False,
+        help_text=_("Circular 07's score A in points, instead of income_per_capita, in a round whose set has a score scale."),
+    )
     deprived = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=True, default=list, max_length=50)
     version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (when changing)."))
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)

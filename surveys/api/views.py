@@ -124,7 +124,16 @@ class ClassifyView(APIView):
                     "members": [{"able_to_work": True, "social_protection": False}],
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Rural household scored by Circular 07: score A 132, 4 deprivations",
+                value={
+                    "criteria_set": "VN-2022", "area": "rural", "score_a": 132,
+                    "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM"],
+                    "members": [{"able_to_work": True, "social_protection": False}],
+                },
+                request_only=True,
+            ),
         ],
     )
     def post(self, request):
@@ -132,14 +141,17 @@ class ClassifyView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = preview(
-            criteria_set=data["criteria_set"], area=data["area"], income_per_capita=data["income_per_capita"],
-            deprived=data["deprived"], members=[dict(m) for m in data["members"]],
+            criteria_set=data["criteria_set"], area=data["area"], income_per_capita=data.get("income_per_capita"),
+            score_a=data.get("score_a"), deprived=data["deprived"], members=[dict(m) for m in data["members"]],
         )
         return Response(
             {
                 "category": result.category.value,
                 "group": result.group.value if result.group else None,
                 "deprived_count": result.deprived_count,
+                "basis": result.basis,
+                "score_a": result.score_a,
+                "score_b": result.score_b,
                 "explanation": result.explanation(getattr(request, "LANGUAGE_CODE", "vi") or "vi"),
                 "explanation_vi": result.explanation_vi,
                 "explanation_en": result.explanation_en,
@@ -317,8 +329,8 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
             if Assessment.objects.select_for_update().filter(household=household, round=survey_round).exists():
                 raise ConflictError(_("This household is already assessed in this round; change it with PUT."), field="household")
             assessment = assessment_save(
-                actor=request.user, household=household, round=survey_round, income_per_capita=data["income_per_capita"],
-                deprived=data["deprived"], reason=data.get("reason", ""),
+                actor=request.user, household=household, round=survey_round, income_per_capita=data.get("income_per_capita"),
+                score_a=data.get("score_a"), deprived=data["deprived"], reason=data.get("reason", ""),
             )
         return self._respond(assessment, status.HTTP_201_CREATED)
 
@@ -333,8 +345,8 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         version = expected_version(request, data)
         assessment = assessment_save(
             actor=request.user, household=assessment.household, round=assessment.round,
-            income_per_capita=data["income_per_capita"], deprived=data["deprived"], expected_version=version,
-            reason=data.get("reason", ""),
+            income_per_capita=data.get("income_per_capita"), score_a=data.get("score_a"), deprived=data["deprived"],
+            expected_version=version, reason=data.get("reason", ""),
         )
         return self._respond(assessment)
 
