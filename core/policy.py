@@ -26,7 +26,7 @@ class Action(StrEnum):
     EDIT = "edit"  # register and change households, enter assessments
     IMPORT = "import"  # survey workbooks
     EXPORT = "export"  # household lists, posting and recognition lists
-    RECORD_STEPS = "record_steps"  # hamlet meetings, public postings
+    RECORD_STEPS = "record_steps"  # hamlet meetings, public postings, the chairman's recognition decision
     SUBMIT = "submit"  # the commune sends its list up
     REVIEW = "review"  # the district's opinion (before 1 July 2025)
     APPROVE = "approve"  # the department approves (and opens correction revisions)

@@ -233,6 +233,9 @@ class Household(models.Model):
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Code, head's name, members' names and citizen IDs folded (households.search.fold): the register's search
+    # ignores tone marks and case on every database. Written by the services and the importer, never typed.
+    search_key = models.TextField(_("search key"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -256,6 +259,21 @@ class Household(models.Model):
 
 # Members of one household: the web form, the API, the import and the service share this limit.
 MAX_MEMBERS = 40
+
+# "Able to work" is pre-ticked only for members aged 15 to 60 in the current year (issue 12; LAW.md states no
+# working-age rule). A default for the form, not a rule: the officer's tick is what is stored.
+WORKING_AGE_FROM, WORKING_AGE_TO = 15, 60
+
+
+def age_in(birth_year: int, year: int | None = None) -> int:
+    return (year or datetime.date.today().year) - birth_year
+
+
+def of_working_age(birth_year: int | None, year: int | None = None) -> bool | None:
+    """Whether a member born in `birth_year` is 15 to 60 years old in `year` (None when the year is unknown)."""
+    if birth_year is None:
+        return None
+    return WORKING_AGE_FROM <= age_in(birth_year, year) <= WORKING_AGE_TO
 
 
 class Sex(models.TextChoices):

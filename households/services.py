@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
-from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member
+from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member, Relation
 from households.permissions import can_edit_commune
+from households.search import household_search_key
 
 HOUSEHOLD_FIELDS = ["code", "commune", "hamlet", "head_name", "address", "status", "merged_into"]
 MEMBER_FIELDS = [
@@ -59,17 +60,33 @@ def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
     return hamlet
 
 
+def head_rule_errors(relations: Sequence[str]) -> dict[str, list[ValidationError]]:
+    """Exactly one member is the head of household: {} when so, else the errors (code "head": on `members`, and on
+    the relation of each member marked head when there are several)."""
+    heads = [i for i, relation in enumerate(relations) if relation == Relation.HEAD]
+    if len(heads) == 1:
+        return {}
+    if not heads:
+        return {"members": [ValidationError(_("Mark one member as the head of household (relation “Head”)."), code="head")]}
+    errors = {"members": [ValidationError(
+        _("Only one member can be the head of household; %(n)s are marked “Head”.") % {"n": len(heads)}, code="head"
+    )]}
+    for index in heads:
+        errors[f"members[{index}].relation"] = [ValidationError(_("Only one member can be the head of household."), code="head")]
+    return errors
+
+
 def _validate_members(members: Sequence[MemberData]) -> list[Member]:
     if len(members) > MAX_MEMBERS:
         raise ValidationError({"members": _("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}})
-    built, errors = [], {}
+    built, errors = [], head_rule_errors([data.relation for data in members])
     for index, data in enumerate(members):
         member = Member(**data.values())
         try:
             member.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
-            for key, msgs in exc.message_dict.items():
-                errors[f"members[{index}].{key}"] = msgs
+            for key, errs in exc.error_dict.items():
+                errors.setdefault(f"members[{index}].{key}", []).extend(errs)
         built.append(member)
     ids = [m.citizen_id for m in built if m.citizen_id]
     dupes = {i for i in ids if ids.count(i) > 1}
@@ -109,8 +126,34 @@ def _replace_members(household: Household, members: list[Member]) -> dict:
     return {"members": [before, after]} if before != after else {}
 
 
-def _clean_household(household: Household) -> None:
-    household.full_clean(exclude=["merged_into"], validate_constraints=False)
+def _head_name(members: Sequence[MemberData | Member]) -> str | None:
+    """The head member's name (the household's head_name is a copy of it), or None without exactly one head."""
+    heads = [m for m in members if m.relation == Relation.HEAD]
+    return heads[0].full_name.strip() if len(heads) == 1 else None
+
+
+def _search_key(household: Household, members: Sequence[Member] | None = None) -> str:
+    if members is None:
+        members = list(household.members.all())
+    return household_search_key(
+        code=household.code, head_name=household.head_name, members=[(m.full_name, m.citizen_id) for m in members]
+    )
+
+
+def _rename_head(household: Household, head: Member, name: str) -> dict:
+    """The head member takes the household's new head_name (checked as a member's full name); its audit change."""
+    before = [snapshot(m, MEMBER_FIELDS) for m in household.members.all()]
+    head.full_name = name
+    try:
+        head.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ValidationError({"head_name": exc.message_dict.get("full_name", exc.messages)}) from None
+    head.save(update_fields=["full_name"])
+    return {"members": [before, [snapshot(m, MEMBER_FIELDS) for m in household.members.all()]]}
+
+
+def _clean_household(household: Household, exclude: Sequence[str] = ()) -> None:
+    household.full_clean(exclude=["merged_into", *exclude], validate_constraints=False)
     if household.commune.level != Level.COMMUNE:
         raise ValidationError({"commune": _("A household belongs to a commune-level unit.")})
     if household.hamlet_id and household.hamlet.commune_id != household.commune_id:
@@ -119,15 +162,20 @@ def _clean_household(household: Household) -> None:
 
 @transaction.atomic
 def household_create(
-    *, actor, code: str, commune: AdminUnit, head_name: str, hamlet: Hamlet | None = None,
+    *, actor, code: str, commune: AdminUnit, head_name: str | None = None, hamlet: Hamlet | None = None,
     address: str = "", members: Sequence[MemberData] = (),
 ) -> Household:
-    """Register a new household with its members."""
+    """Register a new household with its members, exactly one of them its head.
+
+    The household's head_name is the head member's name. `head_name` is still accepted from older callers (the
+    API's contract sends it) but not stored: the member list decides."""
     _require_edit(actor, commune)
-    household = Household(code=code.strip(), commune=commune, hamlet=hamlet, head_name=head_name.strip(), address=address)
-    _clean_household(household)
+    household = Household(code=code.strip(), commune=commune, hamlet=hamlet, head_name=_head_name(members) or "", address=address)
+    # head_name is checked as the head member's full_name (same limit): an error on both would only repeat it.
+    _clean_household(household, exclude=["head_name"])
     built = _validate_members(members)
     _check_citizen_ids(None, built)
+    household.search_key = _search_key(household, built)
     household.save()
     changes = {k: [None, v] for k, v in snapshot(household, HOUSEHOLD_FIELDS).items()}
     changes.update(_replace_members(household, built))
@@ -140,13 +188,25 @@ def household_update(
     *, actor, household: Household, expected_version: int | None = None,
     members: Sequence[MemberData] | None = None, reason: str = "", **fields,
 ) -> Household:
-    """Change a household's fields and (when given) replace its members; recomputes open assessments."""
+    """Change a household's fields and (when given) replace its members; recomputes open assessments.
+
+    head_name is the head member's name: with a member list it comes from the one member marked head; given alone
+    it renames the household's head member (a spelling correction), so the two never differ."""
     from surveys.services import household_assessments_refresh
 
     locked = Household.objects.select_for_update().get(pk=household.pk)
     _require_edit(actor, locked.commune)
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(_("This household was changed by someone else; reload it and try again."))
+    renamed_head = None
+    if members is not None:
+        built = _validate_members(members)
+        fields["head_name"] = _head_name(members)
+    elif "head_name" in fields:
+        fields["head_name"] = str(fields["head_name"]).strip()
+        heads = list(locked.members.filter(relation=Relation.HEAD))
+        if len(heads) == 1 and heads[0].full_name != fields["head_name"]:
+            renamed_head = heads[0]
     before = snapshot(locked, HOUSEHOLD_FIELDS)
     for name, value in fields.items():
         if name not in HOUSEHOLD_FIELDS or name in {"code", "status", "merged_into"}:
@@ -154,15 +214,18 @@ def household_update(
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     if "commune" in fields:
         _require_edit(actor, locked.commune)
-    _clean_household(locked)
+    # With a member list, head_name is the head member's full_name, already checked with the members.
+    _clean_household(locked, exclude=["head_name"] if members is not None else [])
     changes = diff(before, snapshot(locked, HOUSEHOLD_FIELDS))
     if members is not None:
-        built = _validate_members(members)
         _check_citizen_ids(locked, built)
         changes.update(_replace_members(locked, built))
+    elif renamed_head is not None:
+        changes.update(_rename_head(locked, renamed_head, locked.head_name))
     if not changes:
         return locked
     locked.version += 1
+    locked.search_key = _search_key(locked, built if members is not None else None)
     locked.save()
     audit(actor=actor, action="household.updated", target=locked, changes=changes, reason=reason)
     if members is not None:

@@ -6,6 +6,8 @@ Thin views: every read starts from `visible_to(user)` (out of scope answers 404)
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from functools import wraps
 
 from django import forms
@@ -24,10 +26,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core.access_log import note_access
 from core.exceptions import ConflictError
 from core.policy import Action, can
-from core.selectors import audit_events_for
+from core.selectors import history_page
 from households.filters import HouseholdFilterSet
 from households.forms import HouseholdForm, HouseholdStatusForm, MemberFormSet, member_initial
 from households.models import (
+    WORKING_AGE_FROM,
+    WORKING_AGE_TO,
     AdminUnit,
     Assignment,
     Hamlet,
@@ -39,6 +43,7 @@ from households.models import (
     communes_visible_to,
 )
 from households.permissions import EDIT_ROLES, can_edit_commune
+from households.selectors import household_lookalikes
 from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
 from households.templatetags.povreg_ui import ui_lang
 from surveys import classification as cl
@@ -323,7 +328,7 @@ def household_detail(request, code: str):
             "household": household, "members": members, "assessments": assessments, "can_edit": can_edit,
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
-            "events": audit_events_for(household, user),
+            "events": history_page(household, user, page=request.GET.get("history_page")),
             "accesses": accesses,
             "status_form": HouseholdStatusForm(initial={"status": household.status, "expected_version": household.version}) if can_edit else None,
         },
@@ -398,15 +403,6 @@ def _apply_errors(form, formset, exc: ValidationError, member_forms: list) -> No
                 form.add_error(None, message)
 
 
-def _kept_members(formset) -> list:
-    """The member rows to save: not removed, and not a blank row the officer added and left empty."""
-    deleted = set(map(id, formset.deleted_forms))
-    return [
-        f for i, f in enumerate(formset.forms)
-        if id(f) not in deleted and (i < formset.initial_form_count() or f.has_changed())
-    ]
-
-
 def _resolve_hamlet(*, commune: AdminUnit, name: str, actor) -> Hamlet | None:
     """The commune's hamlet of that name (case aside), or a new one created through the service."""
     if not name:
@@ -416,6 +412,8 @@ def _resolve_hamlet(*, commune: AdminUnit, name: str, actor) -> Hamlet | None:
 
 
 def _form_page(request, template_context: dict, status: int = 200):
+    # The working-age bounds for the member rows' "able to work" default (static/js/povreg.js reads them).
+    template_context.update(working_age_from=WORKING_AGE_FROM, working_age_to=WORKING_AGE_TO, this_year=datetime.date.today().year)
     return render(request, "households/household_form.html", template_context, status=status)
 
 
@@ -430,7 +428,7 @@ def _submit_household(form, formset, *, actor, write) -> tuple[Household | None,
     A refused write puts its errors beside the fields and keeps what was typed: (None, HTTP status)."""
     if not (form.is_valid() and formset.is_valid()):
         return None, 400
-    kept = _kept_members(formset)
+    kept = formset.kept_forms()
     data = form.cleaned_data
     try:
         with transaction.atomic():
@@ -444,6 +442,59 @@ def _submit_household(form, formset, *, actor, write) -> tuple[Household | None,
         return None, 403
 
 
+def _warn_children_marked_able(request, formset) -> None:
+    """Saved as ticked (the officer may know better), but said: a child under working age is rarely able to work."""
+    names = formset.children_marked_able()
+    if names:
+        messages.warning(request, _("Marked able to work although under %(age)s: %(names)s. Check the birth year and the tick.")
+                         % {"age": WORKING_AGE_FROM, "names": ", ".join(names)})
+
+
+# One-time tokens of the registration form, in the session: token → "" while the form is open, then the code of
+# the household it registered. A form sent again (back twice, then save) finds its token used and creates nothing.
+FORM_TOKENS_KEY = "household_form_tokens"
+FORM_TOKENS_KEPT = 50
+
+
+def _issue_form_token(request) -> str:
+    tokens = dict(request.session.get(FORM_TOKENS_KEY, {}))
+    token = secrets.token_urlsafe(18)
+    tokens[token] = ""
+    for stale in list(tokens)[:-FORM_TOKENS_KEPT]:
+        del tokens[stale]
+    request.session[FORM_TOKENS_KEY] = tokens
+    return token
+
+
+def _form_token_state(request, token: str) -> str | None:
+    """"" for a token issued and not used yet, the household code it registered once used, None when unknown."""
+    return request.session.get(FORM_TOKENS_KEY, {}).get(token) if token else None
+
+
+def _use_form_token(request, token: str, household: Household) -> None:
+    tokens = dict(request.session.get(FORM_TOKENS_KEY, {}))
+    tokens[token] = household.code
+    request.session[FORM_TOKENS_KEY] = tokens
+
+
+def _renew_form_token(request, form) -> None:
+    form.data = form.data.copy()
+    form.data["form_token"] = _issue_form_token(request)
+
+
+def _lookalikes(user, form, formset) -> list[Household]:
+    """Households like the one about to be registered (same commune, head name and birth year, address) that the
+    officer has not yet said to register anyway."""
+    if not (form.is_valid() and formset.is_valid()):
+        return []
+    head = next(f.cleaned_data for f in formset.kept_forms() if f.cleaned_data["relation"] == "head")
+    found = household_lookalikes(
+        user=user, commune=form.cleaned_data["commune"], head_name=head["full_name"],
+        head_birth_year=head["birth_year"], address=form.cleaned_data["address"],
+    )
+    return [] if {h.code for h in found} <= form.acknowledged_duplicates else found
+
+
 @personal_data_required
 def household_create_view(request):
     user = request.user
@@ -453,21 +504,48 @@ def household_create_view(request):
         raise PermissionDenied(_("You cannot register households."))
     single = commune_list[0] if len(commune_list) == 1 else None
     status = 200
+    lookalikes: list[Household] = []
+    already_registered = None
     if request.method == "POST":
         form = HouseholdForm(request.POST, communes=communes)
         formset = MemberFormSet(request.POST, prefix="members")
-        household, status = _submit_household(
-            form, formset, actor=user,
-            write=lambda data, hamlet, members: household_create(
-                actor=user, code=data["code"], commune=data["commune"], hamlet=hamlet,
-                head_name=data["head_name"], address=data["address"], members=members,
-            ),
-        )
-        if household is not None:
-            messages.success(request, _("Household %(code)s registered.") % {"code": household.code})
-            return redirect(_continue_to(request, household))
+        token = request.POST.get("form_token", "")
+        token_state = _form_token_state(request, token)
+        if token_state:
+            # This form already registered a household: sent again, it registers nothing.
+            already_registered = Household.objects.visible_to(user).filter(code=token_state).first()
+            form.is_valid()
+            form.add_error(None, _("This form was already saved: it registered household %(code)s. Nothing new was registered.")
+                           % {"code": token_state})
+            _renew_form_token(request, form)
+            status = 409
+        elif token_state is None:
+            form.is_valid()
+            formset.is_valid()
+            form.add_error(None, _("This form was not opened here or has expired, so nothing was saved. "
+                                   "Check the values below and save again."))
+            _renew_form_token(request, form)
+            status = 400
+        elif lookalikes := _lookalikes(user, form, formset):
+            status = 200  # a warning, not an error: ticking "register anyway" and saving again goes through
+        else:
+            household, status = _submit_household(
+                form, formset, actor=user,
+                write=lambda data, hamlet, members: household_create(
+                    actor=user, code=data["code"], commune=data["commune"], hamlet=hamlet,
+                    address=data["address"], members=members,
+                ),
+            )
+            if household is not None:
+                _use_form_token(request, token, household)
+                messages.success(request, _("Household %(code)s registered.") % {"code": household.code})
+                _warn_children_marked_able(request, formset)
+                return redirect(_continue_to(request, household))
     else:
-        form = HouseholdForm(communes=communes, initial={"commune": single, "code": suggested_code(single) if single else ""})
+        form = HouseholdForm(
+            communes=communes,
+            initial={"commune": single, "code": suggested_code(single) if single else "", "form_token": _issue_form_token(request)},
+        )
         formset = MemberFormSet(prefix="members", initial=[{"relation": "head"}])
     hamlet_commune = single or _chosen_commune(form, communes)
     return _form_page(
@@ -476,6 +554,10 @@ def household_create_view(request):
             "form": form, "formset": formset, "single_commune": single, "editing": False,
             "hamlets": Hamlet.objects.visible_to(user).filter(commune=hamlet_commune).order_by("name") if hamlet_commune else [],
             "open_round": open_round_for_user(user),
+            "lookalikes": lookalikes, "lookalike_codes": ",".join(h.code for h in lookalikes),
+            "already_registered": already_registered,
+            # A new row's "able to work" follows the birth year typed (static/js/povreg.js) until the officer ticks it.
+            "new_rows_follow_age": not form.is_bound,
         },
         status,
     )
@@ -519,8 +601,7 @@ def household_edit_view(request, code: str):
                 form, formset, actor=user,
                 write=lambda data, hamlet, members: household_update(
                     actor=user, household=household, expected_version=data["expected_version"],
-                    members=members, commune=data["commune"], hamlet=hamlet,
-                    head_name=data["head_name"], address=data["address"],
+                    members=members, commune=data["commune"], hamlet=hamlet, address=data["address"],
                 ),
             )
         except ConflictError as exc:
@@ -532,13 +613,14 @@ def household_edit_view(request, code: str):
             saved, status = None, 409
         if saved is not None:
             messages.success(request, _("Household %(code)s saved.") % {"code": saved.code})
+            _warn_children_marked_able(request, formset)
             return redirect(_continue_to(request, saved))
     else:
         form = HouseholdForm(
             communes=communes, editing=True,
             initial={
                 "commune": household.commune, "hamlet": household.hamlet.name if household.hamlet else "",
-                "head_name": household.head_name, "address": household.address, "expected_version": household.version,
+                "address": household.address, "expected_version": household.version,
             },
         )
         formset = MemberFormSet(prefix="members", initial=member_initial(household.members.all()))

@@ -36,6 +36,7 @@ commune_list_routes = [
     path(LIST + "entries/", CommuneListViewSet.as_view({"get": "entries"}), name="commune-list-entries"),
     path(LIST + "meetings/", CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}), name="commune-list-meetings"),
     path(LIST + "postings/", CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}), name="commune-list-postings"),
+    path(LIST + "recognition/", CommuneListViewSet.as_view({"post": "record_recognition"}), name="commune-list-recognition"),
 ] + [
     path(f"{LIST}{segment}/", CommuneListViewSet.as_view({"post": method}), name=f"commune-list-{segment}")
     for segment, method in (

@@ -270,11 +270,19 @@ if EMAIL_CONFIGURED:
 
 # The app's own data folder (uploaded workbooks, private to the app's user).
 POVREG_DATA_DIR = Path(os.environ.get("POVREG_DATA_DIR", BASE_DIR / "var"))
+# Uploaded documents (decision scans) live in the app's own data folder and are served only through views that
+# check access: there is no public MEDIA_URL.
+MEDIA_ROOT = POVREG_DATA_DIR / "media"
+POVREG_DECISION_MAX_BYTES = int(os.environ.get("POVREG_DECISION_MAX_BYTES", str(10 * 1024 * 1024)))
 # Bounds of an uploaded survey workbook, checked before it is parsed.
 POVREG_IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("POVREG_IMPORT_MAX_UNCOMPRESSED_MB", "400"))
 POVREG_IMPORT_MAX_ROWS = int(os.environ.get("POVREG_IMPORT_MAX_ROWS", "300000"))
 # Working days a commune list must stay publicly posted before it can be submitted.
 POVREG_POSTING_WORKING_DAYS = int(os.environ.get("POVREG_POSTING_WORKING_DAYS", "3"))
+# An income per person per month (VND) above the first or, when not 0, below the second is implausible enough
+# for the assessment form to ask the officer to confirm it before saving (a warning, not a refusal).
+POVREG_INCOME_WARN_ABOVE = int(os.environ.get("POVREG_INCOME_WARN_ABOVE", "50000000"))
+POVREG_INCOME_WARN_BELOW = int(os.environ.get("POVREG_INCOME_WARN_BELOW", "100000"))
 
 # Login throttling and lockout (django-axes), in the database all workers share. A failure counts against the
 # account and against the address; either reaching the limit locks it out for the cool-off time.

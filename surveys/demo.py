@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.audit import audit
 from households.models import AdminUnit, Assignment, Hamlet, Household, Level, Member, Role, Structure
 from households.rehoming import households_rehome
+from households.search import household_search_key
 from households.units import load_2025, load_legacy
 from surveys import classification as cl
 from surveys.approval import frozen_counts, list_entries_freeze
@@ -270,6 +271,13 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
             citizen += 1
             member_rows.append(Member(household=saved[code], position=position, citizen_id=f"0{PROVINCE}{citizen:09d}" if m["birth_year"] <= 2010 else "", **m))
     Member.objects.bulk_create(member_rows, batch_size=2000)
+    # The folded text the register's search reads (tone marks and case ignored), as the services keep it.
+    names: dict[int, list[tuple[str, str]]] = {}
+    for m in member_rows:
+        names.setdefault(m.household_id, []).append((m.full_name, m.citizen_id))
+    for household in saved.values():
+        household.search_key = household_search_key(code=household.code, head_name=household.head_name, members=names.get(household.pk, []))
+    Household.objects.bulk_update(list(saved.values()), ["search_key"], batch_size=1000)
 
     # Binh Duong's last two reviews before the merger, both approved (entries frozen).
     for survey_round in rounds:
@@ -307,9 +315,12 @@ def _freeze(survey_round: SurveyRound, communes: list[AdminUnit], *, status: str
         [
             CommuneList(
                 round=survey_round, commune=c, status=status, submitted_at=when, approved_at=when if approved else None,
+                # The chairman's recognition decision, dated the day before the list went up.
+                recognition_number=f"{100 + i}/QĐ-UBND", recognition_date=timezone.localtime(when).date() - datetime.timedelta(days=1),
+                recognition_signer="Chủ tịch UBND (demo)",
                 **frozen.get(c.pk, {}),
             )
-            for c in communes
+            for i, c in enumerate(communes)
         ]
     )
     if approved:

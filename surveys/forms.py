@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from surveys.classification import MAX_SCORE_A
 from surveys.models import MAX_INCOME_PER_CAPITA
 
 # 1500000, 1.500.000, 1 500 000 or 1,500,000 (optionally followed by ₫, đ or VND).
@@ -44,6 +47,22 @@ class VndField(forms.CharField):
         return format_amount(value) if isinstance(value, int) else value
 
 
+def implausible_income_warning(income: int) -> str:
+    """Why an income per person per month looks implausible (a slip of a zero, a yearly or household total), or ""
+    when it does not. The bounds are settings (POVREG_INCOME_WARN_ABOVE / _BELOW); 0 income is not warned about."""
+    above, below = settings.POVREG_INCOME_WARN_ABOVE, settings.POVREG_INCOME_WARN_BELOW
+    if above and income > above:
+        return gettext(
+            "%(income)s ₫ per person per month is more than %(bound)s ₫. Check that it is not a yearly or a household "
+            "total, and that no zero slipped in."
+        ) % {"income": format_amount(income), "bound": format_amount(above)}
+    if below and 0 < income < below:
+        return gettext(
+            "%(income)s ₫ per person per month is less than %(bound)s ₫. Check that no zero is missing."
+        ) % {"income": format_amount(income), "bound": format_amount(below)}
+    return ""
+
+
 class AssessmentForm(forms.Form):
     income_per_capita = VndField(label=_("Income per person per month (VND)"))
     total_income = VndField(
@@ -53,20 +72,41 @@ class AssessmentForm(forms.Form):
     deprived = forms.MultipleChoiceField(label=_("Deprived indicators"), required=False, widget=forms.CheckboxSelectMultiple)
     # The version the form was opened with (0 for a new assessment): required, so two saves never overwrite silently.
     expected_version = forms.IntegerField(required=False, min_value=0, max_value=2_000_000_000, widget=forms.HiddenInput)
+    # The implausible income per person the officer confirmed (the checkbox's value is the amount it was shown for).
+    confirm_income = forms.CharField(required=False, max_length=40)
+    # Circular 07's score A, for a round whose criteria set has a score scale: instead of an income.
+    score_a = forms.IntegerField(
+        label=_("or: score A (points, Circular 07)"), required=False, min_value=0, max_value=MAX_SCORE_A,
+        help_text=_("From the review form's income scoring; score B is counted from the ticked deprivations."),
+    )
 
-    def __init__(self, *args, indicators, member_count: int, **kwargs):
+    def __init__(self, *args, indicators, member_count: int, score_scale: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.member_count = member_count
         self.fields["deprived"].choices = [(i.code, i.code) for i in indicators]
+        if not score_scale:
+            del self.fields["score_a"]
+
+    @property
+    def has_score(self) -> bool:
+        return "score_a" in self.fields and bool(str(self["score_a"].value() or "").strip())
 
     @property
     def has_income(self) -> bool:
-        return bool((self["income_per_capita"].value() or "").strip() or (self["total_income"].value() or "").strip())
+        typed = (self["income_per_capita"].value() or "").strip() or (self["total_income"].value() or "").strip()
+        return bool(typed) or self.has_score
 
     def clean(self):
         data = super().clean()
         per_capita, total = data.get("income_per_capita"), data.get("total_income")
-        if "income_per_capita" in self.errors or "total_income" in self.errors:
+        if "income_per_capita" in self.errors or "total_income" in self.errors or "score_a" in self.errors:
+            return data
+        data["score_a"] = data.get("score_a")
+        if data["score_a"] is not None:
+            if per_capita is not None or total is not None:
+                self.add_error("score_a", _("Enter either an income or score A, not both."))
+            else:
+                data["income"] = None
             return data
         if per_capita is None and total is None:
             self.add_error("income_per_capita", _("Enter the income per person, or the household's total monthly income."))
@@ -80,6 +120,14 @@ class AssessmentForm(forms.Form):
             # Rounded half up to whole đồng.
             data["income"] = (total * 2 + self.member_count) // (2 * self.member_count)
         return data
+
+    @property
+    def income_warning(self) -> str:
+        """The warning to confirm before saving: the income per person is implausible and not confirmed as it is."""
+        income = self.cleaned_data.get("income")
+        if income is None or self.cleaned_data.get("confirm_income") == str(income):  # (None: scored, not an income)
+            return ""
+        return implausible_income_warning(income)
 
     @property
     def income_field(self) -> str:

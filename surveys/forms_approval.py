@@ -51,6 +51,20 @@ class PublicPostingForm(forms.Form):
     place = forms.CharField(label=_("Place"), required=False, max_length=255)
 
 
+class RecognitionForm(forms.Form):
+    number = forms.CharField(label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "123/QĐ-UBND"}))
+    date = date_field(_("Decision date"))
+    signer = forms.CharField(label=_("Signed by"), max_length=120)
+
+
+class RoundDecisionForm(forms.Form):
+    number = forms.CharField(label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "456/QĐ-UBND"}))
+    date = date_field(_("Decision date"))
+    signer = forms.CharField(label=_("Signed by"), max_length=120)
+    document = forms.FileField(label=_("Scan (PDF, JPEG or PNG)"), required=False,
+                               widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}))
+
+
 class TransitionForm(forms.Form):
     reason = forms.CharField(label=_("Reason or note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput())

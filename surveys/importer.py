@@ -35,6 +35,7 @@ from households.models import (
     Relation,
     household_code_validator,
 )
+from households.search import household_search_key
 from surveys import classification as cl
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
 from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, round_area_change_blocker
@@ -62,8 +63,12 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ColumnSpec("hamlet", "Ấp/khu phố", "text", required=False, help="Tên ấp, thôn, khu phố; tên mới sẽ được tạo"),
         ColumnSpec("head_name", "Họ tên chủ hộ", "text"),
         ColumnSpec("address", "Địa chỉ", "text", required=False),
-        ColumnSpec("income_per_capita", "Thu nhập bình quân (đồng/người/tháng)", "int", help="Số nguyên, đồng/người/tháng"),
+        ColumnSpec("income_per_capita", "Thu nhập bình quân (đồng/người/tháng)", "int", required=False,
+                   help="Số nguyên, đồng/người/tháng; hoặc điểm A ở cột score_a"),
         ColumnSpec("deprived", "Chỉ số thiếu hụt", "codes", required=False, help="Mã chỉ số, cách nhau bằng dấu phẩy; có thể để trống"),
+        # Circular 07's score A, instead of an income, for a round whose criteria set has a score scale.
+        ColumnSpec("score_a", "Điểm A (Thông tư 07)", "int", required=False, optional_column=True,
+                   help="Điểm A theo Thông tư 07, thay cho thu nhập; để trống nếu nhập thu nhập"),
     ],
     "members": [
         ColumnSpec("household_code", "Mã hộ", "code"),
@@ -103,7 +108,7 @@ SEX_WORDS = {"m": "M", "f": "F", "nam": "M", "nữ": "F", "nu": "F"}
 GROUPED_DIGITS = re.compile(r"^\d{1,3}([., ]\d{3})+$")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ASSESSMENT_UPDATE_FIELDS = [
-    "criteria_set", "commune", "hamlet", "area_type", "income_per_capita", "member_count", "able_to_work_count",
+    "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b", "member_count", "able_to_work_count",
     "social_protection_count", "members_snapshot", "category", "group", "deprived_count", "explanation_vi",
     "explanation_en", "version", "assessed_by", "updated_at",
 ]
@@ -472,9 +477,19 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             issues.append(Issue(_("At most 255 characters."), "households", row.number, "address"))
         if len(v["hamlet"]) > 120:
             issues.append(Issue(_("At most 120 characters."), "households", row.number, "hamlet"))
-        if v["income_per_capita"] < 0:
+        income, score = v["income_per_capita"], v.get("score_a")
+        if (income is None) == (score is None):
+            issues.append(Issue(_("Give the income per person or, for a set with a score scale, score A: one of the two."),
+                                "households", row.number, "income_per_capita" if score is None else "score_a"))
+        elif score is not None and not survey_round.criteria_set.has_score_scale:
+            issues.append(Issue(_("The criteria set %(code)s has no score scale: give the income per person instead.")
+                                % {"code": survey_round.criteria_set.code}, "households", row.number, "score_a"))
+        elif score is not None and not 0 <= score <= cl.MAX_SCORE_A:
+            issues.append(Issue(_("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A},
+                                "households", row.number, "score_a"))
+        elif income is not None and income < 0:
             issues.append(Issue(_("Income per capita cannot be negative."), "households", row.number, "income_per_capita"))
-        elif v["income_per_capita"] > MAX_INCOME_PER_CAPITA:
+        elif income is not None and income > MAX_INCOME_PER_CAPITA:
             issues.append(Issue(_("This amount is not plausible; check it."), "households", row.number, "income_per_capita"))
         unknown = [c for c in v["deprived"] if c not in indicator_codes]
         if unknown:
@@ -688,6 +703,16 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         Member.objects.bulk_create(new_members, batch_size=2000)
     for member, code in zip(new_members, new_member_owner, strict=True):
         facts_by_code.setdefault(code, []).append(_facts(member.pk, _member_values_of(member)))
+    if write:  # the folded search column, kept as households.services keeps it (every household has member rows)
+        touched = {*result.households_created, *result.households_updated, *new_member_owner}
+        Household.objects.bulk_update([
+            Household(pk=ids[code], search_key=household_search_key(
+                code=code, head_name=row.values["head_name"],
+                members=[(m.values["full_name"], m.values["citizen_id"]) for m in plan.members[code]],
+            ))
+            for code, row in plan.households.items()
+            if code in touched
+        ], ["search_key"], batch_size=2000)
     if progress:
         progress("members", 2, 4)
 
@@ -696,7 +721,8 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
     stored_codes: dict[int, list[str]] = defaultdict(list)
     for chunk in _chunks(existing_ids):
         for a in Assessment.objects.filter(round=survey_round, household_id__in=chunk).values(
-            "id", "household_id", "criteria_set_id", "commune_id", "hamlet_id", "area_type", "income_per_capita", "member_count",
+            "id", "household_id", "criteria_set_id", "commune_id", "hamlet_id", "area_type", "basis", "income_per_capita", "score_a",
+            "score_b", "member_count",
             "able_to_work_count", "social_protection_count", "members_snapshot", "category", "group", "deprived_count",
             "explanation_vi", "explanation_en", "version",
         ):
@@ -717,13 +743,14 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         deprived = sorted(v["deprived"], key=lambda c: (order.get(c, 0), c))
         area = plan.areas.get(commune.pk, commune.area_type)
         res = cl.classify(
-            spec, area=area, income=v["income_per_capita"], deprived=deprived,
+            spec, area=area, income=v["income_per_capita"], score_a=v.get("score_a"), deprived=deprived,
             members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts],
         )
         categories[res.category.value] += 1
         target = {
             "criteria_set_id": criteria_set.pk, "commune_id": commune.pk, "hamlet_id": hamlet_id(v), "area_type": area,
-            "income_per_capita": v["income_per_capita"], "member_count": len(facts),
+            "basis": res.basis, "income_per_capita": v["income_per_capita"], "score_a": res.score_a, "score_b": res.score_b,
+            "member_count": len(facts),
             "able_to_work_count": sum(1 for f in facts if f["able_to_work"]),
             "social_protection_count": sum(1 for f in facts if f["social_protection"]),
             "members_snapshot": facts, "category": res.category.value, "group": res.group.value if res.group else "",

@@ -391,6 +391,14 @@ class CommuneList(models.Model):
     near_poor = models.PositiveIntegerField(_("near-poor households"), null=True, blank=True)
     poor_persons = models.PositiveIntegerField(_("persons in poor households"), null=True, blank=True)
     near_poor_persons = models.PositiveIntegerField(_("persons in near-poor households"), null=True, blank=True)
+    # The commune chairman's decision recognising the list's poor and near-poor households (Decision 24/2021):
+    # the legal act, recorded before the department approves.
+    recognition_number = models.CharField(_("recognition decision number"), max_length=50, blank=True)
+    recognition_date = models.DateField(_("recognition decision date"), null=True, blank=True)
+    recognition_signer = models.CharField(_("signed by"), max_length=120, blank=True)
+    recognition_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -413,6 +421,10 @@ class CommuneList(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status == ListStatus.APPROVED
+
+    @property
+    def is_recognised(self) -> bool:
+        return bool(self.recognition_number and self.recognition_date)
 
 
 class ListEntryQuerySet(models.QuerySet):
@@ -596,3 +608,31 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.code} · {self.round.code} · {self.get_status_display()}"
+
+
+def decision_upload_to(instance, filename: str) -> str:
+    import uuid
+
+    return f"decisions/{instance.round.code}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1].lower()[:5]}"
+
+
+class RoundDecision(models.Model):
+    """The provincial People's Committee's decision approving a round's result: the legal ground of the approved
+    numbers ("theo Quyết định số …") and of next year's starting point. A later decision (an amendment)
+    supersedes an earlier one; all are kept."""
+
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="decisions")
+    number = models.CharField(_("decision number"), max_length=50)
+    date = models.DateField(_("decision date"))
+    signer = models.CharField(_("signed by"), max_length=120)
+    document = models.FileField(_("scan (PDF, JPEG or PNG)"), upload_to=decision_upload_to, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("approval decision")
+        verbose_name_plural = _("approval decisions")
+        ordering = ["round", "-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.date:%d/%m/%Y})"

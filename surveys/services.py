@@ -116,6 +116,12 @@ def income_test_errors(*, income_per_capita, score_a, criteria_set: CriteriaSet 
     return {}
 
 
+def income_test_error(errors: dict[str, list[str]]) -> ValidationError:
+    """The errors of `income_test_errors` with their code: `one_of` (both or neither given) or `no_score_scale`."""
+    code = "one_of" if len(errors) == 2 else "no_score_scale"
+    return ValidationError({field: [ValidationError(m, code=code) for m in messages] for field, messages in errors.items()})
+
+
 def classify_household(
     *, spec: cl.CriteriaSpec, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
     score_a: int | None = None,
@@ -148,7 +154,7 @@ def assessment_save(
         raise ValidationError({"household": _("Only an active household can be assessed.")})
     errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=round.criteria_set)
     if errors:
-        raise ValidationError(errors)
+        raise income_test_error(errors)
     if score_a is not None:
         if isinstance(score_a, bool) or not isinstance(score_a, int) or not 0 <= score_a <= cl.MAX_SCORE_A:
             raise ValidationError({"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}})
@@ -254,7 +260,7 @@ def preview(
     """Classify without storing anything (what-if API, live preview)."""
     errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=criteria_set)
     if errors:
-        raise ValidationError(errors)
+        raise income_test_error(errors)
     return classify_household(
         spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, score_a=score_a, deprived=deprived,
         members=members,

@@ -35,13 +35,13 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
     if not form.has_income:
         return {"preview_hint": _("Enter the income to see the category.")}
     if not form.is_valid():
-        errors = [e for name in ("income_per_capita", "total_income", "deprived") for e in form.errors.get(name, [])]
+        errors = [e for name in ("income_per_capita", "total_income", "score_a", "deprived") for e in form.errors.get(name, [])]
         return {"preview_errors": errors or [_("Check the highlighted fields.")]}
     income = form.cleaned_data["income"]
     try:
         result = preview(
             criteria_set=survey_round.criteria_set, area=area_in_round(round=survey_round, commune=household.commune),
-            income_per_capita=income,
+            income_per_capita=income, score_a=form.cleaned_data.get("score_a"),
             deprived=form.cleaned_data["deprived"], members=members,
         )
     except ValidationError as exc:
@@ -53,7 +53,7 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
         "group_text": cl.GROUP_LABELS[lang][result.group] if result.group else "",
         "explanation": result.explanation(lang),
         "income": income,
-        "divided": form.cleaned_data.get("income_per_capita") is None,
+        "divided": income is not None and form.cleaned_data.get("income_per_capita") is None,
         "member_count": len(members),
     }
 
@@ -76,6 +76,8 @@ def _apply_errors(form: AssessmentForm, exc: ValidationError) -> None:
     for key, messages_ in exc.message_dict.items():
         if key == "income_per_capita":
             form.add_error(form.income_field, messages_)
+        elif key == "score_a" and "score_a" in form.fields:
+            form.add_error("score_a", messages_)
         elif key == "deprived":
             form.add_error("deprived", messages_)
         else:
@@ -100,16 +102,21 @@ def assessment_entry(request, code: str):
 
     members = member_facts(household)
     indicators = list(survey_round.criteria_set.indicators.all())
+    score_scale = survey_round.criteria_set.has_score_scale
     existing = Assessment.objects.filter(household=household, round=survey_round).prefetch_related("deprived_indicators").first()
     lock_reason = _lock_reason(household, survey_round)
     status = 200
+    income_warning = ""
 
     if request.method == "POST":
-        form = AssessmentForm(request.POST, indicators=indicators, member_count=len(members))
+        form = AssessmentForm(request.POST, indicators=indicators, member_count=len(members), score_scale=score_scale)
         if lock_reason:
             form.is_valid()
             form.add_error(None, lock_reason)
             status = 409
+        elif form.is_valid() and form.income_warning:
+            # Implausible, not impossible: shown with a "confirm this value" box; saved once confirmed as it is.
+            income_warning = form.income_warning
         elif form.is_valid():
             try:
                 if form.cleaned_data["expected_version"] is None:
@@ -117,6 +124,7 @@ def assessment_entry(request, code: str):
                     raise ConflictError(_("This form did not say which version it was opened with."))
                 assessment = assessment_save(
                     actor=user, household=household, round=survey_round, income_per_capita=form.cleaned_data["income"],
+                    score_a=form.cleaned_data.get("score_a"),
                     deprived=form.cleaned_data["deprived"], expected_version=form.cleaned_data["expected_version"],
                 )
             except ValidationError as exc:
@@ -136,7 +144,8 @@ def assessment_entry(request, code: str):
                         f"{exc} "
                         + _("Saved meanwhile: %(category)s, income %(income)s ₫. Your input is kept: save again to replace it.")
                         % {"category": cl.CATEGORY_LABELS[ui_lang()][cl.Category(current.category)],
-                           "income": format_amount(current.income_per_capita)},
+                           "income": format_amount(current.income_per_capita) if current.income_per_capita is not None
+                           else f"— (score A {current.score_a})"},
                     )
                 form.data = form.data.copy()
                 form.data["expected_version"] = str(current.version if current else 0)
@@ -160,15 +169,19 @@ def assessment_entry(request, code: str):
         if existing is not None:
             initial = {
                 "income_per_capita": existing.income_per_capita,
+                "score_a": existing.score_a,
                 "deprived": [i.code for i in existing.deprived_indicators.all()],
                 "expected_version": existing.version,
             }
-        form = AssessmentForm(initial=initial, indicators=indicators, member_count=len(members))
+        form = AssessmentForm(initial=initial, indicators=indicators, member_count=len(members), score_scale=score_scale)
 
+    stored_input = (
+        {"score_a": str(existing.score_a)} if existing and existing.score_a is not None
+        else {"income_per_capita": format_amount(existing.income_per_capita)} if existing else {}
+    )
     preview_form = form if form.is_bound else AssessmentForm(
-        {"income_per_capita": format_amount(existing.income_per_capita), "deprived": form.initial.get("deprived", [])}
-        if existing else {},
-        indicators=indicators, member_count=len(members),
+        {**stored_input, "deprived": form.initial.get("deprived", [])} if existing else {},
+        indicators=indicators, member_count=len(members), score_scale=score_scale,
     )
     selected = set(form["deprived"].value() or [])
     lang = ui_lang()
@@ -177,6 +190,7 @@ def assessment_entry(request, code: str):
         {
             "household": household, "survey_round": survey_round, "form": form, "existing": existing,
             "lock_reason": lock_reason, "members": members,
+            "income_warning": income_warning, "income_to_confirm": form.cleaned_data["income"] if income_warning else None,
             "able_count": sum(1 for m in members if m["able_to_work"]),
             "social_protection_count": sum(1 for m in members if m["social_protection"]),
             "indicators": [
@@ -199,6 +213,7 @@ def assessment_preview(request, code: str):
     survey_round = get_object_or_404(rounds_for_household(household), code=request.POST.get("round", ""))
     members = member_facts(household)
     form = AssessmentForm(
-        request.POST, indicators=list(survey_round.criteria_set.indicators.all()), member_count=len(members)
+        request.POST, indicators=list(survey_round.criteria_set.indicators.all()), member_count=len(members),
+        score_scale=survey_round.criteria_set.has_score_scale,
     )
     return render(request, "surveys/_preview.html", _preview_context(form, household, survey_round, members))

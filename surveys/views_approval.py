@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,11 +21,19 @@ from core.audit import audit_export
 from core.exceptions import ConflictError
 from core.models import AccessChannel
 from core.policy import Action, can
-from core.selectors import audit_events_for
+from core.selectors import history_page
 from households.models import AdminUnit, Household, Level, communes_visible_to
 from surveys import approval
 from surveys.excel import neutralise
-from surveys.forms_approval import AppealDecideForm, AppealLodgeForm, HamletMeetingForm, PublicPostingForm, TransitionForm
+from surveys.forms_approval import (
+    AppealDecideForm,
+    AppealLodgeForm,
+    HamletMeetingForm,
+    PublicPostingForm,
+    RecognitionForm,
+    RoundDecisionForm,
+    TransitionForm,
+)
 from surveys.models import Appeal, AppealStatus, CommuneList, ListStatus, SurveyRound
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, rate
 
@@ -101,6 +109,8 @@ def overview(request, round_code: str):
         summary[row.status or approval.NOT_STARTED] = summary.get(row.status or approval.NOT_STARTED, 0) + 1
     statuses = [(approval.NOT_STARTED, _("Not started")), *ListStatus.choices]
     return render(request, "approval/overview.html", {
+        "decision": approval.round_decision(survey_round), "decision_form": RoundDecisionForm(),
+        "can_decide": can(request.user, Action.APPROVE, survey_round.province),
         "survey_round": survey_round, "rows": rows, "districts": districts, "status": status, "district": district,
         "statuses": statuses, "days_left": (survey_round.ends_on - today).days,
         "late": sum(1 for r in rows if r.late),
@@ -163,7 +173,10 @@ def detail(request, round_code: str, commune_code: str):
         "appeals": Appeal.objects.filter(round=survey_round, commune=commune).select_related("household").order_by("-lodged_at")[:100],
         "meeting_form": HamletMeetingForm(hamlets=hamlets, initial={"held_on": timezone.localdate()}),
         "posting_form": PublicPostingForm(),
-        "events": audit_events_for(shown, request.user) if shown else [],
+        "recognition_form": RecognitionForm(initial={"date": timezone.localdate()}),
+        "can_recognise": current is not None and current.status in approval.RECOGNITION_STATES
+        and can(request.user, Action.RECORD_STEPS, commune),
+        "events": history_page(shown, request.user, page=request.GET.get("history_page")) if shown else [],
         "posting_days_required": approval.posting_working_days(),
         "can_start": current is None and can(request.user, Action.START_LIST, commune),
     }
@@ -230,6 +243,77 @@ def posting_add(request, round_code: str, commune_code: str):
 
 @login_required
 @require_POST
+def recognition_add(request, round_code: str, commune_code: str):
+    commune_list = _current_list_or_404(request, round_code, commune_code)
+    form = RecognitionForm(request.POST)
+    return _record_step(request, form, approval.recognition_record, commune_list, _("The recognition decision was recorded."))
+
+
+@login_required
+@require_POST
+def round_decision_add(request, round_code: str):
+    """Department staff record the provincial decision approving the round's result, with its scan."""
+    survey_round = _round(round_code)
+    if not can(request.user, Action.APPROVE, survey_round.province):
+        raise PermissionDenied(_("Only the province's department staff record its approval decision."))
+    form = RoundDecisionForm(request.POST, request.FILES)
+    back = reverse("approval:overview", args=[survey_round.code])
+    if not form.is_valid():
+        _form_error_messages(request, form)
+        return redirect(back)
+    try:
+        approval.round_decision_record(actor=request.user, round=survey_round, **form.cleaned_data)
+    except ValidationError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("The province's approval decision was recorded."))
+    return redirect(back)
+
+
+@login_required
+def round_decision_file(request, round_code: str, pk: int):
+    """The decision's scan, to whoever may read the round (it is a public act; it carries no household data)."""
+    from django.http import FileResponse
+
+    survey_round = _round(round_code)
+    if not _rounds_for(request.user).filter(pk=survey_round.pk).exists():
+        raise Http404
+    decision = get_object_or_404(survey_round.decisions, pk=pk)
+    if not decision.document:
+        raise Http404
+    kind = decision.document.name.rsplit(".", 1)[-1]
+    types = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+    return FileResponse(decision.document.open("rb"), content_type=types.get(kind, "application/octet-stream"),
+                        filename=f"quyet-dinh-{survey_round.code}.{kind}")
+
+
+@login_required
+def certificate(request, round_code: str, commune_code: str, household_code: str):
+    """The household's certificate (giấy chứng nhận hộ nghèo / cận nghèo) from the approved list in force, with
+    the commune chairman's recognition decision."""
+    survey_round = _round(round_code)
+    commune = get_object_or_404(communes_visible_to(request.user), code=commune_code)
+    if not can(request.user, Action.VIEW, commune):
+        raise Http404
+    approved = approval.approved_revision(round=survey_round, commune=commune)
+    if approved is None:
+        raise Http404
+    entry = approved.entries.select_related("household", "hamlet").filter(
+        household__code=household_code, category__in=["poor", "near_poor"]
+    ).first()
+    if entry is None:
+        raise Http404
+    note_access(request, [entry.household_id], AccessChannel.EXPORT)
+    head = entry.household.members.filter(relation="head").first()
+    return render(request, "approval/certificate.html", {
+        "survey_round": survey_round, "commune": commune, "commune_list": approved, "entry": entry, "head": head,
+        "members": entry.household.members.order_by("id"), "decision": approval.round_decision(survey_round),
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_POST
 def step_withdraw(request, round_code: str, commune_code: str, kind: str, pk: int):
     """Withdraw a meeting or a posting recorded by mistake (with a reason); the history keeps it."""
     commune_list = _current_list_or_404(request, round_code, commune_code)
@@ -257,13 +341,18 @@ def _current_list_or_404(request, round_code: str, commune_code: str) -> Commune
     return commune_list
 
 
+def _form_error_messages(request, form) -> None:
+    """A step form posted from a page section: each error becomes a message naming its field."""
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
+
+
 def _record_step(request, form, service, commune_list, success: str):
     """Validate a procedure-step form, record it through `service`, and come back to the list page."""
     back = _detail_url(commune_list.round, commune_list.commune)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
+        _form_error_messages(request, form)
         return redirect(back)
     try:
         service(actor=request.user, commune_list=commune_list, **form.cleaned_data)
@@ -472,5 +561,5 @@ def appeal_detail(request, pk: int):
     )
     return render(request, "approval/appeal_detail.html", {
         "appeal": appeal, "form": form, "can_decide": can_decide,
-        "events": audit_events_for(appeal, request.user),
+        "events": history_page(appeal, request.user, page=request.GET.get("history_page")),
     })

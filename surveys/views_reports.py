@@ -186,6 +186,7 @@ def _selection(request) -> dict:
         "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
         "latest_with_data": next((r for r in rounds if r.pk in with_approved), None),
+        "decision": survey_round.decisions.order_by("-date", "-id").first() if status == "approved" else None,
     }
 
 
@@ -265,6 +266,10 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
     covered = reports.coverage_text(report.total, language, approved=ctx["status"] == "approved")
     if covered:
         subtitles = [*subtitles, covered.upper() if language == "vi" else covered]
+    if ctx.get("decision"):
+        d = ctx["decision"]
+        subtitles = [*subtitles, f"Theo Quyết định số {d.number} ngày {d.date:%d/%m/%Y}" if language == "vi"
+                     else f"As approved by Decision No. {d.number} of {d.date:%d/%m/%Y}"]
     return excel.Table(
         sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
         rows=(_row_values(r, RATE_COLUMNS) for r in report.rows), total=total,

@@ -124,7 +124,19 @@ def approved_list(survey_round, commune, **counts):
     return commune_list
 
 
-__all__ = ["Level", "approved_list", "assess", "default_members", "make_household", "make_user"]
+def recognise(commune_list, actor=None, *, number: str = "12/QĐ-UBND"):
+    """The commune chairman's recognition decision, recorded as the approval needs it (dated today)."""
+    from django.utils import timezone
+
+    from surveys.approval import recognition_record
+
+    if actor is None:
+        actor = make_user(f"chair-{commune_list.commune.code}-{commune_list.pk}", Role.COMMUNE_CHAIRMAN, commune_list.commune)
+    return recognition_record(actor=actor, commune_list=commune_list, number=number, date=timezone.localdate(),
+                              signer="Chủ tịch UBND xã")
+
+
+__all__ = ["Level", "approved_list", "assess", "default_members", "make_household", "make_user", "recognise"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -67,6 +67,7 @@ ROUTES = {
     "commune-list-entries": ("personal", f"/api/v1/commune-lists/BD-2023/{A}/entries/", "get"),
     "commune-list-meetings": ("personal", f"/api/v1/commune-lists/{R}/{A}/meetings/", "get"),
     "commune-list-postings": ("personal", f"/api/v1/commune-lists/{R}/{A}/postings/", "get"),
+    "commune-list-recognition": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/recognition/", "post"),
     "commune-list-submit": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/submit/", "post"),
     "commune-list-review": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/review/", "post"),
     "commune-list-approve": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/approve/", "post"),
@@ -91,6 +92,10 @@ ROUTES = {
     "start": ("personal_write", f"/lists/{R}/{A}/start/", "post"),
     "meeting_add": ("personal_write", f"/lists/{R}/{A}/meetings/", "post"),
     "posting_add": ("personal_write", f"/lists/{R}/{A}/postings/", "post"),
+    "recognition_add": ("personal_write", f"/lists/{R}/{A}/recognition/record/", "post"),
+    "certificate": ("personal", f"/lists/BD-2023/{A}/certificate/{CODE}/", "get"),  # poor on BD-2023's approved list
+    "round_decision": ("staff", f"/lists/{R}/decision/", "post"),
+    "round_decision_file": ("signed_in", f"/lists/{R}/decision/1/file/", "get"),
     "step_withdraw": ("personal_write", f"/lists/{R}/{A}/postings/1/withdraw/", "post"),
     "print_posting": ("personal", f"/lists/{R}/{A}/posting/", "get"),
     "posting_xlsx": ("personal", f"/lists/{R}/{A}/posting.xlsx", "get"),

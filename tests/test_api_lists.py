@@ -72,7 +72,16 @@ def test_the_way_to_approval(ready_list, officer_a, district_officer, department
     assert_error(client_for(officer_a).post(URL + "review/", {"version": version}, format="json"), 403)
     reviewed = client_for(district_officer).post(URL + "review/", {}, format="json", HTTP_IF_MATCH=f'"{version}"')
     assert reviewed.status_code == 200 and reviewed.json()["status"] == "district_reviewed"
-    approved = client_for(department).post(URL + "approve/", {"version": reviewed.json()["version"]}, format="json")
+    # No approval before the commune chairman's recognition decision is recorded.
+    assert_error(client_for(department).post(URL + "approve/", {"version": reviewed.json()["version"]}, format="json"), 400, field="recognition")
+    assert_error(client_for(officer_a).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": "2999-01-01", "signer": "Lê Văn B"},
+                                            format="json"), 400, field="date")
+    assert_error(client_for(department).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": str(datetime.date.today()),
+                                                                    "signer": "Lê Văn B"}, format="json"), 403)
+    recognised = client_for(officer_a).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": str(datetime.date.today()),
+                                                                  "signer": "Lê Văn B"}, format="json")
+    assert recognised.status_code == 200 and recognised.json()["recognition_number"] == "12/QĐ-UBND"
+    approved = client_for(department).post(URL + "approve/", {"version": recognised.json()["version"]}, format="json")
     body = approved.json()
     assert approved.status_code == 200 and body["status"] == "approved" and body["poor"] == 1 and body["approved_by"] == "department"
     rates = client_for(api_reader).get("/api/v1/rates/", {"round": "BD-2024", "unit": "25747", "level": "commune"}).json()
@@ -81,7 +90,8 @@ def test_the_way_to_approval(ready_list, officer_a, district_officer, department
     revision = client_for(department).post(URL + "open-revision/", {"version": body["version"], "reason": "Phúc tra"}, format="json")
     assert revision.status_code == 200 and revision.json()["revision"] == 2 and revision.json()["status"] == "draft"
     trail = [e["action"] for e in client_for(department).get(URL + "audit/").json()["results"]]
-    assert trail[:4] == ["commune_list.revision_opened", "commune_list.approved", "commune_list.district_reviewed", "commune_list.submitted"]
+    assert trail[:5] == ["commune_list.revision_opened", "commune_list.approved", "commune_list.recognised",
+                         "commune_list.district_reviewed", "commune_list.submitted"]
 
 
 def test_return_needs_a_reason(ready_list, officer_a, department):

@@ -35,8 +35,12 @@ REFUSALS_NO_SCHEMA_CAN_STATE = {
     ("code", "read_only"), ("code", "unique"),
     # the round and household in the body of an assessment's PUT must be the ones in its address
     ("*", "mismatch"),
-    # a NUL character anywhere in the address or a parameter (refused before routing, issue 11)
-    ("path", "invalid"),
+    # a NUL character anywhere in the address or a parameter (refused before routing, issue 11), or in a body's text
+    ("path", "invalid"), ("*", "null_characters_not_allowed"),
+    # an income or score A, exactly one of the two (issue 13): the generated schema cannot say "one of"
+    ("income_per_capita", "one_of"), ("score_a", "one_of"),
+    # exactly one member of a household is its head (issue 12): OpenAPI 3.0 cannot count array items by value
+    ("*", "head"),
 }
 
 

@@ -92,7 +92,7 @@ def test_two_reviewers_at_once_make_exactly_one_transition(submitted, district_o
     assert outcomes == ["ok", "refused"]
     submitted.refresh_from_db()
     assert submitted.status == ListStatus.DISTRICT_REVIEWED
-    assert submitted.version == 3  # created 1, submitted 2, one transition 3
+    assert submitted.version == 4  # created 1, recognised 2, submitted 3, one transition 4
     assert AuditEvent.objects.filter(action="commune_list.district_reviewed").count() == 1
 
 

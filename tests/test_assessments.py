@@ -32,7 +32,7 @@ def test_rural_commune_uses_rural_line(officer_b, commune_b, round_2024):
 
 
 def test_social_protection_group_from_members(officer_a, commune_a, round_2024):
-    household = make_household(officer_a, commune_a, members=[MemberData(full_name="Bà Tư", sex="F", birth_year=1935, able_to_work=False, social_protection=True)])
+    household = make_household(officer_a, commune_a, members=[MemberData(full_name="Bà Tư", sex="F", birth_year=1935, relation="head", able_to_work=False, social_protection=True)])
     assert assess(officer_a, household, round_2024, 900_000, THREE).group == "social_protection"
 
 
@@ -88,7 +88,7 @@ def test_member_change_recomputes_open_round_only(officer_a, commune_a, round_20
     assess(officer_a, household, older, 1_000_000, THREE)
     older.is_open = False
     older.save()
-    alone = [MemberData(full_name="Ông Ba", sex="M", birth_year=1940, able_to_work=False)]
+    alone = [MemberData(full_name="Ông Ba", sex="M", birth_year=1940, relation="head", able_to_work=False)]
     household_update(actor=officer_a, household=household, members=alone)
     assert Assessment.objects.get(round=round_2024).group == "social_protection"
     assert Assessment.objects.get(round=older).group == "poverty_reduction"  # earlier rounds keep their facts

@@ -99,14 +99,14 @@ def test_one_event_per_service_write(officer_a, district_officer, department, co
     fill_commune(officer_a, commune_a, round_2024, hamlets=("Khu phố 1",))
     before = AuditEvent.objects.count()
     commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
-    record_procedure(officer_a, commune_list)  # one meeting (one hamlet) + one posting
+    record_procedure(officer_a, commune_list)  # one meeting (one hamlet) + one posting + the chairman's decision
     approval.commune_list_submit(actor=officer_a, commune_list=commune_list)
     approval.commune_list_review(actor=district_officer, commune_list=commune_list)
     approval.commune_list_approve(actor=department, commune_list=commune_list)
     approval.commune_list_open_revision(actor=department, commune_list=commune_list, reason="Sửa")
     actions = list(AuditEvent.objects.filter(pk__gt=0).order_by("id").values_list("action", flat=True))[before:]
     assert actions == [
-        "commune_list.created", "hamlet_meeting.recorded", "public_posting.recorded", "commune_list.submitted",
+        "commune_list.created", "hamlet_meeting.recorded", "public_posting.recorded", "commune_list.recognised", "commune_list.submitted",
         "commune_list.district_reviewed", "commune_list.approved", "commune_list.revision_opened",
     ]
     for event in AuditEvent.objects.filter(action__startswith="commune_list.").exclude(action="commune_list.created"):

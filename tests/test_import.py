@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from core.models import AuditEvent
 from households.models import Hamlet, Household, Member
-from surveys.importer import OLE_MAGIC, FileProblem, survey_import, write_error_copy, write_survey_workbook
+from surveys.importer import OLE_MAGIC, SHEETS, FileProblem, survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CommuneList, Denominator, ListStatus
 from tests.conftest import make_household
 
@@ -156,8 +156,9 @@ def test_any_bad_row_writes_nothing_and_names_sheet_row_column(tmp_path, round_2
     wb = load_workbook(io.BytesIO(buf.getvalue()))
     assert wb["errors"].max_row == len(result.issues) + 1
     hs = wb["households"]
-    assert hs.cell(row=1, column=8).value == "errors"
-    assert "income_per_capita" in hs.cell(row=5, column=8).value
+    errors_column = len(SHEETS["households"]) + 1  # after the file's own columns
+    assert hs.cell(row=1, column=errors_column).value == "errors"
+    assert "income_per_capita" in hs.cell(row=5, column=errors_column).value
     assert hs.cell(row=2, column=8).value is None
 
 
@@ -320,7 +321,7 @@ def test_web_upload_preview_confirm_and_error_copy(client, tmp_path, round_2024,
     assert "income_per_capita" in html and "Confirm" not in html
     copy = client.get(f"/reports/import/{token}/errors.xlsx")
     wb = load_workbook(io.BytesIO(b"".join(copy.streaming_content)))
-    assert wb["households"].cell(row=2, column=8).value.startswith("income_per_capita")
+    assert wb["households"].cell(row=2, column=len(SHEETS["households"]) + 1).value.startswith("income_per_capita")
 
     # Not a workbook: a clear message, not a 500.
     token = client.get("/reports/import/").context["token"]
@@ -361,7 +362,7 @@ def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, 
     assessment_save(actor=department, household=household, round=rolling, income_per_capita=900_000, deprived=["WATER", "LATRINE", "NUTRITION"])
     before = Assessment.objects.get(household=household, round=rolling)
     assert before.member_count > 1
-    household_update(actor=department, household=household, members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, able_to_work=False)])
+    household_update(actor=department, household=household, members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, relation="head", able_to_work=False)])
     assert Assessment.objects.get(household=household, round=rolling).member_count == 1
     # The household page's edit recomputed only the newest open round (the rolling one): BD-2024 kept its facts.
     assert Assessment.objects.get(household=household, round=round_2024).member_count == before.member_count

@@ -22,7 +22,7 @@ from surveys.approval import (
 from surveys.models import CriteriaSet
 from surveys.selectors import rates_for, rates_total
 from surveys.services import round_create
-from tests.conftest import assess, default_members, make_household
+from tests.conftest import assess, default_members, make_household, recognise
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
@@ -34,6 +34,7 @@ def approve(survey_round, commune, *, officer, district, department):
     for hamlet in Hamlet.objects.filter(commune=commune):
         hamlet_meeting_record(actor=officer, commune_list=cl, hamlet=hamlet, held_on=today - datetime.timedelta(days=30), attendees=10, agreeing=9)
     public_posting_record(actor=officer, commune_list=cl, starts_on=today - datetime.timedelta(days=25), ends_on=today - datetime.timedelta(days=10))
+    recognise(cl, officer)
     cl = commune_list_review(actor=district, commune_list=commune_list_submit(actor=officer, commune_list=cl))
     return commune_list_approve(actor=department, commune_list=cl)
 

@@ -109,3 +109,42 @@ def test_an_assessment_records_which_test_was_used_and_exports_show_the_scores(o
     header = next(r for r in rows if r and "Điểm A" in r)
     row = next(r for r in rows if r and r[0] == "S-1")
     assert row[header.index("Điểm A")] == 100 and row[header.index("Điểm B")] == 10
+
+
+def test_the_assessment_form_takes_score_a_with_a_live_preview(client, officer_a, commune_a, round_2024):
+    make_household(officer_a, commune_a, code="S-2")
+    client.force_login(officer_a)
+    url = f"/households/S-2/assessment/?round={round_2024.code}"
+    page = client.get(url).content.decode()
+    assert 'name="score_a"' in page and "175" in page  # the urban line is shown
+    deprived = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
+    preview = client.post("/households/S-2/assessment/preview/", {"round": round_2024.code, "score_a": "170", "deprived": deprived})
+    assert "điểm A 170 ≤ 175, điểm B 30 ≥ 30" in preview.content.decode()
+    both = client.post("/households/S-2/assessment/", {"round": round_2024.code, "score_a": "170", "income_per_capita": "1.000.000",
+                                                       "deprived": deprived, "expected_version": "0"})
+    assert both.status_code == 400 and not Assessment.objects.filter(household__code="S-2").exists()
+    saved = client.post("/households/S-2/assessment/", {"round": round_2024.code, "score_a": "170", "deprived": deprived,
+                                                        "expected_version": "0"})
+    assert saved.status_code == 302
+    assessment = Assessment.objects.get(household__code="S-2", round=round_2024)
+    assert (assessment.basis, assessment.score_a, assessment.score_b, assessment.category) == ("score", 170, 30, "poor")
+    detail = client.get("/households/S-2/").content.decode()
+    assert "data-scores" in detail and "A 170 · B 30" in detail
+
+
+def test_the_import_takes_score_a_and_refuses_both_or_neither(tmp_path, officer_a, round_2024):
+    from surveys.importer import survey_import
+    from tests.test_import import household, member, write
+
+    rows = [household("SC-1", income_per_capita=None, score_a=160), household("SC-2")]
+    result = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, households=rows, members=[member("SC-1"), member("SC-2")]))
+    assert result.ok and result.applied, [str(i) for i in result.issues]
+    scored = Assessment.objects.get(household__code="SC-1", round=round_2024)
+    assert (scored.basis, scored.score_a, scored.score_b, scored.income_per_capita, scored.category) == ("score", 160, 30, None, "poor")
+    assert Assessment.objects.get(household__code="SC-2", round=round_2024).basis == "income"
+
+    bad = [household("SC-3", score_a=160), household("SC-4", income_per_capita=None)]
+    refused = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, "bad.xlsx", households=bad,
+                                                                          members=[member("SC-3"), member("SC-4")]))
+    assert not refused.applied
+    assert {(i.row, i.column) for i in refused.issues} == {(2, "score_a"), (3, "income_per_capita")}

@@ -45,7 +45,27 @@
         var row = el.closest("[data-row]");
         if (row) row.classList.toggle("removed", el.checked);
       }
+      // The officer ticked or unticked "able to work" by hand: the birth year no longer decides it.
+      var able = el.closest && el.closest("[data-able-to-work]");
+      if (able && el.type === "checkbox") able.removeAttribute("data-follow-age");
     });
+    // A new row's "able to work" follows the birth year as typed: ticked for ages within the working age
+    // (bounds from the page, data-working-age-from/-to), unticked for a child or an elderly member.
+    var from = parseInt(box.getAttribute("data-working-age-from"), 10);
+    var to = parseInt(box.getAttribute("data-working-age-to"), 10);
+    var thisYear = parseInt(box.getAttribute("data-this-year"), 10);
+    if (!isNaN(from) && !isNaN(to) && !isNaN(thisYear)) {
+      box.addEventListener("input", function (event) {
+        var el = event.target;
+        if (!el.name || !/-birth_year$/.test(el.name)) return;
+        var row = el.closest("[data-row]");
+        var tick = row && row.querySelector("[data-able-to-work][data-follow-age] input[type=checkbox]");
+        var year = parseInt(el.value, 10);
+        if (!tick || !/^\d{4}$/.test(el.value.trim()) || year > thisYear) return;
+        var age = thisYear - year;
+        tick.checked = age >= from && age <= to;
+      });
+    }
   }
 
   onReady(function () {

@@ -104,7 +104,7 @@ class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
             income_per_capita=attrs.get("income_per_capita"), score_a=attrs.get("score_a"), criteria_set=attrs["criteria_set"]
         )
         if errors:
-            raise serializers.ValidationError(errors, code="invalid")
+            raise serializers.ValidationError(errors, code="one_of" if len(errors) == 2 else "no_score_scale")
         known = set(attrs["criteria_set"].indicators.values_list("code", flat=True))
         unknown = [c for c in attrs["deprived"] if c not in known]
         if unknown:
@@ -334,6 +334,7 @@ class CommuneListSerializer(serializers.ModelSerializer):
         fields = [
             "round", "commune", "commune_name", "revision", "is_current", "status", "revision_reason", "returned_reason",
             "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "approved_by", "approved_at",
+            "recognition_number", "recognition_date", "recognition_signer",
             "total_households", "poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons",
             "near_poor_persons", "total_persons", "version", "created_at",
         ]
@@ -417,6 +418,12 @@ class PublicPostingWriteSerializer(StrictTypes, serializers.Serializer):
     ends_on = serializers.DateField(help_text=_("Last day the list is posted (not before starts_on)."))
     place = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
                                   help_text=_("Where it is posted, e.g. the commune office and hamlet halls."))
+
+
+class RecognitionWriteSerializer(StrictTypes, serializers.Serializer):
+    number = serializers.CharField(max_length=50, help_text=_("The decision's number, e.g. 123/QĐ-UBND."))
+    date = serializers.DateField(help_text=_("The decision's date: after the public posting, not in the future."))
+    signer = serializers.CharField(max_length=120, help_text=_("Who signed it (the commune chairman)."))
 
 
 class ListEntrySerializer(serializers.ModelSerializer):

@@ -48,6 +48,7 @@ from surveys.api.serializers import (
     PublicPostingWriteSerializer,
     RatesQuerySerializer,
     RatesResponseSerializer,
+    RecognitionWriteSerializer,
     RoundSerializer,
     TransitionSerializer,
 )
@@ -61,6 +62,7 @@ from surveys.approval import (
     current_list,
     hamlet_meeting_record,
     public_posting_record,
+    recognition_record,
 )
 from surveys.filters import AssessmentFilterSet
 from surveys.flows import flows_for, flows_total
@@ -836,3 +838,32 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         )
         fresh = PublicPosting.objects.select_related("commune_list", "recorded_by").get(pk=posting.pk)
         return Response(PublicPostingSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Record the commune chairman's recognition decision"),
+        description=_(
+            "The decision recognising the list's poor and near-poor households (Decision 24/2021): its number, date "
+            "and signer, recorded by the commune's officer or chairman after the public posting and before the "
+            "department approves (approval answers 400 naming `recognition` without it). Recording it again corrects it."
+        ),
+        parameters=LIST_PATH,
+        request=RecognitionWriteSerializer,
+        responses={200: CommuneListDetailSerializer, **ERROR_RESPONSES},
+        examples=[OpenApiExample("Decision", request_only=True, value={"number": "123/QĐ-UBND", "date": "2024-10-20", "signer": "Nguyễn Văn A"})],
+    )
+    def record_recognition(self, request, *args, **kwargs):
+        commune_list = self.get_object()
+        payload = RecognitionWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            updated = recognition_record(
+                actor=request.user, commune_list=commune_list, number=data["number"], date=data["date"], signer=data["signer"],
+            )
+        except ValidationError as exc:
+            # The service names the model's fields; the API's body names them without the prefix.
+            if hasattr(exc, "error_dict"):
+                raise ValidationError({k.removeprefix("recognition_"): v for k, v in exc.error_dict.items()}) from exc
+            raise
+        return Response(CommuneListDetailSerializer(self.get_queryset().get(pk=updated.pk), context=self.get_serializer_context()).data)
+

@@ -63,17 +63,23 @@ def test_list_is_submitted_reviewed_approved_and_frozen(
     expect(submit).to_be_disabled()  # no meeting, no posting yet
     for hamlet, days_ago, attendees, agreeing in (("Khu phố 1", 21, 40, 31), ("Khu phố 2", 20, 30, 15)):
         page.get_by_label(t("Hamlet")).select_option(label=hamlet)
-        page.get_by_label(t("Held on")).fill(f"{today - datetime.timedelta(days=days_ago):%Y-%m-%d}")
+        page.get_by_label(t("Held on")).fill(f"{today - datetime.timedelta(days=days_ago):%d/%m/%Y}")  # day/month/year
         page.get_by_label(t("Attendees")).fill(str(attendees))
         page.get_by_label(t("Agreeing")).fill(str(agreeing))  # 77.5 % and exactly 50 %: both agreed
         page.get_by_role("button", name=t("Record the meeting"), exact=True).click()
         expect(page.get_by_role("status")).to_contain_text(t("The hamlet meeting was recorded."))
     # Posted from two weeks ago for a week (6 working days at least), after the meetings: it is over.
-    page.get_by_label(t("Posted from")).fill(f"{today - datetime.timedelta(days=14):%Y-%m-%d}")
-    page.get_by_label(t("Posted until")).fill(f"{today - datetime.timedelta(days=7):%Y-%m-%d}")
+    page.get_by_label(t("Posted from")).fill(f"{today - datetime.timedelta(days=14):%d/%m/%Y}")
+    page.get_by_label(t("Posted until")).fill(f"{today - datetime.timedelta(days=7):%d/%m/%Y}")
     page.get_by_label(t("Place")).fill("Nhà văn hoá khu phố 1")
     page.get_by_role("button", name=t("Record the posting"), exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(t("The public posting was recorded."))
+    # The chairman's recognition decision, after the posting (the department approves only a recognised list).
+    page.get_by_label(t("Decision number")).fill("15/QĐ-UBND")
+    page.get_by_label(t("Decision date")).fill(f"{today:%d/%m/%Y}")
+    page.get_by_label(t("Signed by")).fill("Nguyễn Văn Chủ")
+    page.get_by_role("button", name=t("Record the decision"), exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(t("The recognition decision was recorded."))
     expect(page.get_by_text(t("All procedure steps are complete; the list can be submitted."))).to_be_visible()
     expect(approve).to_have_count(0)  # a commune officer never approves
     submit.click()

@@ -30,7 +30,6 @@ def test_officer_registers_and_assesses_a_household(live_server, page, browser, 
     page.click("a[href='/households/new/']")
     page.fill("#id_code", "PC-0001")
     page.fill("#id_hamlet", "Khu phố 3")
-    page.fill("#id_head_name", "Trần Văn An")
     page.click("[data-add-row]")
     page.click("[data-add-row]")
     for i, (name, sex, year, relation) in enumerate(MEMBERS):
