@@ -29,6 +29,7 @@ def pages(officer_commune: str, officer_household: str) -> dict[str, list[tuple[
             ("assessment", f"/households/{officer_household}/assessment/?round=HCM-2026"),
             ("household-new", "/households/new/"),
             ("list", f"/lists/HCM-2026/{officer_commune}/"),
+            ("list-procedure", f"/lists/HCM-2026/{officer_commune}/#procedure"),
             ("recognition-draft", f"/lists/HCM-2026/{officer_commune}/recognition/"),
             ("import", "/reports/import/"),
             ("jobs", "/jobs/"),
@@ -36,6 +37,7 @@ def pages(officer_commune: str, officer_household: str) -> dict[str, list[tuple[
         "department": [
             ("dashboard", "/"),
             ("queue", "/lists/queue/"),
+            ("round-overview", "/lists/HCM-2026/"),
             ("rates-provisional", "/reports/rates/?round=HCM-2026&status=approved"),
             ("rates-2024-today", "/reports/rates/?round=BD-2024&structure=2025&unit=79"),
             ("flows", "/reports/flows/?round=BD-2024"),
@@ -72,7 +74,7 @@ def main() -> int:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
+    for old in [*OUT.glob("*.png"), *OUT.glob("*.jpg")]:
         old.unlink()
     try:
         time.sleep(3)
@@ -94,8 +96,9 @@ def main() -> int:
                         if name == "list" and start.count():  # the officer starts the ward's list, as on day one
                             start.first.click()
                             page.wait_for_load_state("networkidle")
-                        page.screenshot(path=str(OUT / f"{persona}-{name}-{size}.png"), full_page=size == "tablet")
-                        print(f"{persona}-{name}-{size}.png")
+                        # JPEG keeps the folder small enough to live in the repository (a few MB for every page).
+                        page.screenshot(path=str(OUT / f"{persona}-{name}-{size}.jpg"), type="jpeg", quality=72)
+                        print(f"{persona}-{name}-{size}.jpg")
                     context.close()
             browser.close()
     finally:

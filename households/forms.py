@@ -116,6 +116,10 @@ class MemberForm(forms.Form):
         say_when_too_long(self)
         # One clear message for a wrong citizen ID, whatever its length (clean_citizen_id).
         self.fields["citizen_id"].validators = []
+        for field in self.fields.values():  # "— Chọn —" instead of Django's "---------"
+            choices = list(getattr(field, "choices", []) or [])
+            if choices and choices[0][0] == "":
+                field.choices = [("", _("— Choose —")), *choices[1:]]
 
     def clean_citizen_id(self) -> str:
         value = self.cleaned_data["citizen_id"]

@@ -204,9 +204,11 @@ def dashboard(request):
     ) if statuses else []
 
     can_edit = editable_communes(user).filter(pk__in=scope.values("pk")).exists()
+    # "Enter the next household" is the commune officer's day; department staff (who may edit too) are offered
+    # the lists waiting for their approval instead.
     next_household = (
         next_unassessed(user, survey_round, communes=editable_communes(user).filter(pk__in=scope.values("pk")))
-        if can_edit and assessed < listed else None
+        if can_edit and assessed < listed and Role.COMMUNE_OFFICER in roles else None
     )
 
     commune_page = None

@@ -862,6 +862,9 @@ def survey_import(
     if not round.is_open:
         raise FileProblem(_("The round %(round)s is closed for entry.") % {"round": round.code})
     rows, issues = read_workbook(path, progress=progress)
+    if not issues and not any(rows.get(sheet) for sheet in SHEETS):
+        # An empty workbook is a mistake (the wrong file, or the template as downloaded), not "nothing changed".
+        raise FileProblem(_("The workbook has no data rows: fill in the households and members sheets (see the template)."))
     result = ImportResult(issues=issues)
     with transaction.atomic():
         if apply:

@@ -102,3 +102,20 @@ def test_the_admin_has_a_povreg_header_in_the_users_language(client, settings, l
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     html = client.get("/admin/").content.decode()
     assert header in html
+
+
+def test_an_empty_workbook_is_a_clear_file_problem_not_nothing_changed(tmp_path, officer_a, round_2024):
+    from surveys.importer import FileProblem, survey_import, write_survey_workbook
+
+    path = tmp_path / "empty.xlsx"
+    write_survey_workbook(path, households=[], members=[])
+    with pytest.raises(FileProblem, match="no data rows|không có dòng dữ liệu"):
+        survey_import(actor=officer_a, round=round_2024, path=path)
+
+
+def test_department_staff_are_offered_lists_to_approve_not_households_to_enter(client, department, officer_a, commune_a, round_2024):
+    make_household(officer_a, commune_a)  # not yet assessed
+    client.force_login(department)
+    assert client.get("/").context["next_household"] is None
+    client.force_login(officer_a)
+    assert client.get("/").context["next_household"] is not None

@@ -345,9 +345,10 @@ def test_import_template_has_the_three_sheets_and_is_importable_headers(client, 
     assert wb["households"]["A1"].value == "Mã hộ (household_code)"
     assert wb["members"].data_validations.dataValidation  # dropdowns for sex, relation, flags
     assert "25747" in [c.value for c in wb["codes"]["A"]]
-    # The empty template itself is a valid (empty) workbook for the importer.
-    result = survey_import(actor=officer_a, round=round_2024, path=path)
-    assert result.ok and not result.changed
+    # The empty template's headers are all recognised; having no rows, it is refused as empty (issue 12), not
+    # "nothing changed" (a header problem would be an issue, not this message).
+    with pytest.raises(FileProblem, match="no data rows"):
+        survey_import(actor=officer_a, round=round_2024, path=path)
 
 
 def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, round_2024, department, province):
