@@ -230,9 +230,12 @@ def dashboard(request):
             row.remaining = row.household_count - row.assessed
             row.list_status_label = status_labels.get(row.list_status, "")
 
+    from surveys.monthly import overdue_applications
+
     context.update(
         assessed=assessed, remaining=max(listed - assessed, 0), categories=categories, action_lists=action_lists,
         can_edit=can_edit, next_household=next_household, commune_page=commune_page,
+        overdue_applications=overdue_applications(user).count(),
     )
     return render(request, "households/dashboard.html", context)
 

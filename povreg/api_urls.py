@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from core.auth_api import TokenListView, TokenRevokeView, TokenView
 from households.api.views import HouseholdViewSet, UnitViewSet
+from surveys.api.monthly import ApplicationDecideView, ApplicationListView, ListInForceView
 from surveys.api.views import (
     AssessmentViewSet,
     ClassifyView,
@@ -37,6 +38,9 @@ commune_list_routes = [
     path(LIST + "meetings/", CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}), name="commune-list-meetings"),
     path(LIST + "postings/", CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}), name="commune-list-postings"),
     path(LIST + "recognition/", CommuneListViewSet.as_view({"post": "record_recognition"}), name="commune-list-recognition"),
+    path("applications/", ApplicationListView.as_view(), name="application-list"),
+    path("applications/<int:pk>/decide/", ApplicationDecideView.as_view(), name="application-decide"),
+    path("lists-in-force/", ListInForceView.as_view(), name="lists-in-force"),
 ] + [
     path(f"{LIST}{segment}/", CommuneListViewSet.as_view({"post": method}), name=f"commune-list-{segment}")
     for segment, method in (

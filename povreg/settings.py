@@ -273,6 +273,10 @@ POVREG_DATA_DIR = Path(os.environ.get("POVREG_DATA_DIR", BASE_DIR / "var"))
 # Uploaded documents (decision scans) live in the app's own data folder and are served only through views that
 # check access: there is no public MEDIA_URL.
 MEDIA_ROOT = POVREG_DATA_DIR / "media"
+# The monthly review's decision deadline (Decision 24/2021: "within 15 days"; counted here in working days) and
+# the public holidays that are not working days (comma-separated YYYY-MM-DD).
+POVREG_MONTHLY_DECISION_WORKING_DAYS = int(os.environ.get("POVREG_MONTHLY_DECISION_WORKING_DAYS", "15"))
+POVREG_PUBLIC_HOLIDAYS = os.environ.get("POVREG_PUBLIC_HOLIDAYS", "")  # the year's dates, set by the department (docs/deploy.md)
 POVREG_DECISION_MAX_BYTES = int(os.environ.get("POVREG_DECISION_MAX_BYTES", str(10 * 1024 * 1024)))
 # Bounds of an uploaded survey workbook, checked before it is parsed.
 POVREG_IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("POVREG_IMPORT_MAX_UNCOMPRESSED_MB", "400"))

@@ -636,3 +636,54 @@ class RoundDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.date:%d/%m/%Y})"
+
+
+class ApplicationKind(models.TextChoices):
+    ENTER = "enter", _("to be recognised as poor or near-poor")
+    LEAVE = "leave", _("to leave the poor or near-poor list")
+
+
+class ApplicationStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    RECOGNISED = "recognised", _("Decided: recognised")
+    REFUSED = "refused", _("Decided: not recognised")
+
+
+class Application(models.Model):
+    """The monthly review (rà soát thường xuyên, Decision 24/2021 arts. 3 and 5): a household's application on Form
+    04, assessed in the round in force and decided by the commune chairman within the legal deadline. A recognised
+    application changes the list in force from its decision date."""
+
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="applications")
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round in force"), on_delete=models.PROTECT, related_name="applications")
+    kind = models.CharField(_("application"), max_length=8, choices=ApplicationKind.choices)
+    received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("decision due by"))
+    status = models.CharField(_("status"), max_length=12, choices=ApplicationStatus.choices, default=ApplicationStatus.RECEIVED)
+    note = models.TextField(_("note"), blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_number = models.CharField(_("decision number"), max_length=50, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # What the decision recognised (from the household's assessment in the round): the list in force reads these.
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices, blank=True)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
+    member_count = models.PositiveSmallIntegerField(_("members"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monthly review application")
+        verbose_name_plural = _("monthly review applications")
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["commune", "status", "due_on"]), models.Index(fields=["household", "decided_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.household.code} · {self.get_kind_display()} · {self.received_on:%d/%m/%Y}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == ApplicationStatus.RECEIVED and self.due_on < timezone.localdate()

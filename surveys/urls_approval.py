@@ -1,6 +1,7 @@
 from django.urls import path
 
 from surveys import views_approval as views
+from surveys import views_monthly
 
 app_name = "approval"
 
@@ -10,6 +11,9 @@ urlpatterns = [
     path("appeals/", views.appeal_list, name="appeals"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),
     path("appeals/<int:pk>/", views.appeal_detail, name="appeal"),
+    path("applications/", views_monthly.applications, name="applications"),
+    path("applications/new/", views_monthly.application_add, name="application_add"),
+    path("applications/<int:pk>/decide/", views_monthly.application_decide, name="application_decide"),
     path("<str:round_code>/", views.overview, name="overview"),
     path("<str:round_code>/decision/", views.round_decision_add, name="round_decision"),
     path("<str:round_code>/decision/<int:pk>/file/", views.round_decision_file, name="round_decision_file"),

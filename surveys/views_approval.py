@@ -87,7 +87,11 @@ def index(request):
     own_communes = list(
         communes_visible_to(request.user, roles=approval.COMMUNE_ROLES).select_related("parent").order_by("code")[:20]
     ) if not request.user.is_superuser else []
-    return render(request, "approval/index.html", {"rounds": rounds, "own_communes": own_communes})
+    from surveys.monthly import overdue_applications
+
+    return render(request, "approval/index.html", {
+        "rounds": rounds, "own_communes": own_communes, "overdue_applications": overdue_applications(request.user).count(),
+    })
 
 
 @login_required
@@ -108,7 +112,10 @@ def overview(request, round_code: str):
     for row in rows:
         summary[row.status or approval.NOT_STARTED] = summary.get(row.status or approval.NOT_STARTED, 0) + 1
     statuses = [(approval.NOT_STARTED, _("Not started")), *ListStatus.choices]
+    from surveys.monthly import overdue_applications
+
     return render(request, "approval/overview.html", {
+        "overdue_applications": overdue_applications(request.user).filter(round=survey_round).count(),
         "decision": approval.round_decision(survey_round), "decision_form": RoundDecisionForm(),
         "can_decide": can(request.user, Action.APPROVE, survey_round.province),
         "survey_round": survey_round, "rows": rows, "districts": districts, "status": status, "district": district,

@@ -68,6 +68,12 @@ ROUTES = {
     "commune-list-meetings": ("personal", f"/api/v1/commune-lists/{R}/{A}/meetings/", "get"),
     "commune-list-postings": ("personal", f"/api/v1/commune-lists/{R}/{A}/postings/", "get"),
     "commune-list-recognition": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/recognition/", "post"),
+    "application-list": ("list", "/api/v1/applications/", "get"),
+    "applications": ("list", "/lists/applications/", "get"),
+    "application_add": ("list", "/lists/applications/new/", "post"),  # the household is named in the form
+    "application_decide": ("personal_write", "/lists/applications/1/decide/", "post"),
+    "application-decide": ("personal_write", "/api/v1/applications/1/decide/", "post"),
+    "lists-in-force": ("list", f"/api/v1/lists-in-force/?unit={A}&date=2026-01-01", "get"),
     "commune-list-submit": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/submit/", "post"),
     "commune-list-review": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/review/", "post"),
     "commune-list-approve": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/approve/", "post"),

@@ -552,7 +552,7 @@ def test_recording_steps_through_the_page(client, filled, officer_a, round_2024,
 
 def test_overview_lists_every_commune_with_bounded_queries(client, department, draft_list, round_2024, django_assert_max_num_queries):
     client.force_login(department)
-    with django_assert_max_num_queries(18):  # (one is the menu asking the access policy; two read the round's decision)
+    with django_assert_max_num_queries(19):  # (the menu asks the access policy; the round's decision; overdue applications)
         response = client.get(reverse("approval:overview", args=[round_2024.code]))
     assert response.status_code == 200
     rows = response.context["rows"]

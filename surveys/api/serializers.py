@@ -238,6 +238,14 @@ class RatesQuerySerializer(serializers.Serializer):
     )
 
 
+class RatesAsOfQuerySerializer(RatesQuerySerializer):
+    as_of = serializers.DateField(
+        required=False,
+        help_text=_("Rates of the list in force on this date (YYYY-MM-DD): the latest approved lists plus the monthly "
+                    "review's decisions up to it. Approved data only; the round gives the denominators."),
+    )
+
+
 class FlowsQuerySerializer(RatesQuerySerializer):
     kind = serializers.ChoiceField(choices=["poor", "near_poor"], default="poor", help_text=_("Flows of poor or of near-poor households."))
 

@@ -46,7 +46,7 @@ from surveys.api.serializers import (
     ListEntrySerializer,
     PublicPostingSerializer,
     PublicPostingWriteSerializer,
-    RatesQuerySerializer,
+    RatesAsOfQuerySerializer,
     RatesResponseSerializer,
     RecognitionWriteSerializer,
     RoundSerializer,
@@ -197,6 +197,12 @@ def aggregate_parameters(*, with_kind: bool) -> list[OpenApiParameter]:
     if with_kind:
         parameters.append(OpenApiParameter("kind", str, required=False, enum=["poor", "near_poor"], default="poor",
                                            description=_("Flows of poor or of near-poor households.")))
+    else:
+        parameters.append(OpenApiParameter(
+            "as_of", {"type": "string", "format": "date"}, required=False,
+            description=_("Rates of the list in force on this date: the latest approved lists plus the monthly review's "
+                          "decisions up to it (approved data, the round's own units)."),
+        ))
     return parameters
 LEVEL_RANK = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
 
@@ -445,11 +451,18 @@ class RatesView(APIView):
     throttle_classes = [AnonRateThrottle]
 
     def get(self, request):
-        survey_round, unit, data = _resolve_aggregate_query(request, RatesQuerySerializer)
+        survey_round, unit, data = _resolve_aggregate_query(request, RatesAsOfQuerySerializer)
         decimals = data["decimals"]
-        rows = rates_for(
-            round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"]
-        )
+        if data.get("as_of"):
+            if data["status"] != "approved" or data.get("structure") not in (None, survey_round.province.structure):
+                raise error("as_of", _("as_of reads approved lists and decisions in the round's own units only."), "conflicting_parameters")
+            from surveys.monthly import rates_as_of
+
+            rows = rates_as_of(round=survey_round, unit=unit, level=data["level"], on=data["as_of"], decimals=decimals)
+        else:
+            rows = rates_for(
+                round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"]
+            )
         return Response(
             {
                 "round": survey_round.code, "unit": unit.code, "level": data["level"], "status": data["status"],
