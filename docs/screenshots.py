@@ -20,7 +20,7 @@ PASSWORD = "povreg-demo-2026"
 SIZES = {"desktop": {"width": 1366, "height": 900}, "tablet": {"width": 800, "height": 1280}}
 
 
-def pages(officer_commune: str, officer_household: str) -> dict[str, list[tuple[str, str]]]:
+def pages(officer_commune: str, officer_household: str, approved_commune: str, poor_household: str) -> dict[str, list[tuple[str, str]]]:
     return {
         "officer": [
             ("dashboard", "/"),
@@ -33,6 +33,7 @@ def pages(officer_commune: str, officer_household: str) -> dict[str, list[tuple[
             ("recognition-draft", f"/lists/HCM-2026/{officer_commune}/recognition/"),
             ("import", "/reports/import/"),
             ("jobs", "/jobs/"),
+            ("applications", "/lists/applications/"),
         ],
         "department": [
             ("dashboard", "/"),
@@ -42,6 +43,9 @@ def pages(officer_commune: str, officer_household: str) -> dict[str, list[tuple[
             ("rates-2024-today", "/reports/rates/?round=BD-2024&structure=2025&unit=79"),
             ("flows", "/reports/flows/?round=BD-2024"),
             ("simulation", "/reports/simulation/"),
+            ("recognition-approved", f"/lists/HCM-2026/{approved_commune}/recognition/"),
+            ("certificate", f"/lists/HCM-2026/{approved_commune}/certificate/{poor_household}/"),
+            ("history", f"/lists/HCM-2026/{approved_commune}/#history-title"),
         ],
         "api_reader": [("rates", "/reports/rates/")],
         "admin": [("admin", "/admin/")],
@@ -67,8 +71,10 @@ def main() -> int:
         "from households.models import Household, Assignment\n"
         "a = Assignment.objects.get(user__username='officer')\n"
         "h = Household.objects.filter(commune=a.unit).order_by('code').first()\n"
-        "print(a.unit.code, h.code)")], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.split()
-    commune, household = found[-2], found[-1]
+        "from surveys.models import ListEntry\n"
+        "e = ListEntry.objects.filter(round__code='HCM-2026', category='poor').select_related('commune', 'household').order_by('id').first()\n"
+        "print(a.unit.code, h.code, e.commune.code, e.household.code)")], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.split()
+    commune, household, approved_commune, poor_household = found[-4:]
     port = free_port()
     server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,7 +86,7 @@ def main() -> int:
         time.sleep(3)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-            for persona, shots in pages(commune, household).items():
+            for persona, shots in pages(commune, household, approved_commune, poor_household).items():
                 for size, viewport in SIZES.items():
                     context = browser.new_context(viewport=viewport, locale="vi-VN")
                     page = context.new_page()

@@ -299,7 +299,7 @@ def certificate(request, round_code: str, commune_code: str, household_code: str
     """The household's certificate (giấy chứng nhận hộ nghèo / cận nghèo) from the approved list in force, with
     the commune chairman's recognition decision."""
     survey_round = _round(round_code)
-    commune = get_object_or_404(communes_visible_to(request.user), code=commune_code)
+    commune = _commune(request.user, survey_round, commune_code)  # (a code can name a legacy and a 2025 commune)
     if not can(request.user, Action.VIEW, commune):
         raise Http404
     approved = approval.approved_revision(round=survey_round, commune=commune)
