@@ -72,6 +72,8 @@ ACTION_LABELS = {
     "commune_list.returned": _("List returned"),
     "commune_list.revision_opened": _("Revision opened"),
     "commune_list.recognised": _("Recognition decision recorded"),
+    "application.filed": _("Monthly review application received"),
+    "application.decided": _("Monthly review application decided"),
     "hamlet_meeting.recorded": _("Hamlet meeting recorded"),
     "public_posting.recorded": _("Public posting recorded"),
     "hamlet_meeting.withdrawn": _("Hamlet meeting withdrawn"),

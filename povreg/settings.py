@@ -236,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "AreaTypeEnum": "households.models.AreaType",
         "HouseholdStatusEnum": "households.models.HouseholdStatus",
         "ListStatusEnum": "surveys.models.ListStatus",
+        "ApplicationKindEnum": "surveys.models.ApplicationKind",
+        "ApplicationStatusEnum": "surveys.models.ApplicationStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",

@@ -347,7 +347,7 @@ def test_import_template_has_the_three_sheets_and_is_importable_headers(client, 
     assert "25747" in [c.value for c in wb["codes"]["A"]]
     # The empty template's headers are all recognised; having no rows, it is refused as empty (issue 12), not
     # "nothing changed" (a header problem would be an issue, not this message).
-    with pytest.raises(FileProblem, match="no data rows"):
+    with pytest.raises(FileProblem, match="no data rows|không có dòng dữ liệu"):
         survey_import(actor=officer_a, round=round_2024, path=path)
 
 
