@@ -49,7 +49,8 @@ def job_start(*, owner, kind: str, label: str, params: dict) -> Job:
 
 
 def job_progress(job: Job) -> Progress:
-    """A callback that stores how far the job got; written outside the handler's transaction (autocommit)."""
+    """A callback that stores how far the job got. Progress written outside a transaction (an import's reading of the
+    workbook, most of its time) shows at once; progress written inside the import's transaction shows when it ends."""
 
     def progress(phase: str, percent: int) -> None:
         Job.objects.filter(pk=job.pk).update(phase=phase[:20], percent=max(0, min(int(percent), 100)))
