@@ -38,7 +38,7 @@ from households.models import (
 from households.search import household_search_key
 from surveys import classification as cl
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
-from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, round_area_change_blocker
+from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, income_test_errors, round_area_change_blocker
 
 MAX_DENOMINATOR = 100_000_000  # households or persons of one commune; far above any, inside the integer column
 Progress = Callable[[str, int, int], None]
@@ -478,12 +478,11 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
         if len(v["hamlet"]) > 120:
             issues.append(Issue(_("At most 120 characters."), "households", row.number, "hamlet"))
         income, score = v["income_per_capita"], v.get("score_a")
-        if (income is None) == (score is None):
-            issues.append(Issue(_("Give the income per person or, for a set with a score scale, score A: one of the two."),
-                                "households", row.number, "income_per_capita" if score is None else "score_a"))
-        elif score is not None and not survey_round.criteria_set.has_score_scale:
-            issues.append(Issue(_("The criteria set %(code)s has no score scale: give the income per person instead.")
-                                % {"code": survey_round.criteria_set.code}, "households", row.number, "score_a"))
+        # The same rule as every other entry path (surveys.services.income_test_errors), reported in one column.
+        test_errors = income_test_errors(income_per_capita=income, score_a=score, criteria_set=survey_round.criteria_set)
+        if test_errors:
+            column = "score_a" if score is not None else "income_per_capita"
+            issues.append(Issue(test_errors[column][0], "households", row.number, column))
         elif score is not None and not 0 <= score <= cl.MAX_SCORE_A:
             issues.append(Issue(_("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A},
                                 "households", row.number, "score_a"))

@@ -18,7 +18,7 @@ from households.models import Household
 from surveys import monthly
 from surveys.forms_approval import date_field
 from surveys.models import Application, ApplicationKind, ApplicationStatus
-from surveys.views_approval import _form_error_messages
+from surveys.views_approval import _error_messages, _form_error_messages
 
 
 class ApplicationForm(forms.Form):
@@ -35,11 +35,6 @@ class DecisionForm(forms.Form):
     )
     number = forms.CharField(label=gettext_lazy("Decision number"), max_length=50)
     decided_on = date_field(gettext_lazy("Decision date"))
-
-
-def _messages_from(request, exc: ValidationError) -> None:
-    for error in exc.messages:
-        messages.error(request, error)
 
 
 @login_required
@@ -79,7 +74,7 @@ def application_add(request):
     except PermissionDenied:
         raise
     except ValidationError as exc:
-        _messages_from(request, exc)
+        _error_messages(request, exc)
     else:
         messages.success(request, _("The application was recorded; the decision is due by %(date)s.") % {"date": f"{application.due_on:%d/%m/%Y}"})
     return redirect("approval:applications")
@@ -98,7 +93,7 @@ def application_decide(request, pk: int):
     except ObjectDoesNotExist:
         raise Http404
     except ValidationError as exc:
-        _messages_from(request, exc)
+        _error_messages(request, exc)
     else:
         messages.success(request, _("The decision was recorded."))
     return redirect("approval:applications")

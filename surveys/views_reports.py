@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 
 from django.contrib import messages
@@ -30,6 +30,7 @@ from core.policy import Action, can
 from households.models import AdminUnit, Level, communes_visible_to
 from surveys import classification as cl
 from surveys import excel, reports
+from surveys.approval import round_decision
 from surveys.filters import AssessmentFilterSet
 from surveys.flows import FLOW_FIELDS, flows_for, flows_total
 from surveys.import_jobs import PREVIEW_LIST_LIMIT, cleanup_old_imports, import_files, read_state
@@ -156,12 +157,16 @@ def _selection(request) -> dict:
     if not rounds:
         raise Http404(_("There is no survey round yet."))
     code = request.GET.get("round")
-    with_approved = _rounds_with_approved_lists()
+
+    @cache
+    def latest_with_data() -> SurveyRound | None:
+        """The latest round with approved numbers: one query, run only when a page needs it."""
+        with_approved = _rounds_with_approved_lists()
+        return next((r for r in rounds if r.pk in with_approved), None)
+
     # No round asked for: the latest round that has approved numbers (a new round with nothing approved would
     # show a wall of zeros), else the latest round.
-    survey_round = next((r for r in rounds if r.code == code), None) if code else next(
-        (r for r in rounds if r.pk in with_approved), rounds[0]
-    )
+    survey_round = next((r for r in rounds if r.code == code), None) if code else (latest_with_data() or rounds[0])
     if survey_round is None:
         raise Http404("round")
     structure = reports.read_structure(survey_round, request.GET.get("structure"))
@@ -185,8 +190,8 @@ def _selection(request) -> dict:
         "can_see_all": can_see_live, "lang": lang(),
         "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
-        "latest_with_data": next((r for r in rounds if r.pk in with_approved), None),
-        "decision": survey_round.decisions.order_by("-date", "-id").first() if status == "approved" else None,
+        "latest_with_data": latest_with_data,  # (a template calls it, only for an empty report)
+        "decision": round_decision(survey_round) if status == "approved" else None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -13,6 +14,7 @@ from core.api import ERROR_RESPONSES, StrictTypes, error, expected_version
 from core.models import AccessChannel
 from core.permissions import PersonalDataRole
 from core.policy import Action, communes_for
+from households.filters import StrictBooleanField
 from households.models import AdminUnit, Household, Level
 from surveys.models import Application, ApplicationKind, ApplicationStatus
 from surveys.monthly import application_decide, application_file, list_in_force
@@ -64,10 +66,11 @@ class ApplicationListView(APIView):
             if request.query_params["status"] not in ApplicationStatus.values:
                 raise error("status", _("Unknown status."), "invalid_choice")
             queryset = queryset.filter(status=request.query_params["status"])
-        overdue = request.query_params.get("overdue")
-        if overdue not in (None, "", "true", "false", "1", "0"):
-            raise error("overdue", _("Use true or false."), "invalid")
-        if overdue in ("true", "1"):
+        try:
+            overdue = StrictBooleanField(required=False).clean(request.query_params.get("overdue"))
+        except forms.ValidationError as exc:
+            raise error("overdue", exc.messages[0], "invalid") from None
+        if overdue:
             queryset = [a for a in queryset.filter(status=ApplicationStatus.RECEIVED) if a.is_overdue]
         rows = list(queryset[:500]) if not isinstance(queryset, list) else queryset[:500]
         return Response(ApplicationSerializer(rows, many=True).data)

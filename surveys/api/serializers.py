@@ -16,7 +16,7 @@ from surveys.models import (
     Rule,
     SurveyRound,
 )
-from surveys.services import income_test_errors
+from surveys.services import income_test_error, income_test_errors
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -104,7 +104,7 @@ class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
             income_per_capita=attrs.get("income_per_capita"), score_a=attrs.get("score_a"), criteria_set=attrs["criteria_set"]
         )
         if errors:
-            raise serializers.ValidationError(errors, code="one_of" if len(errors) == 2 else "no_score_scale")
+            raise income_test_error(errors)  # (DRF keeps the Django error's codes)
         known = set(attrs["criteria_set"].indicators.values_list("code", flat=True))
         unknown = [c for c in attrs["deprived"] if c not in known]
         if unknown:
