@@ -317,7 +317,7 @@ def household_detail(request, code: str):
     assessments = list(
         Assessment.objects.visible_to(user).filter(household=household)
         .select_related("round", "criteria_set", "assessed_by")
-        .prefetch_related("deprived_indicators")
+        .prefetch_related("deprived_indicators", "standard_results__criteria_set")
         .order_by("-round__year", "-round__starts_on")
     )
     can_edit = can_edit_commune(user, household.commune)

@@ -22,7 +22,10 @@ from surveys.services import list_is_locked
 RULE_FIELDS = ["area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived"]
 INDICATOR_FIELDS = ["position", "code", "dimension", "name_vi", "name_en", "threshold_vi", "threshold_en"]
 # What decides a category: frozen once a list classified under the set has been approved.
-CLASSIFYING_FIELDS = ("group_rule", "groups_for_near_poor")
+CLASSIFYING_FIELDS = (
+    "group_rule", "groups_for_near_poor", "income_period", "score_line_rural", "score_line_urban", "score_points_per_indicator",
+    "score_poor_min_b", "low_income_line_rural", "low_income_line_urban",
+)
 
 
 def criteria_set_is_frozen(criteria_set) -> bool:
@@ -71,7 +74,7 @@ class CriteriaSetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     inlines = [IndicatorInline, RuleInline]
     audit_fields = [
         "code", "name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "is_official", "based_on",
-        "group_rule", "groups_for_near_poor", "notes",
+        "group_rule", "groups_for_near_poor", "income_period", "low_income_line_rural", "low_income_line_urban", "notes",
     ]
     audit_related = {"indicators": INDICATOR_FIELDS, "rules": RULE_FIELDS}
 
@@ -116,22 +119,45 @@ class RoundAreaInline(admin.TabularInline):
         return False
 
 
+class SurveyRoundAdminForm(forms.ModelForm):
+    class Meta:
+        model = SurveyRound
+        fields = "__all__"  # noqa: DJ007 (the admin's own field set)
+
+    def clean(self):
+        data = super().clean()
+        official = data.get("criteria_set")
+        if official is not None and official in (data.get("additional_sets") or []):
+            self.add_error("additional_sets", _("%(code)s is the round's official standard.") % {"code": official.code})
+        return data
+
+
 @admin.register(SurveyRound)
 class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = SurveyRoundAdminForm
     list_display = ("code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on", "is_open")
     list_filter = ("kind", "year", "is_open", "criteria_set")
     search_fields = ("code",)
     raw_id_fields = ("province", "previous_rounds")
+    filter_horizontal = ("additional_sets",)
     inlines = [DenominatorInline, RoundAreaInline]
     audit_action = "round"
     audit_related = {"denominators": ["commune", "total_households", "total_persons"], "areas": ["commune", "area_type"]}
 
     def save_related(self, request, form, formsets, change):
+        before = list(form.instance.additional_sets.all()) if change else []
         super().save_related(request, form, formsets, change)
         if not change:
             from surveys.services import round_areas_fill
 
             round_areas_fill(round=form.instance)
+        if "additional_sets" in form.changed_data:
+            from surveys.services import round_standards_set
+
+            # Through the service: its checks, the audit, and the round's assessments classified under the new sets.
+            wanted = list(form.instance.additional_sets.all())
+            form.instance.additional_sets.set(before)
+            round_standards_set(actor=request.user, round=form.instance, additional_sets=wanted)
 
 
 @admin.register(Denominator)

@@ -42,11 +42,13 @@ from surveys.models import (
     Assessment,
     Category,
     CommuneList,
+    EntryResult,
     HamletMeeting,
     ListEntry,
     ListStatus,
     PublicPosting,
     RoundDecision,
+    StandardResult,
     SurveyRound,
 )
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
@@ -362,15 +364,28 @@ def list_entries_freeze(commune_lists: list[CommuneList]) -> int:
                 commune_list=commune_list, round_id=a["round_id"], commune_id=a["commune_id"], household_id=a["household_id"],
                 hamlet_id=a["hamlet_id"], area_type=a["area_type"], category=a["category"], group=a["group"],
                 member_count=a["member_count"], deprived=sorted(codes.get(a["id"], [])),
+                low_income_workers=a["low_income_workers"],
                 **entry_facts(a["members_snapshot"] or [], a["able_to_work_count"]),
             )
             for a in assessments.values(
                 "id", "round_id", "commune_id", "household_id", "hamlet_id", "area_type", "category", "group",
-                "member_count", "members_snapshot", "able_to_work_count",
+                "member_count", "members_snapshot", "able_to_work_count", "low_income_workers",
             )
         ]
         ListEntry.objects.filter(commune_list=commune_list).delete()
         ListEntry.objects.bulk_create(entries, batch_size=2000)
+        # The results under the round's additional standards, frozen with the entries.
+        EntryResult.objects.filter(commune_list=commune_list).delete()
+        EntryResult.objects.bulk_create(
+            (
+                EntryResult(commune_list=commune_list, **r)
+                for r in StandardResult.objects.filter(round_id=commune_list.round_id, commune_id=commune_list.commune_id).values(
+                    "criteria_set_id", "round_id", "commune_id", "household_id", "member_count", "category", "group",
+                    "low_income_workers",
+                )
+            ),
+            batch_size=2000,
+        )
         created += len(entries)
     return created
 

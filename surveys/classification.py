@@ -86,9 +86,11 @@ class Rule:
             return False
         return not (self.max_deprived is not None and deprived > self.max_deprived)
 
-    def describe(self, lang: str) -> str:
+    def describe(self, lang: str, period: str = "month") -> str:
         vi = lang == "vi"
         income = "thu nhập" if vi else "income"
+        if period == "year":
+            income = "thu nhập năm" if vi else "yearly income"
         parts: list[str] = []
         lower = f"{vnd(self.income_above)} < " if self.income_above is not None else ""
         if self.income_upto is not None:
@@ -139,6 +141,8 @@ class CriteriaSpec:
     group_rule: GroupRule = GroupRule.ALL_SP_OR_UNABLE
     groups_for: frozenset[Category] = frozenset({Category.POOR, Category.NEAR_POOR})
     score: ScoreScale | None = None  # a set that can classify from Circular 07's scores
+    income_period: str = "month"  # the rules' income bounds: "month", or "year" (compared with 12 × the monthly income)
+    low_income_lines: dict[str, int] = field(default_factory=dict)  # area type -> Decree 30/2025 low-income line, if any
 
     @property
     def indicator_codes(self) -> frozenset[str]:
@@ -201,7 +205,8 @@ def classify(
     codes = _indicator_codes(spec, deprived)
     count = len(codes)
     rules = spec.rules[area]
-    match_index = next((i for i, r in enumerate(rules) if r.matches(income, count)), None)
+    compared = income_in_period(spec, income)
+    match_index = next((i for i, r in enumerate(rules) if r.matches(compared, count)), None)
     category = rules[match_index].category if match_index is not None else Category.NOT_POOR
     group = household_group(members, spec.group_rule) if category in spec.groups_for else None
     names = {i.code: i for i in spec.indicators}
@@ -214,6 +219,23 @@ def classify(
         explanation_en=_explain("en", spec, area, income, codes, names, rules, match_index, category, group),
         deprived=codes,
     )
+
+
+def income_in_period(spec: CriteriaSpec, income: int) -> int:
+    """The monthly income per person in the period of the set's lines: exact, never rounded."""
+    return income * 12 if spec.income_period == "year" else income
+
+
+def low_income_workers(spec: CriteriaSpec, *, area: str, income: int | None, category: Category, members: Sequence[MemberFacts]) -> int:
+    """Decree 30/2025's low-income workers of a household: its members able to work, when the household is neither
+    poor nor near-poor and its income per person is at or below the set's line (0 when the set has no line or no
+    income was entered)."""
+    line = spec.low_income_lines.get(area)
+    if line is None or income is None or category in (Category.POOR, Category.NEAR_POOR):
+        return 0
+    if income_in_period(spec, income) > line:
+        return 0
+    return sum(1 for m in members if m.able_to_work)
 
 
 def _indicator_codes(spec: CriteriaSpec, deprived: Iterable[str]) -> tuple[str, ...]:
@@ -288,10 +310,15 @@ def _explain_score(lang, spec, area, score_a, score_b, codes, names, line, avera
 def _explain(lang, spec, area, income, codes, names, rules, match_index, category, group) -> str:
     vi = lang == "vi"
     deprivation = _deprivation_text(lang, spec, codes, names)
+    if spec.income_period == "year":
+        amount = (f"{vnd(income)}/người/tháng = {vnd(income * 12)}/người/năm" if vi
+                  else f"{vnd(income)} per person per month = {vnd(income * 12)} per person per year")
+    else:
+        amount = f"{vnd(income)}/người/tháng" if vi else f"{vnd(income)} per person per month"
     head = (
-        f"Bộ tiêu chí {spec.code}, khu vực {AREA_LABELS['vi'][area]}: thu nhập bình quân {vnd(income)}/người/tháng; {deprivation}."
+        f"Bộ tiêu chí {spec.code}, khu vực {AREA_LABELS['vi'][area]}: thu nhập bình quân {amount}; {deprivation}."
         if vi
-        else f"Criteria {spec.code}, {AREA_LABELS['en'][area]} area: income {vnd(income)} per person per month; {deprivation}."
+        else f"Criteria {spec.code}, {AREA_LABELS['en'][area]} area: income {amount}; {deprivation}."
     )
     label = _label(lang, category, group)
     if match_index is None:
@@ -300,8 +327,8 @@ def _explain(lang, spec, area, income, codes, names, rules, match_index, categor
         )
     else:
         reason = (
-            f"Khớp quy tắc {match_index + 1}: {rules[match_index].describe(lang)}"
+            f"Khớp quy tắc {match_index + 1}: {rules[match_index].describe(lang, spec.income_period)}"
             if vi
-            else f"Matches rule {match_index + 1}: {rules[match_index].describe(lang)}"
+            else f"Matches rule {match_index + 1}: {rules[match_index].describe(lang, spec.income_period)}"
         )
     return f"{head} {reason} → {label}."

@@ -109,6 +109,15 @@ SCORE_NOTE_07 = (
     "instead where the average band matters. Circular 02/2022 amendments not read."
 )
 
+# Decree 30/2025/NĐ-CP (amending Decree 07) as LAW.md states it (marks as there).
+LOW_INCOME_NOTE_30 = (
+    "Low-income workers (Decree 30/2025/NĐ-CP, secondary: VnEconomy 25 Feb 2025): workers of a household that is neither "
+    "poor nor near-poor, with income per person ≤ 2,250,000 rural / ≤ 3,000,000 urban a month, are counted apart. "
+    "Povreg counts the household's members able to work as its workers (the decree's definition of a worker is not "
+    "verified) and only for a household whose income was entered (a score A says nothing of it). Whether it continues "
+    "after 2026: unverified."
+)
+
 CRITERIA_SETS = [
     {
         "code": "VN-2016",
@@ -136,9 +145,10 @@ CRITERIA_SETS = [
             "Lines and poor/near-poor rules confirmed (Art. 3(2)); no income-only route to poor. "
             "Average-living-standard band secondary. Indicator names secondary; thresholds partly unverified. "
             "Applies through 31 Dec 2026 (Decree 351/2025). Effect of Decree 30/2025 amendments not checked. "
-            + SCORE_NOTE_07
+            + SCORE_NOTE_07 + " " + LOW_INCOME_NOTE_30
         ),
         "score": {"score_line_rural": 140, "score_line_urban": 175, "score_points_per_indicator": 10, "score_poor_min_b": 30},
+        "fields": {"low_income_line_rural": 2_250_000, "low_income_line_urban": 3_000_000},
         "indicators": INDICATORS_07_2021,
         "rules": {"rural": _national_rules(1_500_000, 2_250_000), "urban": _national_rules(2_000_000, 3_000_000)},
     },
@@ -186,13 +196,47 @@ CRITERIA_SETS = [
 ]
 
 
-def install(CriteriaSet, Indicator, Rule) -> None:
-    """Create (or complete) the shipped sets; never overwrites what staff edited."""
+# Ho Chi Minh City's own standard of its 2025 review, as LAW.md states it (secondary: VietnamPlus, Jan 2026).
+HCM_2025 = {
+    "code": "HCM-2025",
+    "name_vi": "Chuẩn nghèo riêng của Thành phố Hồ Chí Minh năm 2025",
+    "name_en": "Ho Chi Minh City's own poverty standard, 2025",
+    "legal_basis": "Chuẩn nghèo của TP. Hồ Chí Minh (văn bản ban hành chưa xác minh; kết quả: Quyết định 505/QĐ-UBND)",
+    "valid_from": D(2025, 1, 1),
+    "valid_to": D(2025, 12, 31),
+    "notes": (
+        "Lines secondary (VietnamPlus, Jan 2026): poor ≤ 46,000,000 đồng per person per year, near-poor > 46,000,000 to "
+        "≤ 54,000,000, in the city's 2025 review; stored per year as published (46,000,000 / 12 is not a whole number "
+        "of đồng), compared with 12 × the monthly income entered. Same lines for urban and rural areas: LAW.md gives "
+        "one pair (unverified whether the city distinguishes). Its deprivation part is not published in the summaries: "
+        "shipped income-only; Decree 07's indicators are recorded but do not change the category (unverified). The "
+        "act that set the lines, and the city's lines for 2026: unverified; staff extend the validity in the admin "
+        "when the city publishes them. Used as an additional standard of a round beside the national one "
+        "(Decision 505/QĐ-UBND published both from one review). The older monthly line of 3,000,000 (Resolution "
+        "15/NQ-HĐND, 2024) is superseded and not shipped."
+    ),
+    "fields": {"income_period": "year"},
+    "indicators": INDICATORS_07_2021,
+    "rules": {
+        area: [
+            {"category": "poor", "income_upto": 46_000_000},
+            {"category": "near_poor", "income_above": 46_000_000, "income_upto": 54_000_000},
+        ]
+        for area in ("rural", "urban")
+    },
+}
+CRITERIA_SETS.append(HCM_2025)
+
+
+def install(CriteriaSet, Indicator, Rule, codes=None) -> None:
+    """Create the shipped sets (those of `codes`, or all) that are missing; never overwrites what staff edited."""
     for data in CRITERIA_SETS:
+        if codes is not None and data["code"] not in codes:
+            continue
         fields = {k: data[k] for k in ("name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "notes")}
         # (Migrations call this with the model as it stood then: only the columns it had.)
         known = {f.name for f in CriteriaSet._meta.get_fields()}
-        fields.update({k: v for k, v in data.get("score", {}).items() if k in known})
+        fields.update({k: v for k, v in {**data.get("score", {}), **data.get("fields", {})}.items() if k in known})
         cs, created = CriteriaSet.objects.get_or_create(code=data["code"], defaults=fields)
         if not created:
             continue

@@ -80,9 +80,12 @@ class AssessmentForm(forms.Form):
         help_text=_("From the review form's income scoring; score B is counted from the ticked deprivations."),
     )
 
-    def __init__(self, *args, indicators, member_count: int, score_scale: bool = False, **kwargs):
+    def __init__(self, *args, indicators, member_count: int, score_scale: bool = False, income_also: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.member_count = member_count
+        # Codes of the round's additional standards that classify from income only: a scored household needs its
+        # income too (surveys.services.income_test_errors).
+        self.income_also = tuple(income_also) if score_scale else ()
         self.fields["deprived"].choices = [(i.code, i.code) for i in indicators]
         if not score_scale:
             del self.fields["score_a"]
@@ -102,13 +105,17 @@ class AssessmentForm(forms.Form):
         if "income_per_capita" in self.errors or "total_income" in self.errors or "score_a" in self.errors:
             return data
         data["score_a"] = data.get("score_a")
-        if data["score_a"] is not None:
+        if data["score_a"] is not None and not self.income_also:
             if per_capita is not None or total is not None:
                 self.add_error("score_a", _("Enter either an income or score A, not both."))
             else:
                 data["income"] = None
             return data
-        if per_capita is None and total is None:
+        if data["score_a"] is not None and per_capita is None and total is None:
+            self.add_error("income_per_capita", _(
+                "This round also classifies under %(codes)s, which uses the income per person: enter it beside score A."
+            ) % {"codes": ", ".join(self.income_also)})
+        elif per_capita is None and total is None:
             self.add_error("income_per_capita", _("Enter the income per person, or the household's total monthly income."))
         elif per_capita is not None and total is not None:
             self.add_error("total_income", _("Enter either the income per person or the total income, not both."))

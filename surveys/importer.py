@@ -38,7 +38,15 @@ from households.models import (
 from households.search import household_search_key
 from surveys import classification as cl
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
-from surveys.services import LOCKED_LIST_STATES, areas_in_round, criteria_spec, income_test_errors, round_area_change_blocker
+from surveys.services import (
+    LOCKED_LIST_STATES,
+    areas_in_round,
+    criteria_spec,
+    income_test_errors,
+    round_additional_sets,
+    round_area_change_blocker,
+    standard_results_refresh,
+)
 
 MAX_DENOMINATOR = 100_000_000  # households or persons of one commune; far above any, inside the integer column
 Progress = Callable[[str, int, int], None]
@@ -110,7 +118,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ASSESSMENT_UPDATE_FIELDS = [
     "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b", "member_count", "able_to_work_count",
     "social_protection_count", "members_snapshot", "category", "group", "deprived_count", "explanation_vi",
-    "explanation_en", "version", "assessed_by", "updated_at",
+    "explanation_en", "low_income_workers", "version", "assessed_by", "updated_at",
 ]
 
 
@@ -456,6 +464,7 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
 
     households: dict[str, Row] = {}
     bad_codes: set[str] = set()
+    additional_sets = round_additional_sets(survey_round)
     for row in rows.get("households", []):
         v = row.values
         code = v.get("household_code")
@@ -479,9 +488,11 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             issues.append(Issue(_("At most 120 characters."), "households", row.number, "hamlet"))
         income, score = v["income_per_capita"], v.get("score_a")
         # The same rule as every other entry path (surveys.services.income_test_errors), reported in one column.
-        test_errors = income_test_errors(income_per_capita=income, score_a=score, criteria_set=survey_round.criteria_set)
+        test_errors = income_test_errors(
+            income_per_capita=income, score_a=score, criteria_set=survey_round.criteria_set, additional=additional_sets
+        )
         if test_errors:
-            column = "score_a" if score is not None else "income_per_capita"
+            column = "score_a" if score is not None and "score_a" in test_errors else "income_per_capita"
             issues.append(Issue(test_errors[column][0], "households", row.number, column))
         elif score is not None and not 0 <= score <= cl.MAX_SCORE_A:
             issues.append(Issue(_("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A},
@@ -723,7 +734,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
             "id", "household_id", "criteria_set_id", "commune_id", "hamlet_id", "area_type", "basis", "income_per_capita", "score_a",
             "score_b", "member_count",
             "able_to_work_count", "social_protection_count", "members_snapshot", "category", "group", "deprived_count",
-            "explanation_vi", "explanation_en", "version",
+            "explanation_vi", "explanation_en", "low_income_workers", "version",
         ):
             stored[a["household_id"]] = a
     through = Assessment.deprived_indicators.through
@@ -741,9 +752,11 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         facts = facts_by_code[code]
         deprived = sorted(v["deprived"], key=lambda c: (order.get(c, 0), c))
         area = plan.areas.get(commune.pk, commune.area_type)
+        member_facts = [cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts]
+        score_a = v.get("score_a")
         res = cl.classify(
-            spec, area=area, income=v["income_per_capita"], score_a=v.get("score_a"), deprived=deprived,
-            members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts],
+            spec, area=area, income=None if score_a is not None else v["income_per_capita"], score_a=score_a, deprived=deprived,
+            members=member_facts,
         )
         categories[res.category.value] += 1
         target = {
@@ -754,6 +767,9 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
             "social_protection_count": sum(1 for f in facts if f["social_protection"]),
             "members_snapshot": facts, "category": res.category.value, "group": res.group.value if res.group else "",
             "deprived_count": res.deprived_count, "explanation_vi": res.explanation_vi, "explanation_en": res.explanation_en,
+            "low_income_workers": cl.low_income_workers(
+                spec, area=area, income=v["income_per_capita"], category=res.category, members=member_facts
+            ),
         }
         hid = ids.get(code)
         old = stored.get(hid) if hid is not None else None
@@ -782,6 +798,10 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         links = [through(assessment_id=a.pk, indicator_id=indicators[c].pk) for a, (_code, _t, d) in zip(objs, creates, strict=True) for c in d]
         links += [through(assessment_id=a.id, indicator_id=indicators[c].pk) for a in updates for c in deprived_of[("u", a.id)]]
         through.objects.bulk_create(links, batch_size=5000)
+        if round_additional_sets(survey_round):
+            # Every assessment of the file, changed or not: results under a standard added since stay complete.
+            assessment_ids = [a.pk for a in objs] + [old["id"] for old in stored.values()]
+            standard_results_refresh(assessment_ids)
     if progress:
         progress("assessments", 3, 4)
 

@@ -33,6 +33,11 @@ class GroupRule(models.TextChoices):
     NO_MEMBER_ABLE = cl.GroupRule.NO_MEMBER_ABLE.value, _("Social protection when no member is able to work")
 
 
+class IncomePeriod(models.TextChoices):
+    MONTH = "month", _("per person per month")
+    YEAR = "year", _("per person per year")
+
+
 class CriteriaSet(models.Model):
     """A poverty standard as data: its indicators and, per area type, an ordered rule table."""
 
@@ -63,6 +68,21 @@ class CriteriaSet(models.Model):
     score_line_urban = models.PositiveSmallIntegerField(_("score A line, urban (points)"), null=True, blank=True)
     score_points_per_indicator = models.PositiveSmallIntegerField(_("score B points per deprived indicator"), default=10)
     score_poor_min_b = models.PositiveSmallIntegerField(_("score B from which a household below the line is poor"), default=30)
+    # The period of the rules' income bounds: a city may set its lines per year (Ho Chi Minh City: 46,000,000 đồng
+    # per person per year), which are stored as they are, never rounded to a monthly figure. Incomes are entered per
+    # month; a yearly set compares twelve times the monthly income, exactly.
+    income_period = models.CharField(
+        _("income lines are"), max_length=8, choices=IncomePeriod.choices, default=IncomePeriod.MONTH
+    )
+    # Decree 30/2025 (amending Decree 07): workers of a household neither poor nor near-poor whose income per person is
+    # at most this line are low-income workers, counted apart. Empty: the set does not say so.
+    low_income_line_rural = models.BigIntegerField(
+        _("low-income worker line, rural"), null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text=_("Income per person (in the set's period) at or below which the workers of a household that is neither poor nor near-poor count as low-income workers."),
+    )
+    low_income_line_urban = models.BigIntegerField(
+        _("low-income worker line, urban"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
@@ -79,6 +99,10 @@ class CriteriaSet(models.Model):
     @property
     def has_score_scale(self) -> bool:
         return self.score_line_rural is not None and self.score_line_urban is not None
+
+    @property
+    def counts_low_income_workers(self) -> bool:
+        return self.low_income_line_rural is not None or self.low_income_line_urban is not None
 
 
 class Indicator(models.Model):
@@ -175,6 +199,13 @@ class SurveyRound(models.Model):
         "self", verbose_name=_("previous rounds"), symmetrical=False, blank=True, related_name="next_rounds"
     )
     is_open = models.BooleanField(_("open for entry"), default=True)
+    # More standards the same review is classified under, from the same inputs: a province's own (Ho Chi Minh City's
+    # since 2025), or the next period's for a dry run. The official set (`criteria_set`) is what the lists,
+    # approvals, flows and the list in force follow.
+    additional_sets = models.ManyToManyField(
+        CriteriaSet, verbose_name=_("additional standards"), blank=True, related_name="additional_rounds",
+        help_text=_("A province's own standard, or the next period's for a dry run: every assessment is also classified under these."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -193,6 +224,10 @@ class SurveyRound(models.Model):
     @property
     def structure(self) -> str:
         return self.province.structure
+
+    def standards(self) -> list[CriteriaSet]:
+        """The official set first, then the additional ones by code (uses a prefetch of `additional_sets`)."""
+        return [self.criteria_set, *sorted((s for s in self.additional_sets.all() if s.pk != self.criteria_set_id), key=lambda s: s.code)]
 
     def previous_list(self) -> list[SurveyRound]:
         """The predecessor rounds, newest first (uses a prefetch of `previous_rounds` when there is one)."""
@@ -294,7 +329,8 @@ class Assessment(models.Model):
     hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
     # The income test: an income per person per month in đồng, or (for a set with a score scale) Circular 07's
-    # score A; `basis` says which was entered. Score B is computed from the deprivations and stored.
+    # score A; `basis` says which the official set used. Score B is computed from the deprivations and stored. A
+    # scored household also carries its income when an additional standard of the round classifies from income.
     basis = models.CharField(_("classified from"), max_length=8, choices=Basis.choices, default=Basis.INCOME)
     income_per_capita = models.BigIntegerField(
         _("income per person per month (VND)"), null=True, blank=True, validators=[MinValueValidator(0)]
@@ -305,6 +341,9 @@ class Assessment(models.Model):
     member_count = models.PositiveSmallIntegerField(_("members"))
     able_to_work_count = models.PositiveSmallIntegerField(_("members able to work"))
     social_protection_count = models.PositiveSmallIntegerField(_("social-protection beneficiaries"))
+    # Decree 30/2025: members able to work of a household neither poor nor near-poor, with income at or below the
+    # set's low-income line (0 when the set has none, or the household was scored without an income).
+    low_income_workers = models.PositiveSmallIntegerField(_("low-income workers"), default=0)
     members_snapshot = models.JSONField(_("member facts used"), default=list)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
     group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
@@ -331,8 +370,8 @@ class Assessment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(basis="income", income_per_capita__isnull=False, score_a__isnull=True)
-                | Q(basis="score", score_a__isnull=False, income_per_capita__isnull=True, score_b__isnull=False),
-                name="assessment_one_income_test",
+                | Q(basis="score", score_a__isnull=False, score_b__isnull=False),
+                name="assessment_income_test_given",
             ),
         ]
         indexes = [
@@ -472,6 +511,7 @@ class ListEntry(models.Model):
     merit = models.BooleanField(_("merit family"), default=False)
     disability = models.BooleanField(_("member with disability"), default=False)
     no_working_capacity = models.BooleanField(_("no member able to work"), default=False)
+    low_income_workers = models.PositiveSmallIntegerField(_("low-income workers"), default=0)
 
     objects = ListEntryQuerySet.as_manager()
 
@@ -687,3 +727,63 @@ class Application(models.Model):
         from django.utils import timezone
 
         return self.status == ApplicationStatus.RECEIVED and self.due_on < timezone.localdate()
+
+
+class StandardResult(models.Model):
+    """An assessment classified under one of its round's additional standards, from the same stored inputs.
+    Kept beside the assessment (whose own result is the official set's) and recomputed whenever it is."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="standard_results")
+    criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
+    # Copies of the assessment's, so results aggregate like assessments.
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="+")
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="+")
+    member_count = models.PositiveSmallIntegerField(_("members"))
+    basis = models.CharField(_("classified from"), max_length=8, choices=Basis.choices)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
+    deprived_count = models.PositiveSmallIntegerField(_("deprived indicators (count)"))
+    low_income_workers = models.PositiveSmallIntegerField(_("low-income workers"), default=0)
+    explanation_vi = models.TextField(_("explanation (Vietnamese)"))
+    explanation_en = models.TextField(_("explanation (English)"))
+
+    class Meta:
+        verbose_name = _("result under an additional standard")
+        verbose_name_plural = _("results under additional standards")
+        ordering = ["assessment", "criteria_set__code"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "criteria_set"], name="one_result_per_standard")]
+        indexes = [models.Index(fields=["round", "criteria_set", "commune", "category"], name="standard_result_rates_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} · {self.criteria_set_id}: {self.category}"
+
+    def explanation(self, lang: str) -> str:
+        return self.explanation_vi if lang.startswith("vi") else self.explanation_en
+
+
+class EntryResult(models.Model):
+    """A household's result under an additional standard, frozen with its approved list's entry: what approved
+    reports under that standard read."""
+
+    commune_list = models.ForeignKey(CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="standard_entries")
+    criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="+")
+    commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="+")
+    member_count = models.PositiveSmallIntegerField(_("members"))
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
+    low_income_workers = models.PositiveSmallIntegerField(_("low-income workers"), default=0)
+
+    class Meta:
+        verbose_name = _("frozen result under an additional standard")
+        verbose_name_plural = _("frozen results under additional standards")
+        ordering = ["commune_list", "criteria_set__code", "household__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["commune_list", "criteria_set", "household"], name="one_entry_result_per_standard")
+        ]
+        indexes = [models.Index(fields=["commune_list", "criteria_set", "category"], name="entry_result_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_list} · {self.criteria_set_id} · {self.household_id}: {self.category}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -102,6 +102,20 @@ def unit_read_in(round: SurveyRound, code: str | None, structure: str | None) ->
     )
 
 
+def read_criteria(round: SurveyRound, code: str | None, *, structure: str | None = None):
+    """The standard a report of the round is read under: None for the official set (the default, or its code), else
+    one of the round's additional sets; any other code is an error naming `criteria`."""
+    if not code or code.strip() == round.criteria_set.code:
+        return None
+    found = next((s for s in round.standards() if s.code == code.strip()), None)
+    if found is None:
+        raise ValidationError({"criteria": _("%(code)s is not a standard of round %(round)s (its standards: %(codes)s).") % {
+            "code": code.strip()[:40], "round": round.code, "codes": ", ".join(s.code for s in round.standards())}})
+    if structure:
+        raise ValidationError({"criteria": _("An additional standard is reported in the round's own units only.")})
+    return found
+
+
 def child_level(unit: AdminUnit) -> str:
     """The level of a report's rows: districts under a legacy province, communes otherwise."""
     if unit.level == Level.PROVINCE and AdminUnit.objects.filter(parent=unit, level=Level.DISTRICT).exists():
@@ -119,19 +133,57 @@ class RateReport:
     total: RateRow
     decimals: int = DEFAULT_DECIMALS
     structure: str | None = None
+    criteria_set: object = None  # an additional standard of the round; None: the official set
+
+    @property
+    def standard(self):
+        return self.criteria_set or self.round.criteria_set
 
 
 def rate_report(
     *, round: SurveyRound, unit: AdminUnit, status: str = "approved", level: str | None = None,
-    decimals: int = DEFAULT_DECIMALS, structure: str | None = None,
+    decimals: int = DEFAULT_DECIMALS, structure: str | None = None, criteria_set=None,
 ) -> RateReport:
     """One row per child unit and the total row, exactly as `rates_for` computes them for the API."""
     level = level or child_level(unit)
-    rows = rates_for(round=round, unit=unit, level=level, status=status, decimals=decimals, structure=structure)
+    rows = rates_for(
+        round=round, unit=unit, level=level, status=status, decimals=decimals, structure=structure, criteria_set=criteria_set
+    )
     if unit.level == level:
         rows = [r for r in rows if r.unit_code == unit.code]
     total = rates_total(rows, unit=unit, decimals=decimals)
-    return RateReport(round=round, unit=unit, level=level, status=status, rows=rows, total=total, decimals=decimals, structure=structure)
+    return RateReport(
+        round=round, unit=unit, level=level, status=status, rows=rows, total=total, decimals=decimals, structure=structure,
+        criteria_set=criteria_set,
+    )
+
+
+@dataclass
+class LowIncome:
+    households: int
+    workers: int
+
+
+def low_income_workers(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", criteria_set=None) -> LowIncome | None:
+    """Decree 30/2025's low-income workers under `unit`: households neither poor nor near-poor with such workers, and
+    the workers; None when the standard declares no low-income line. One aggregate query."""
+    from surveys.models import EntryResult, StandardResult, latest_approved_lists
+
+    standard = criteria_set or round.criteria_set
+    if not standard.counts_low_income_workers:
+        return None
+    communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).values("pk")
+    additional = criteria_set is not None and criteria_set.pk != round.criteria_set_id
+    if status == "approved":
+        if additional:
+            lists = list(latest_approved_lists(round_id=round.pk).values_list("pk", flat=True))
+            rows = EntryResult.objects.filter(commune_list_id__in=lists, criteria_set=criteria_set)
+        else:
+            rows = ListEntry.objects.approved(round_ids=[round.pk])
+    else:
+        rows = StandardResult.objects.filter(round=round, criteria_set=criteria_set) if additional else Assessment.objects.filter(round=round)
+    found = rows.filter(commune_id__in=communes, low_income_workers__gt=0).aggregate(households=Count("id"), workers=Sum("low_income_workers"))
+    return LowIncome(households=found["households"] or 0, workers=found["workers"] or 0)
 
 
 def communes_in_scope(*, round: SurveyRound, unit: AdminUnit, status: str):

@@ -160,13 +160,31 @@ def round_units(round: SurveyRound) -> dict[str, AdminUnit]:
     return {u.code: u for u in AdminUnit.objects.under(round.province)}
 
 
+def standard_commune_counts(*, round: SurveyRound, criteria_set, commune_ids, status: str) -> dict[int, dict[str, int]]:
+    """Per commune, the counts under one of the round's additional standards: from the results frozen with the
+    approved lists, or (status=all) from the live results. The same aggregates as the official counts."""
+    from surveys.models import EntryResult, StandardResult, latest_approved_lists
+
+    if status == "all":
+        rows = StandardResult.objects.filter(round=round, criteria_set=criteria_set)
+    else:
+        lists = list(latest_approved_lists(round_id=round.pk).values_list("pk", flat=True))
+        rows = EntryResult.objects.filter(commune_list_id__in=lists, criteria_set=criteria_set)
+    rows = (
+        rows.filter(commune_id__in=commune_ids, category__in=[Category.POOR, Category.NEAR_POOR])
+        .values("commune_id").annotate(**count_aggregates()).order_by()
+    )
+    return {r.pop("commune_id"): r for r in rows}
+
+
 def rates_for(
     *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", decimals: int = DEFAULT_DECIMALS,
-    structure: str | None = None,
+    structure: str | None = None, criteria_set=None,
 ) -> list[RateRow]:
     """Rate rows for every unit of `level` at or under `unit` in the round: a handful of queries. With a
     `structure` other than the round's, `unit` is a unit of that structure and the round's households are
-    regrouped into it (`regrouped_commune_counts`)."""
+    regrouped into it (`regrouped_commune_counts`). With `criteria_set`, one of the round's additional
+    standards, the counts are those under it (the denominators and the communes included stay the round's)."""
     communes = list(
         AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code")
     )
@@ -187,6 +205,10 @@ def rates_for(
         denominators = {cid: row["total_households"] for cid, row in frozen.items()}
         persons = {cid: row["total_persons"] for cid, row in frozen.items()}
         included = set(frozen)
+    if criteria_set is not None and criteria_set.pk != round.criteria_set_id:
+        if structure and structure != round.province.structure:
+            raise ValueError("an additional standard is read in the round's own units")
+        counts = standard_commune_counts(round=round, criteria_set=criteria_set, commune_ids=ids, status=status)
 
     return rows_from_counts(
         unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, persons=persons,

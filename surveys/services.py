@@ -53,6 +53,7 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
         )
         if criteria_set.has_score_scale else None
     )
+    low_income = {"rural": criteria_set.low_income_line_rural, "urban": criteria_set.low_income_line_urban}
     return cl.CriteriaSpec(
         code=criteria_set.code,
         rules={k: tuple(v) for k, v in rules.items()},
@@ -60,6 +61,8 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
         group_rule=cl.GroupRule(criteria_set.group_rule),
         groups_for=frozenset(groups_for),
         score=score,
+        income_period=criteria_set.income_period,
+        low_income_lines={k: v for k, v in low_income.items() if v is not None},
     )
 
 
@@ -103,9 +106,25 @@ def _indicators_for(criteria_set: CriteriaSet, codes: Iterable[str]) -> list[Ind
     return [found[c] for c in codes]
 
 
-def income_test_errors(*, income_per_capita, score_a, criteria_set: CriteriaSet | None = None) -> dict[str, list[str]]:
+def income_sets(additional: Iterable[CriteriaSet]) -> list[CriteriaSet]:
+    """The additional standards that can classify only from an income (they have no score scale)."""
+    return [s for s in additional if not s.has_score_scale]
+
+
+def income_test_errors(
+    *, income_per_capita, score_a, criteria_set: CriteriaSet | None = None, additional: Iterable[CriteriaSet] = ()
+) -> dict[str, list[str]]:
     """The income test is an income per person or (for a set with a score scale) score A: exactly one. The
-    errors name both fields when both or neither are given, `score_a` for a set without a score scale."""
+    errors name both fields when both or neither are given, `score_a` for a set without a score scale.
+    In a round with `additional` standards that classify from income only, a scored household also needs its
+    income (and may then give both): the error names `income_per_capita`."""
+    need_income = income_sets(additional)
+    if need_income and criteria_set is not None and criteria_set.has_score_scale and score_a is not None:
+        if income_per_capita is None:
+            return {"income_per_capita": [_(
+                "This round also classifies under %(codes)s, which uses the income per person: enter it beside score A."
+            ) % {"codes": ", ".join(s.code for s in need_income)}]}
+        return {}
     if (income_per_capita is None) == (score_a is None):
         message = _("Give either the income per person (income_per_capita) or score A (score_a), not both.") if score_a is not None else _(
             "Give the income per person (income_per_capita) or, for a set with a score scale, score A (score_a)."
@@ -152,12 +171,17 @@ def assessment_save(
         raise PermissionDenied(_("You cannot assess households of %(unit)s.") % {"unit": household.commune.name})
     if household.status != HouseholdStatus.ACTIVE:
         raise ValidationError({"household": _("Only an active household can be assessed.")})
-    errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=round.criteria_set)
+    additional = round_additional_sets(round)
+    errors = income_test_errors(
+        income_per_capita=income_per_capita, score_a=score_a, criteria_set=round.criteria_set, additional=additional
+    )
     if errors:
         raise income_test_error(errors)
     if score_a is not None:
         if isinstance(score_a, bool) or not isinstance(score_a, int) or not 0 <= score_a <= cl.MAX_SCORE_A:
             raise ValidationError({"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}})
+    if income_per_capita is None:
+        pass
     elif isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
         raise ValidationError({"income_per_capita": _("Income per capita must be a whole number of VND.")})
     elif income_per_capita < 0:
@@ -172,8 +196,9 @@ def assessment_save(
     if not members:
         raise ValidationError({"members": _("Register the household's members before assessing it.")})
     area = area_in_round(round=round, commune=household.commune)
+    spec = criteria_spec(criteria_set)
     result = classify_household(
-        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, score_a=score_a,
+        spec=spec, area=area, income_per_capita=None if score_a is not None else income_per_capita, score_a=score_a,
         deprived=[i.code for i in indicators], members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
@@ -185,6 +210,9 @@ def assessment_save(
     before_codes = sorted(assessment.deprived_indicators.values_list("code", flat=True)) if existing else []
     _apply_result(assessment, household=household, criteria_set=criteria_set, members=members, result=result, area=area)
     assessment.income_per_capita = income_per_capita
+    assessment.low_income_workers = cl.low_income_workers(
+        spec, area=area, income=income_per_capita, category=result.category, members=_member_facts(members)
+    )
     assessment.assessed_by = actor if getattr(actor, "is_authenticated", False) else None
     after = snapshot(assessment, ASSESSMENT_FIELDS)
     changes = diff(before, after)
@@ -192,6 +220,8 @@ def assessment_save(
     if before_codes != after_codes or not existing:
         changes["deprived"] = [before_codes if existing else None, after_codes]
     if existing and not changes:
+        if additional and existing.standard_results.count() != len(additional):
+            standard_results_refresh([existing.pk])
         return existing
     if existing:
         assessment.version += 1
@@ -204,11 +234,76 @@ def assessment_save(
             # Another request created the household's assessment in this round at the same moment.
             raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
     assessment.deprived_indicators.set(indicators)
+    if additional:
+        standard_results_refresh([assessment.pk])
     audit(
         actor=actor, action="assessment.updated" if existing else "assessment.created", target=assessment,
         changes=changes, reason=reason,
     )
     return assessment
+
+
+def _member_facts(members: list[dict]) -> list[cl.MemberFacts]:
+    return [cl.MemberFacts(bool(m["able_to_work"]), bool(m["social_protection"])) for m in members]
+
+
+def round_additional_sets(round: SurveyRound) -> list[CriteriaSet]:
+    """The round's additional standards (never its official set), by code."""
+    return [s for s in round.additional_sets.order_by("code") if s.pk != round.criteria_set_id]
+
+
+def standard_results_refresh(assessment_ids: Iterable[int]) -> int:
+    """Classify the assessments under every additional standard of their rounds, from their stored inputs (the
+    official set's deprivations, matched by code; an indicator the other set does not have is left out), and
+    store the results, replacing older ones. The one place these results are written: the assessment service,
+    the import and reclassification all call it. Set-based: a few queries per round, whatever the number of
+    assessments. Returns the number of results stored."""
+    assessment_ids = list(assessment_ids)
+    from surveys.models import StandardResult
+
+    through = Assessment.deprived_indicators.through
+    stored = 0
+    for chunk_start in range(0, len(assessment_ids), 2000):
+        chunk = assessment_ids[chunk_start:chunk_start + 2000]
+        StandardResult.objects.filter(assessment_id__in=chunk).delete()
+        rows = list(Assessment.objects.filter(pk__in=chunk).values(
+            "id", "round_id", "commune_id", "household_id", "area_type", "income_per_capita", "score_a", "member_count",
+            "members_snapshot",
+        ))
+        codes: dict[int, list[str]] = {}
+        for aid, code in through.objects.filter(assessment_id__in=chunk).values_list("assessment_id", "indicator__code"):
+            codes.setdefault(aid, []).append(code)
+        by_round: dict[int, list[dict]] = {}
+        for row in rows:
+            by_round.setdefault(row["round_id"], []).append(row)
+        results = []
+        for round_id, assessments in by_round.items():
+            survey_round = SurveyRound.objects.select_related("criteria_set").get(pk=round_id)
+            for criteria_set in round_additional_sets(survey_round):
+                spec = criteria_spec(criteria_set)
+                for a in assessments:
+                    use_score = a["score_a"] is not None and spec.score is not None
+                    income = None if use_score else a["income_per_capita"]
+                    if income is None and not use_score:
+                        continue  # (an assessment entered before the standard was added, scored without an income)
+                    members = _member_facts(a["members_snapshot"] or [])
+                    result = cl.classify(
+                        spec, area=a["area_type"], income=income, score_a=a["score_a"] if use_score else None,
+                        deprived=[c for c in codes.get(a["id"], []) if c in spec.indicator_codes], members=members,
+                    )
+                    results.append(StandardResult(
+                        assessment_id=a["id"], criteria_set=criteria_set, round_id=round_id, commune_id=a["commune_id"],
+                        household_id=a["household_id"], member_count=a["member_count"], basis=result.basis,
+                        category=result.category.value, group=result.group.value if result.group else "",
+                        deprived_count=result.deprived_count,
+                        low_income_workers=cl.low_income_workers(
+                            spec, area=a["area_type"], income=a["income_per_capita"], category=result.category, members=members
+                        ),
+                        explanation_vi=result.explanation_vi, explanation_en=result.explanation_en,
+                    ))
+        StandardResult.objects.bulk_create(results, batch_size=2000)
+        stored += len(results)
+    return stored
 
 
 def _apply_result(assessment: Assessment, *, household, criteria_set, members, result: cl.Result, area: str) -> None:
@@ -255,15 +350,17 @@ def household_assessments_refresh(*, household: Household, actor, exclude_round:
 
 def preview(
     *, criteria_set: CriteriaSet, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
-    score_a: int | None = None,
+    score_a: int | None = None, additional: Iterable[CriteriaSet] = (),
 ) -> cl.Result:
     """Classify without storing anything (what-if API, live preview)."""
-    errors = income_test_errors(income_per_capita=income_per_capita, score_a=score_a, criteria_set=criteria_set)
+    errors = income_test_errors(
+        income_per_capita=income_per_capita, score_a=score_a, criteria_set=criteria_set, additional=additional
+    )
     if errors:
         raise income_test_error(errors)
     return classify_household(
-        spec=criteria_spec(criteria_set), area=area, income_per_capita=income_per_capita, score_a=score_a, deprived=deprived,
-        members=members,
+        spec=criteria_spec(criteria_set), area=area, income_per_capita=None if score_a is not None else income_per_capita,
+        score_a=score_a, deprived=deprived, members=members,
     )
 
 
@@ -291,10 +388,11 @@ def round_create(
     *, actor, code: str, year: int, criteria_set: CriteriaSet, province: AdminUnit, kind: str = RoundKind.PERIODIC,
     starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
     reference_date: datetime.date | None = None, previous_round: SurveyRound | None = None,
-    previous_rounds: Iterable[SurveyRound] | None = None,
+    previous_rounds: Iterable[SurveyRound] | None = None, additional_sets: Iterable[CriteriaSet] = (),
 ) -> SurveyRound:
     """Open a survey round for a province under an official criteria set valid in its year; records each
-    commune's area type as of the round and the predecessor rounds (several after a merger of provinces)."""
+    commune's area type as of the round and the predecessor rounds (several after a merger of provinces), and
+    the additional standards the same review is also classified under."""
     if actor is not None:
         _require_department(actor)
     if province.level != Level.PROVINCE:
@@ -332,7 +430,29 @@ def round_create(
     changes["previous_rounds"] = [None, [r.code for r in previous_rounds]]
     changes["communes"] = [None, areas]
     audit(actor=actor, action="round.created", target=survey_round, changes=changes)
+    if additional_sets:
+        round_standards_set(actor=actor, round=survey_round, additional_sets=additional_sets)
     return survey_round
+
+
+@transaction.atomic
+def round_standards_set(*, actor, round: SurveyRound, additional_sets: Iterable[CriteriaSet]) -> int:
+    """Set the standards a round is classified under besides its official set (a province's own, or the next
+    period's for a dry run) and classify the round's assessments under them. Lists already approved keep what
+    was frozen with them. Returns the number of results stored."""
+    if actor is not None:
+        _require_department(actor)
+    wanted = list(dict.fromkeys(additional_sets))
+    for criteria_set in wanted:
+        if criteria_set.pk == round.criteria_set_id:
+            raise ValidationError({"additional_sets": _("%(code)s is the round's official standard.") % {"code": criteria_set.code}})
+    before = sorted(round.additional_sets.values_list("code", flat=True))
+    round.additional_sets.set(wanted)
+    after = sorted(s.code for s in wanted)
+    stored = standard_results_refresh(Assessment.objects.filter(round=round).values_list("pk", flat=True))
+    if before != after:
+        audit(actor=actor, action="round.standards_set", target=round, changes={"additional_sets": [before, after]})
+    return stored
 
 
 def round_communes(round: SurveyRound):
@@ -442,19 +562,33 @@ def round_reclassify(*, actor, round: SurveyRound) -> int:
     for assessment_id, code in through.objects.filter(assessment__round=round).values_list("assessment_id", "indicator__code"):
         codes.setdefault(assessment_id, []).append(code)
     changed = []
+    unlocked = []
     for assessment in Assessment.objects.filter(round=round).exclude(commune_id__in=locked).iterator(chunk_size=2000):
+        unlocked.append(assessment.pk)
         result = classify_household(
-            spec=spec, area=assessment.area_type, income_per_capita=assessment.income_per_capita, score_a=assessment.score_a,
+            spec=spec, area=assessment.area_type,
+            income_per_capita=None if assessment.score_a is not None else assessment.income_per_capita, score_a=assessment.score_a,
             deprived=codes.get(assessment.pk, []), members=assessment.members_snapshot,
         )
-        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en, result.score_b)
-        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b):
-            assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b = new
+        low_income = cl.low_income_workers(
+            spec, area=assessment.area_type, income=assessment.income_per_capita, category=result.category,
+            members=_member_facts(assessment.members_snapshot or []),
+        )
+        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en,
+               result.score_b, low_income)
+        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b,
+                   assessment.low_income_workers):
+            (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b,
+             assessment.low_income_workers) = new
             assessment.criteria_set = round.criteria_set
             assessment.version += 1
             changed.append(assessment)
     Assessment.objects.bulk_update(
-        changed, ["category", "group", "explanation_vi", "explanation_en", "score_b", "criteria_set", "version"], batch_size=1000
+        changed, ["category", "group", "explanation_vi", "explanation_en", "score_b", "low_income_workers", "criteria_set", "version"],
+        batch_size=1000,
     )
+    # Results under the additional standards: recomputed for every unlocked assessment (a standard may have been
+    # added to the round, or its rules corrected).
+    standard_results_refresh(unlocked)
     audit(actor=actor, action="round.reclassified", target=round, changes={"assessments_changed": [None, len(changed)]})
     return len(changed)

@@ -27,7 +27,15 @@ from households.views import (
 from surveys import classification as cl
 from surveys.forms import AssessmentForm, format_amount
 from surveys.models import Assessment, SurveyRound
-from surveys.services import area_in_round, assessment_save, list_is_locked, member_facts, preview
+from surveys.services import (
+    area_in_round,
+    assessment_save,
+    income_sets,
+    list_is_locked,
+    member_facts,
+    preview,
+    round_additional_sets,
+)
 
 
 def _preview_context(form: AssessmentForm, household: Household, survey_round: SurveyRound, members: list[dict]) -> dict:
@@ -38,16 +46,31 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
         errors = [e for name in ("income_per_capita", "total_income", "score_a", "deprived") for e in form.errors.get(name, [])]
         return {"preview_errors": errors or [_("Check the highlighted fields.")]}
     income = form.cleaned_data["income"]
+    area = area_in_round(round=survey_round, commune=household.commune)
+    additional = round_additional_sets(survey_round)
     try:
         result = preview(
-            criteria_set=survey_round.criteria_set, area=area_in_round(round=survey_round, commune=household.commune),
-            income_per_capita=income, score_a=form.cleaned_data.get("score_a"),
-            deprived=form.cleaned_data["deprived"], members=members,
+            criteria_set=survey_round.criteria_set, area=area, income_per_capita=income, score_a=form.cleaned_data.get("score_a"),
+            deprived=form.cleaned_data["deprived"], members=members, additional=additional,
         )
     except ValidationError as exc:
         return {"preview_errors": exc.messages}
     lang = ui_lang()
+    standards = []
+    for criteria_set in additional:  # the same inputs under the round's other standards
+        score_a = form.cleaned_data.get("score_a") if criteria_set.has_score_scale else None
+        known = set(criteria_set.indicators.values_list("code", flat=True))
+        try:
+            other = preview(
+                criteria_set=criteria_set, area=area, income_per_capita=None if score_a is not None else income, score_a=score_a,
+                deprived=[c for c in form.cleaned_data["deprived"] if c in known], members=members,
+            )
+        except ValidationError:
+            continue
+        standards.append({"code": criteria_set.code, "name": criteria_set.name(lang), "category": other.category,
+                          "label": cl.CATEGORY_LABELS[lang][other.category], "explanation": other.explanation(lang)})
     return {
+        "standards": standards,
         "result": result,
         "category_text": cl.CATEGORY_LABELS[lang][result.category],
         "group_text": cl.GROUP_LABELS[lang][result.group] if result.group else "",
@@ -103,13 +126,14 @@ def assessment_entry(request, code: str):
     members = member_facts(household)
     indicators = list(survey_round.criteria_set.indicators.all())
     score_scale = survey_round.criteria_set.has_score_scale
+    income_also = tuple(s.code for s in income_sets(round_additional_sets(survey_round)))
     existing = Assessment.objects.filter(household=household, round=survey_round).prefetch_related("deprived_indicators").first()
     lock_reason = _lock_reason(household, survey_round)
     status = 200
     income_warning = ""
 
     if request.method == "POST":
-        form = AssessmentForm(request.POST, indicators=indicators, member_count=len(members), score_scale=score_scale)
+        form = AssessmentForm(request.POST, indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also)
         if lock_reason:
             form.is_valid()
             form.add_error(None, lock_reason)
@@ -173,15 +197,18 @@ def assessment_entry(request, code: str):
                 "deprived": [i.code for i in existing.deprived_indicators.all()],
                 "expected_version": existing.version,
             }
-        form = AssessmentForm(initial=initial, indicators=indicators, member_count=len(members), score_scale=score_scale)
+        form = AssessmentForm(
+            initial=initial, indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also
+        )
 
-    stored_input = (
-        {"score_a": str(existing.score_a)} if existing and existing.score_a is not None
-        else {"income_per_capita": format_amount(existing.income_per_capita)} if existing else {}
-    )
+    stored_input = {}
+    if existing and existing.score_a is not None:
+        stored_input["score_a"] = str(existing.score_a)
+    if existing and existing.income_per_capita is not None:
+        stored_input["income_per_capita"] = format_amount(existing.income_per_capita)
     preview_form = form if form.is_bound else AssessmentForm(
         {**stored_input, "deprived": form.initial.get("deprived", [])} if existing else {},
-        indicators=indicators, member_count=len(members), score_scale=score_scale,
+        indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also,
     )
     selected = set(form["deprived"].value() or [])
     lang = ui_lang()
@@ -198,6 +225,7 @@ def assessment_entry(request, code: str):
                 for i in indicators
             ],
             "criteria_name": survey_round.criteria_set.name(lang),
+            "income_also": income_also,
             "area_label": AreaType(area_in_round(round=survey_round, commune=household.commune)).label,
             **_preview_context(preview_form, household, survey_round, members),
         },
@@ -215,5 +243,6 @@ def assessment_preview(request, code: str):
     form = AssessmentForm(
         request.POST, indicators=list(survey_round.criteria_set.indicators.all()), member_count=len(members),
         score_scale=survey_round.criteria_set.has_score_scale,
+        income_also=tuple(s.code for s in income_sets(round_additional_sets(survey_round))),
     )
     return render(request, "surveys/_preview.html", _preview_context(form, household, survey_round, members))

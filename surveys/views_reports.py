@@ -180,6 +180,7 @@ def _selection(request) -> dict:
     can_see_live = reports.can_see_live(request.user, survey_round)
     if status == "all" and not can_see_live:
         raise PermissionDenied(_("Only the province's department staff can see unapproved numbers."))
+    criteria_set = reports.read_criteria(survey_round, request.GET.get("criteria"), structure=structure)
     units = []
     for province in reports.provinces_read_in(survey_round, structure):
         units += list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
@@ -192,6 +193,8 @@ def _selection(request) -> dict:
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
         "latest_with_data": latest_with_data,  # (a template calls it, only for an empty report)
         "decision": round_decision(survey_round) if status == "approved" else None,
+        "criteria_set": criteria_set, "standard": criteria_set or survey_round.criteria_set,
+        "standards": survey_round.standards(),
     }
 
 
@@ -205,6 +208,7 @@ def _breadcrumbs(unit: AdminUnit) -> list[AdminUnit]:
 def _query(ctx: dict, **extra) -> str:
     params = {
         "round": ctx["survey_round"].code, "unit": ctx["unit"].code, "status": ctx["status"], "structure": ctx.get("structure"),
+        "criteria": ctx["criteria_set"].code if ctx.get("criteria_set") else None,
         "decimals": ctx.get("decimals") if ctx.get("decimals") not in (None, 2) else None, **extra,
     }
     return urlencode({k: v for k, v in params.items() if v is not None and v != ""})
@@ -212,7 +216,7 @@ def _query(ctx: dict, **extra) -> str:
 
 def _title_lines(ctx: dict, language: str, what: str) -> tuple[str, list[str]]:
     r, unit = ctx["survey_round"], ctx["unit"]
-    cs = r.criteria_set
+    cs = ctx.get("standard") or r.criteria_set
     if language == "vi":
         title = f"{what} – {unit.name} – năm {r.year}"
         subtitles = [
@@ -345,7 +349,8 @@ def dashboard_charts(request):
 
 def _rate_report(ctx: dict) -> reports.RateReport:
     return reports.rate_report(
-        round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"], structure=ctx["structure"]
+        round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"], structure=ctx["structure"],
+        criteria_set=ctx["criteria_set"],
     )
 
 
@@ -359,7 +364,10 @@ def rates(request):
     ctx.update(
         report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
         query=_query(ctx), child_links=report.level != ctx["unit"].level,
-        chart_data=chart_data(report, trend),
+        chart_data=chart_data(report, trend), show_standards=True,
+        low_income=None if ctx["structure"] else reports.low_income_workers(
+            round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], criteria_set=ctx["criteria_set"]
+        ),
     )
     return render(request, "reports/rates.html", ctx)
 

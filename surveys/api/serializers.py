@@ -136,12 +136,15 @@ class RoundSerializer(serializers.ModelSerializer):
     previous_rounds = serializers.SerializerMethodField(
         help_text=_("Codes of the previous rounds, newest first: several after a merger of provinces (2025).")
     )
+    additional_sets = serializers.SerializerMethodField(
+        help_text=_("Codes of the round's additional standards (a province's own, or the next period's for a dry run).")
+    )
 
     class Meta:
         model = SurveyRound
         fields = [
-            "code", "year", "kind", "criteria_set", "province", "province_name", "structure", "starts_on", "ends_on",
-            "reference_date", "previous_round", "previous_rounds", "is_open",
+            "code", "year", "kind", "criteria_set", "additional_sets", "province", "province_name", "structure", "starts_on",
+            "ends_on", "reference_date", "previous_round", "previous_rounds", "is_open",
         ]
         read_only_fields = fields
 
@@ -151,6 +154,26 @@ class RoundSerializer(serializers.ModelSerializer):
 
     def get_previous_rounds(self, obj) -> list[str]:
         return [r.code for r in obj.previous_list()]
+
+    def get_additional_sets(self, obj) -> list[str]:
+        return [s.code for s in obj.standards()[1:]]
+
+
+class StandardResultSerializer(serializers.Serializer):
+    criteria_set = serializers.CharField(source="criteria_set.code")
+    basis = serializers.CharField()
+    category = serializers.CharField()
+    group = serializers.SerializerMethodField()
+    deprived_count = serializers.IntegerField()
+    low_income_workers = serializers.IntegerField()
+    explanation = serializers.SerializerMethodField()
+
+    def get_group(self, obj) -> str | None:
+        return obj.group or None
+
+    def get_explanation(self, obj) -> str:
+        request = self.context.get("request")
+        return obj.explanation(getattr(request, "LANGUAGE_CODE", "vi") or "vi")
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -163,13 +186,18 @@ class AssessmentSerializer(serializers.ModelSerializer):
     deprived = serializers.SerializerMethodField(help_text=_("Codes of the deprived indicators."))
     group = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()
+    standards = StandardResultSerializer(
+        source="standard_results", many=True, read_only=True,
+        help_text=_("The same household under the round's additional standards (the fields above are the official set's)."),
+    )
 
     class Meta:
         model = Assessment
         fields = [
             "round", "household", "head_name", "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b",
             "deprived", "member_count", "able_to_work_count", "social_protection_count", "category", "group",
-            "deprived_count", "explanation", "explanation_vi", "explanation_en", "version", "created_at", "updated_at",
+            "deprived_count", "low_income_workers", "explanation", "explanation_vi", "explanation_en", "standards", "version",
+            "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -236,6 +264,10 @@ class RatesQuerySerializer(serializers.Serializer):
         help_text=_("Read the round in this unit structure: structure=2025 regroups a legacy round's households by the "
                     "commune they were re-homed to (unit is then a unit of 2025)."),
     )
+    criteria = serializers.CharField(
+        max_length=32, required=False,
+        help_text=_("Code of one of the round's standards (default: its official set), e.g. a province's own standard."),
+    )
 
 
 class RatesAsOfQuerySerializer(RatesQuerySerializer):
@@ -286,6 +318,7 @@ class RatesResponseSerializer(serializers.Serializer):
     unit = serializers.CharField()
     level = serializers.CharField()
     status = serializers.CharField()
+    criteria = serializers.CharField(help_text=_("The standard the counts are under (the round's official set by default)."))
     structure = serializers.CharField(help_text=_("The unit structure the rows are in."))
     decimals = serializers.IntegerField()
     count = serializers.IntegerField()
@@ -315,10 +348,20 @@ class FlowRowSerializer(serializers.Serializer):
     communes_included = serializers.IntegerField()
 
 
+class StartDecisionSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    number = serializers.CharField()
+    date = serializers.DateField()
+
+
 class FlowsResponseSerializer(serializers.Serializer):
     round = serializers.CharField()
     previous_round = serializers.CharField(allow_null=True)
     previous_rounds = serializers.ListField(child=serializers.CharField())
+    criteria = serializers.CharField(help_text=_("The round's official standard: flows follow it."))
+    start_decision = StartDecisionSerializer(
+        allow_null=True, help_text=_("The provincial decision that approved the previous round's result: where `start` comes from.")
+    )
     structure = serializers.CharField()
     unit = serializers.CharField()
     level = serializers.CharField()

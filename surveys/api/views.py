@@ -75,9 +75,10 @@ from surveys.models import (
     ListStatus,
     PublicPosting,
     Rule,
+    StandardResult,
     SurveyRound,
 )
-from surveys.reports import can_see_live, read_structure, unit_read_in
+from surveys.reports import can_see_live, read_criteria, read_structure, unit_read_in
 from surveys.selectors import rates_for, rates_total
 from surveys.services import assessment_save, preview
 
@@ -193,6 +194,9 @@ def aggregate_parameters(*, with_kind: bool) -> list[OpenApiParameter]:
         OpenApiParameter("structure", str, required=False, enum=["legacy", "2025"],
                          description=_("2025: read a legacy round in today's units (each household in the commune it was "
                                        "re-homed to; `unit` is then a unit of 2025).")),
+        OpenApiParameter("criteria", {"type": "string", "minLength": 1, "maxLength": 32}, required=False,
+                         description=_("Code of one of the round's standards: the official set (the default) or an additional one, "
+                                       "such as a province's own standard. Flows follow the official set only.")),
     ]
     if with_kind:
         parameters.append(OpenApiParameter("kind", str, required=False, enum=["poor", "near_poor"], default="poor",
@@ -226,7 +230,10 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    queryset = SurveyRound.objects.select_related("criteria_set", "province").prefetch_related("previous_rounds").order_by("-year", "code")
+    queryset = (
+        SurveyRound.objects.select_related("criteria_set", "province").prefetch_related("previous_rounds", "additional_sets")
+        .order_by("-year", "code")
+    )
 
 
 ASSESSMENT_READ_EXAMPLE = {
@@ -297,7 +304,10 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         return (
             Assessment.objects.visible_to(self.request.user)
             .select_related("household", "round", "criteria_set", "commune", "hamlet")
-            .prefetch_related(Prefetch("deprived_indicators", queryset=Indicator.objects.only("id", "code").order_by("position", "code")))
+            .prefetch_related(
+                Prefetch("deprived_indicators", queryset=Indicator.objects.only("id", "code").order_by("position", "code")),
+                Prefetch("standard_results", queryset=StandardResult.objects.select_related("criteria_set").order_by("criteria_set__code")),
+            )
             .order_by("round__code", "household__code")
         )
 
@@ -376,7 +386,8 @@ def _resolve_aggregate_query(request, serializer_class):
     params.is_valid(raise_exception=True)
     data = params.validated_data
     survey_round = (
-        SurveyRound.objects.select_related("province").prefetch_related("previous_rounds").filter(code=data["round"]).first()
+        SurveyRound.objects.select_related("province", "criteria_set").prefetch_related("previous_rounds", "additional_sets")
+        .filter(code=data["round"]).first()
     )
     if survey_round is None:
         raise error("round", _("Unknown round %(code)s.") % {"code": data["round"]}, "unknown")
@@ -387,6 +398,10 @@ def _resolve_aggregate_query(request, serializer_class):
         field, messages = next(iter(exc.message_dict.items()))
         raise error(field, messages[0], "invalid")
     data["structure"] = structure
+    try:
+        data["criteria_set"] = read_criteria(survey_round, data.get("criteria"), structure=structure)
+    except ValidationError as exc:
+        raise error("criteria", exc.message_dict["criteria"][0], "invalid")
     if unit is None:
         raise error("unit", _("%(code)s is not a unit of the round's province.") % {"code": data["unit"]}, "unknown")
     level = data["level"]
@@ -456,16 +471,21 @@ class RatesView(APIView):
         if data.get("as_of"):
             if data["status"] != "approved" or data.get("structure") not in (None, survey_round.province.structure):
                 raise error("as_of", _("as_of reads approved lists and decisions in the round's own units only."), "conflicting_parameters")
+            if data["criteria_set"] is not None:
+                raise error("as_of", _("The list in force follows the round's official standard: as_of does not take criteria."),
+                            "conflicting_parameters")
             from surveys.monthly import rates_as_of
 
             rows = rates_as_of(round=survey_round, unit=unit, level=data["level"], on=data["as_of"], decimals=decimals)
         else:
             rows = rates_for(
-                round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"]
+                round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"],
+                criteria_set=data["criteria_set"],
             )
         return Response(
             {
                 "round": survey_round.code, "unit": unit.code, "level": data["level"], "status": data["status"],
+                "criteria": (data["criteria_set"] or survey_round.criteria_set).code,
                 "structure": data["structure"] or survey_round.province.structure, "decimals": decimals,
                 "count": len(rows), "results": [r.as_dict() for r in rows],
                 "total": rates_total(rows, unit=unit, decimals=decimals).as_dict(),
@@ -508,6 +528,14 @@ class RatesView(APIView):
     ],
     auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
 )
+def _decision_json(survey_round: SurveyRound) -> dict | None:
+    """The provincial decision that approved a round's result: where the next round's flows start."""
+    from surveys.approval import round_decision
+
+    decision = round_decision(survey_round)
+    return {"round": survey_round.code, "number": decision.number, "date": decision.date.isoformat()} if decision else None
+
+
 class FlowsView(APIView):
     """Poor (or near-poor) flows per unit between a round and its previous round."""
 
@@ -516,6 +544,9 @@ class FlowsView(APIView):
 
     def get(self, request):
         survey_round, unit, data = _resolve_aggregate_query(request, FlowsQuerySerializer)
+        if data["criteria_set"] is not None:
+            raise error("criteria", _("Flows follow the round's official standard (%(code)s) only.") % {"code": survey_round.criteria_set.code},
+                        "invalid")
         rows = flows_for(
             round=survey_round, unit=unit, level=data["level"], status=data["status"], kind=data["kind"], structure=data["structure"]
         )
@@ -525,6 +556,8 @@ class FlowsView(APIView):
                 "round": survey_round.code,
                 "previous_round": previous[0].code if previous else None,
                 "previous_rounds": [r.code for r in previous],
+                "criteria": survey_round.criteria_set.code,
+                "start_decision": _decision_json(previous[0]) if previous else None,
                 "structure": data["structure"] or survey_round.province.structure,
                 "unit": unit.code, "level": data["level"], "status": data["status"], "kind": data["kind"],
                 "count": len(rows), "results": rows, "total": flows_total(rows, unit=unit, kind=data["kind"]),

@@ -45,16 +45,24 @@ class Command(BaseCommand):
             help="unit structure of the province (default: the one valid on the round's start date)",
         )
         parser.add_argument(
+            "--also", action="append", default=[], metavar="SET",
+            help="an additional standard the review is also classified under (repeatable), e.g. HCM-2025 beside VN-2022",
+        )
+        parser.add_argument(
             "--previous", action="append", default=[], metavar="CODE",
             help="a previous round (repeat for a merged province: one per former province); default: the province's "
             "latest earlier round, or the latest earlier round of each province it absorbed",
         )
 
-    def handle(self, *args, code, year, criteria, province, kind, structure=None, previous=(), **options):
+    def handle(self, *args, code, year, criteria, province, kind, structure=None, previous=(), also=(), **options):
         try:
             criteria_set = CriteriaSet.objects.get(code=criteria)
         except CriteriaSet.DoesNotExist:
             raise CommandError(f"--criteria: unknown criteria set {criteria!r}.") from None
+        additional = {s.code: s for s in CriteriaSet.objects.filter(code__in=also)}
+        unknown = [c for c in also if c not in additional]
+        if unknown:
+            raise CommandError(f"--also: unknown criteria set {', '.join(unknown)}.")
         start = datetime.date(year, 9, 1) if kind == RoundKind.PERIODIC else datetime.date(year, 1, 1)
         unit = province_for(province, start, structure)
         previous_rounds = None
@@ -66,12 +74,15 @@ class Command(BaseCommand):
             previous_rounds = [found[c] for c in previous]
         try:
             survey_round = round_create(
-                actor=None, code=code, year=year, criteria_set=criteria_set, province=unit, kind=kind, previous_rounds=previous_rounds
+                actor=None, code=code, year=year, criteria_set=criteria_set, province=unit, kind=kind, previous_rounds=previous_rounds,
+                additional_sets=[additional[c] for c in also],
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+            names = {"additional_sets": "also"}
+            raise CommandError("; ".join(f"--{names.get(k, k)}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
         before = ", ".join(r.code for r in survey_round.previous_list()) or "none"
         self.stdout.write(
-            f"Round {survey_round.code}: {unit.name} ({unit.structure}), {criteria_set.code}, "
+            f"Round {survey_round.code}: {unit.name} ({unit.structure}), {criteria_set.code}"
+            f"{''.join(f' + {c}' for c in also)}, "
             f"{survey_round.starts_on:%d/%m/%Y}–{survey_round.ends_on:%d/%m/%Y}; previous rounds: {before}"
         )
