@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "round.area_set": _("Area type in the round changed"),
     "round.reclassified": _("Round reclassified"),
     "round.decision_recorded": _("Province's approval decision recorded"),
+    "round.standards_set": _("Additional standards of the round changed"),
     "denominator.set": _("Total households set"),
     "denominator.created": _("Total households set"),
     "denominator.updated": _("Total households changed"),

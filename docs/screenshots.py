@@ -40,6 +40,7 @@ def pages(officer_commune: str, officer_household: str, approved_commune: str, p
             ("queue", "/lists/queue/"),
             ("round-overview", "/lists/HCM-2026/"),
             ("rates-provisional", "/reports/rates/?round=HCM-2026&status=approved"),
+            ("rates-city-standard", "/reports/rates/?round=HCM-2026&status=all&criteria=HCM-2025"),
             ("rates-2024-today", "/reports/rates/?round=BD-2024&structure=2025&unit=79"),
             ("flows", "/reports/flows/?round=BD-2024"),
             ("simulation", "/reports/simulation/"),

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +47,7 @@ from households.selectors import household_lookalikes
 from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
 from households.templatetags.povreg_ui import ui_lang
 from surveys import classification as cl
-from surveys.models import Assessment, Category, CommuneList, ListStatus, SurveyRound
+from surveys.models import Assessment, Category, CommuneList, ListStatus, StandardResult, SurveyRound
 
 PAGE_SIZE = 25
 COMMUNE_PAGE_SIZE = 30
@@ -317,7 +317,7 @@ def household_detail(request, code: str):
     assessments = list(
         Assessment.objects.visible_to(user).filter(household=household)
         .select_related("round", "criteria_set", "assessed_by")
-        .prefetch_related("deprived_indicators", "standard_results__criteria_set")
+        .prefetch_related("deprived_indicators", Prefetch("standard_results", queryset=StandardResult.objects.select_related("criteria_set")))
         .order_by("-round__year", "-round__starts_on")
     )
     can_edit = can_edit_commune(user, household.commune)

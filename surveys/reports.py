@@ -109,10 +109,11 @@ def read_criteria(round: SurveyRound, code: str | None, *, structure: str | None
         return None
     found = next((s for s in round.standards() if s.code == code.strip()), None)
     if found is None:
-        raise ValidationError({"criteria": _("%(code)s is not a standard of round %(round)s (its standards: %(codes)s).") % {
-            "code": code.strip()[:40], "round": round.code, "codes": ", ".join(s.code for s in round.standards())}})
+        raise ValidationError({"criteria": ValidationError(_("%(code)s is not a standard of round %(round)s (its standards: %(codes)s).") % {
+            "code": code.strip()[:40], "round": round.code, "codes": ", ".join(s.code for s in round.standards())}, code="unknown")})
     if structure:
-        raise ValidationError({"criteria": _("An additional standard is reported in the round's own units only.")})
+        raise ValidationError({"criteria": ValidationError(
+            _("An additional standard is reported in the round's own units only."), code="conflicting_parameters")})
     return found
 
 

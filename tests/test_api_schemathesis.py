@@ -38,7 +38,9 @@ REFUSALS_NO_SCHEMA_CAN_STATE = {
     # a NUL character anywhere in the address or a parameter (refused before routing, issue 11), or in a body's text
     ("path", "invalid"), ("*", "null_characters_not_allowed"),
     # parameters that exclude each other (as_of with live numbers): OpenAPI 3.0 has no way to say so
-    ("as_of", "conflicting_parameters"),
+    ("as_of", "conflicting_parameters"), ("criteria", "conflicting_parameters"),
+    # a round's additional standard (issue 13) has rates but no flows: which codes a round has is data, not schema
+    ("criteria", "official_only"),
     # an income or score A, exactly one of the two (issue 13): the generated schema cannot say "one of"
     ("income_per_capita", "one_of"), ("score_a", "one_of"),
     # exactly one member of a household is its head (issue 12): OpenAPI 3.0 cannot count array items by value

@@ -56,6 +56,19 @@ _strict("BD-2016", "rural", 1_200_000, 1_600_000)
 _strict("BD-2016", "urban", 1_400_000, 1_800_000)
 
 
+def _yearly(code, area, poor_year, near_year):
+    # Yearly lines, monthly incomes: 12 × the income against the line, exactly (46,000,000 / 12 is not whole).
+    for income, expected in [
+        (poor_year // 12, P), (poor_year // 12 + 1, N), (near_year // 12, N), (near_year // 12 + 1, X),
+    ]:
+        CASES.append((code, area, income, 2, expected))
+        CASES.append((code, area, income, 3, expected))
+
+
+_yearly("HCM-2025", "rural", 46_000_000, 54_000_000)
+_yearly("HCM-2025", "urban", 46_000_000, 54_000_000)
+
+
 @pytest.fixture(scope="module")
 def specs(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
@@ -77,7 +90,7 @@ def test_every_line(specs, code, area, income, deprived, expected):
 
 
 def test_every_shipped_set_is_covered(specs):
-    assert set(specs) == {code for code, *_ in CASES} == {"VN-2016", "VN-2022", "VN-2027", "BD-2016"}
+    assert set(specs) == {code for code, *_ in CASES} == {"VN-2016", "VN-2022", "VN-2027", "BD-2016", "HCM-2025"}
 
 
 def test_indicator_counts(specs):

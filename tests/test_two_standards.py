@@ -146,7 +146,7 @@ def test_the_form_asks_for_the_income_beside_score_a_and_previews_both(two_stand
     assert missing.status_code == 400 and "HCM-2025" in missing.content.decode()
     preview = client.post("/households/TS-30/assessment/preview/", {"round": two_standards.code, "score_a": "150",
                                                                     "income_per_capita": "3.900.000", "deprived": deprived}).content.decode()
-    assert 'data-standard="HCM-2025" data-category="near_poor"' in preview and "điểm A 150 ≤ 175" in preview
+    assert 'data-standard="HCM-2025" data-standard-category="near_poor"' in preview and "điểm A 150 ≤ 175" in preview
     saved = client.post("/households/TS-30/assessment/", {"round": two_standards.code, "score_a": "150", "income_per_capita": "3.900.000",
                                                           "deprived": deprived, "expected_version": "0"})
     assert saved.status_code == 302

@@ -401,7 +401,8 @@ def _resolve_aggregate_query(request, serializer_class):
     try:
         data["criteria_set"] = read_criteria(survey_round, data.get("criteria"), structure=structure)
     except ValidationError as exc:
-        raise error("criteria", exc.message_dict["criteria"][0], "invalid")
+        problem = exc.error_dict["criteria"][0]
+        raise error("criteria", problem.messages[0], problem.code or "invalid")
     if unit is None:
         raise error("unit", _("%(code)s is not a unit of the round's province.") % {"code": data["unit"]}, "unknown")
     level = data["level"]
@@ -493,6 +494,14 @@ class RatesView(APIView):
         )
 
 
+def _decision_json(survey_round: SurveyRound) -> dict | None:
+    """The provincial decision that approved a round's result: where the next round's flows start."""
+    from surveys.approval import round_decision
+
+    decision = round_decision(survey_round)
+    return {"round": survey_round.code, "number": decision.number, "date": decision.date.isoformat()} if decision else None
+
+
 @extend_schema(
     summary=_("Flows of poor or near-poor households per unit"),
     description=_(
@@ -528,14 +537,6 @@ class RatesView(APIView):
     ],
     auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
 )
-def _decision_json(survey_round: SurveyRound) -> dict | None:
-    """The provincial decision that approved a round's result: where the next round's flows start."""
-    from surveys.approval import round_decision
-
-    decision = round_decision(survey_round)
-    return {"round": survey_round.code, "number": decision.number, "date": decision.date.isoformat()} if decision else None
-
-
 class FlowsView(APIView):
     """Poor (or near-poor) flows per unit between a round and its previous round."""
 
@@ -546,7 +547,7 @@ class FlowsView(APIView):
         survey_round, unit, data = _resolve_aggregate_query(request, FlowsQuerySerializer)
         if data["criteria_set"] is not None:
             raise error("criteria", _("Flows follow the round's official standard (%(code)s) only.") % {"code": survey_round.criteria_set.code},
-                        "invalid")
+                        "official_only")
         rows = flows_for(
             round=survey_round, unit=unit, level=data["level"], status=data["status"], kind=data["kind"], structure=data["structure"]
         )
