@@ -255,6 +255,11 @@ def households_rehome(
     Household.objects.bulk_update(changed, ["commune", "hamlet", "version", "updated_at"], batch_size=2000)
     Rehoming.objects.bulk_create(rehomings, batch_size=2000)
     audit_many(actor=actor, action="household.rehomed", items=events, reason=f"rehome {province.code} → {structure}")
+    # Rates of the province's rounds read in today's units, and the flows of the rounds after them, change.
+    from surveys.approved_cache import approval_stamp_bump
+    from surveys.models import SurveyRound
+
+    approval_stamp_bump(SurveyRound.objects.filter(province=province).values_list("pk", flat=True))
     audit(actor=actor, action="households.rehomed", target=province, changes={
         "households": [None, len(plan.moves)], "structure": [None, structure], **{f"basis.{k}": [None, v] for k, v in plan.by_basis().items()},
     })

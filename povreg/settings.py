@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -279,6 +280,18 @@ MEDIA_ROOT = POVREG_DATA_DIR / "media"
 # the public holidays that are not working days (comma-separated YYYY-MM-DD).
 POVREG_MONTHLY_DECISION_WORKING_DAYS = int(os.environ.get("POVREG_MONTHLY_DECISION_WORKING_DAYS", "15"))
 POVREG_PUBLIC_HOLIDAYS = os.environ.get("POVREG_PUBLIC_HOLIDAYS", "")  # the year's dates, set by the department (docs/deploy.md)
+# Caches: local memory by default (per process; cached approved numbers are keyed on a stamp in the database, so
+# several workers never disagree); CACHE_URL=redis://host:6379/1 shares one Redis between the app servers.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "povreg"}}
+elif CACHE_URL:
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address (or unset for local memory).")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "povreg"}}
+# How long an approved rates or flows answer stays cached (a new approval makes a new key at once).
+POVREG_APPROVED_CACHE_SECONDS = int(os.environ.get("POVREG_APPROVED_CACHE_SECONDS", str(24 * 3600)))
+
 POVREG_DECISION_MAX_BYTES = int(os.environ.get("POVREG_DECISION_MAX_BYTES", str(10 * 1024 * 1024)))
 # Bounds of an uploaded survey workbook, checked before it is parsed.
 POVREG_IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("POVREG_IMPORT_MAX_UNCOMPRESSED_MB", "400"))

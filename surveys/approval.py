@@ -36,6 +36,7 @@ from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
 from core.policy import Action, communes_for, roles_for
 from households.models import AdminUnit, Hamlet, Household, Level, communes_visible_to
+from surveys.approved_cache import approval_stamp_bump
 from surveys.models import (
     Appeal,
     AppealStatus,
@@ -318,6 +319,7 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
         raise ValidationError({"recognition": _("The commune chairman's recognition decision is not recorded yet.")})
     frozen = frozen_counts(round=locked.round, commune_ids=[locked.commune_id])[locked.commune_id]
     list_entries_freeze([locked])
+    approval_stamp_bump([locked.round_id])
     return _transition(
         locked, actor=actor, action="commune_list.approved", reason=reason,
         status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), **frozen,
@@ -429,6 +431,7 @@ def commune_list_open_revision(*, actor, commune_list: CommuneList, reason: str,
         raise ValidationError({"reason": _("Say why the approved list must be corrected.")})
     locked.is_current = False
     locked.save(update_fields=["is_current"])
+    approval_stamp_bump([locked.round_id])
     revision = CommuneList.objects.create(
         round=locked.round, commune=locked.commune, revision=locked.revision + 1, revision_reason=reason,
     )
@@ -586,6 +589,7 @@ def round_decision_record(*, actor, round: SurveyRound, number: str, date: datet
     if document is not None:
         decision.document.save(document.name, document, save=False)
     decision.save()
+    approval_stamp_bump([round.pk])  # (the next round's flows say which decision they start from)
     audit(actor=actor, action="round.decision_recorded", target=round,
           changes={"decision_number": [None, number], "decision_date": [None, date], "signer": [None, signer],
                    "document": [None, bool(document)]})

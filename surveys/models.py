@@ -206,6 +206,10 @@ class SurveyRound(models.Model):
         CriteriaSet, verbose_name=_("additional standards"), blank=True, related_name="additional_rounds",
         help_text=_("A province's own standard, or the next period's for a dry run: every assessment is also classified under these."),
     )
+    # Bumped (surveys.approved_cache.approval_stamp_bump) whenever the round's approved numbers, or those of a round
+    # it reads (its previous rounds), may change: approval, a correction revision, the province's decision, a
+    # re-homing of its households. Cached approved rates and flows are keyed on it.
+    approval_stamp = models.PositiveIntegerField(_("approval stamp"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

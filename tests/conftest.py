@@ -17,6 +17,16 @@ _codes = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached approved numbers and throttle counters live in the cache: no test sees another's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default hasher costs ~0.4 s per persona; tests need no slow hashes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -143,7 +143,7 @@ class ListInForceView(APIView):
         summary=_("The list in force on a date"),
         description=_("Which households of a unit were poor or near-poor on a date: the latest approved lists, then the "
                       "monthly review's decisions up to that date. Personal data: the caller's own units only."),
-        parameters=[OpenApiParameter("unit", {"type": "string", "maxLength": 10}, required=True),
+        parameters=[OpenApiParameter("unit", {"type": "string", "minLength": 1, "maxLength": 10}, required=True),
                     OpenApiParameter("date", {"type": "string", "format": "date"}, required=True)],
         responses={200: InForceRowSerializer(many=True), **ERROR_RESPONSES},
     )

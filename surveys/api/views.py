@@ -64,6 +64,7 @@ from surveys.approval import (
     public_posting_record,
     recognition_record,
 )
+from surveys.approved_cache import cached_approved
 from surveys.filters import AssessmentFilterSet
 from surveys.flows import flows_for, flows_total
 from surveys.models import (
@@ -467,6 +468,9 @@ class RatesView(APIView):
     throttle_classes = [AnonRateThrottle]
 
     def get(self, request):
+        return cached_approved(request, kind="rates", compute=lambda: self._get(request))
+
+    def _get(self, request):
         survey_round, unit, data = _resolve_aggregate_query(request, RatesAsOfQuerySerializer)
         decimals = data["decimals"]
         if data.get("as_of"):
@@ -544,6 +548,9 @@ class FlowsView(APIView):
     throttle_classes = [AnonRateThrottle]
 
     def get(self, request):
+        return cached_approved(request, kind="flows", compute=lambda: self._get(request))
+
+    def _get(self, request):
         survey_round, unit, data = _resolve_aggregate_query(request, FlowsQuerySerializer)
         if data["criteria_set"] is not None:
             raise error("criteria", _("Flows follow the round's official standard (%(code)s) only.") % {"code": survey_round.criteria_set.code},
