@@ -9,6 +9,7 @@ from surveys.api.monthly import ApplicationDecideView, ApplicationListView, List
 from surveys.api.views import (
     AssessmentViewSet,
     ClassifyView,
+    CommuneListBulkView,
     CommuneListViewSet,
     CriteriaSetViewSet,
     FlowsView,
@@ -31,6 +32,7 @@ assessment_audit = AssessmentViewSet.as_view({"get": "audit"})
 LIST = "commune-lists/<str:round_code>/<str:commune_code>/"
 commune_list_routes = [
     path("commune-lists/", CommuneListViewSet.as_view({"get": "list", "post": "create"}), name="commune-list-list"),
+    path("commune-lists/bulk/", CommuneListBulkView.as_view(), name="commune-list-bulk"),
     path(LIST, CommuneListViewSet.as_view({"get": "retrieve"}), name="commune-list-detail"),
     path(LIST + "audit/", CommuneListViewSet.as_view({"get": "audit"}), name="commune-list-audit"),
     # The procedure steps that submission needs, recorded on the current revision.

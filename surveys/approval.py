@@ -841,6 +841,72 @@ def review_queue(*, user, limit: int = 500) -> QuerySet[CommuneList]:
         commune__in=department_communes, status=ListStatus.DISTRICT_REVIEWED
     ) | Q(commune__in=department_communes, status=ListStatus.SUBMITTED, round__province__structure="2025")
     return (
-        CommuneList.objects.current().filter(waiting).select_related("round", "commune", "commune__parent", "submitted_by")
+        CommuneList.objects.current().filter(waiting)
+        .select_related("round", "round__province", "commune", "commune__parent", "submitted_by")
         .order_by("round__ends_on", "submitted_at")[:limit]
     )
+
+
+# --- many lists at once ------------------------------------------------------------------------------------------
+
+BULK_ACTIONS = {"review": commune_list_review, "approve": commune_list_approve, "return": commune_list_return}
+MAX_BULK_LISTS = 200
+
+
+@dataclass
+class BulkOutcome:
+    """What became of one list of a bulk action: done (with its new status and version) or refused, and why."""
+
+    round_code: str
+    commune_code: str
+    done: bool
+    status: str = ""
+    version: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    commune_name: str = ""
+
+
+def commune_lists_bulk(*, actor, action: str, items: list[tuple[CommuneList | None, int | None, str, str]], reason: str = "") -> list[BulkOutcome]:
+    """Review, approve or return many lists: each through its own service, with its own checks, in its own transaction
+    (one refusal undoes nothing else, and each list gets its own audit event). `items` are (the current list or None
+    when not found in the caller's units, the version the caller saw or None, round code, commune code)."""
+    service = BULK_ACTIONS.get(action)
+    if service is None:
+        raise ValidationError({"action": _("The action is review, approve or return.")})
+    if not items or len(items) > MAX_BULK_LISTS:
+        raise ValidationError({"lists": _("Give from 1 to %(max)s lists.") % {"max": MAX_BULK_LISTS}})
+    if action == "return" and not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the lists are returned.")})
+    outcomes = []
+    for commune_list, version, round_code, commune_code in items:
+        if commune_list is None:
+            outcomes.append(BulkOutcome(round_code, commune_code, False, errors={"list": [_("No current list of this commune in this round among your units.")]}))
+            continue
+        try:
+            done = service(actor=actor, commune_list=commune_list, expected_version=version, reason=reason)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"list": exc.messages}
+        except (PermissionDenied, ConflictError, CommuneList.DoesNotExist) as exc:
+            key = "version" if isinstance(exc, ConflictError) else "permission"
+            errors = {key: [str(exc) or _("You cannot do this on this list.")]}
+        else:
+            outcomes.append(BulkOutcome(round_code, commune_code, True, status=done.status, version=done.version,
+                                        commune_name=commune_list.commune.name))
+            continue
+        outcomes.append(BulkOutcome(round_code, commune_code, False, status=commune_list.status, version=commune_list.version,
+                                    errors=errors, commune_name=commune_list.commune.name))
+    return outcomes
+
+
+def bulk_items(*, user, wanted: list[tuple[str, str, int | None]]) -> list[tuple[CommuneList | None, int | None, str, str]]:
+    """The current lists named by (round code, commune code, version) among the user's units, in the order given
+    (one query)."""
+    rounds = {r for r, _c, _v in wanted}
+    communes = {c for _r, c, _v in wanted}
+    found = {
+        (cl.round.code, cl.commune.code): cl
+        for cl in CommuneList.objects.visible_to(user).current()
+        .filter(round__code__in=rounds, commune__code__in=communes)
+        .select_related("round", "round__province", "commune")
+    }
+    return [(found.get((r, c)), v, r, c) for r, c, v in wanted]

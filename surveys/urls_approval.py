@@ -8,6 +8,7 @@ app_name = "approval"
 urlpatterns = [
     path("", views.index, name="index"),
     path("queue/", views.queue, name="queue"),
+    path("queue/bulk/", views.queue_bulk, name="queue-bulk"),
     path("appeals/", views.appeal_list, name="appeals"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),
     path("appeals/<int:pk>/", views.appeal_detail, name="appeal"),

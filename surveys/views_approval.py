@@ -127,8 +127,49 @@ def overview(request, round_code: str):
 
 @login_required
 def queue(request):
-    """The lists waiting for the user's level."""
-    return render(request, "approval/queue.html", {"lists": approval.review_queue(user=request.user)})
+    """The lists waiting for the user's level, with a bulk action over the ticked ones."""
+    lists = list(approval.review_queue(user=request.user))
+    for cl in lists:  # what the queue's level may do on it (the services decide)
+        cl.bulk_actions = ("review", "return") if cl.status == ListStatus.SUBMITTED and cl.round.has_districts else ("approve", "return")
+    offered = [a for a in ("review", "approve", "return") if any(a in cl.bulk_actions for cl in lists)]
+    return render(request, "approval/queue.html", {
+        "lists": lists, "bulk_offered": [(a, BULK_LABELS[a]) for a in offered],
+        "bulk_results": request.session.pop("bulk_results", None),
+    })
+
+
+BULK_LABELS = {"review": gettext_lazy("Review (district opinion)"), "approve": gettext_lazy("Approve"),
+               "return": gettext_lazy("Return to the commune")}
+
+
+@login_required
+@require_POST
+def queue_bulk(request):
+    """Review, approve or return the ticked lists: each through its own service (approval.commune_lists_bulk); the
+    queue then says, per list, done or why not."""
+    wanted = []
+    for value in request.POST.getlist("lists")[: approval.MAX_BULK_LISTS + 1]:
+        round_code, _sep, rest = value.partition("|")
+        commune_code, _sep, version = rest.partition("|")
+        wanted.append((round_code, commune_code, int(version) if version.isdigit() else None))
+    try:
+        outcomes = approval.commune_lists_bulk(
+            actor=request.user, action=request.POST.get("action", ""), reason=request.POST.get("reason", "")[:2000],
+            items=approval.bulk_items(user=request.user, wanted=wanted),
+        )
+    except ValidationError as exc:
+        for messages_ in exc.message_dict.values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect("approval:queue")
+    done = sum(1 for o in outcomes if o.done)
+    request.session["bulk_results"] = {
+        "action": str(BULK_LABELS.get(request.POST.get("action"), "")), "done": done, "refused": len(outcomes) - done,
+        "rows": [{"round": o.round_code, "commune": o.commune_code, "name": o.commune_name, "done": o.done,
+                  "status": str(ListStatus(o.status).label) if o.status else "",
+                  "errors": [str(m) for ms in o.errors.values() for m in ms]} for o in outcomes],
+    }
+    return redirect("approval:queue")
 
 
 def _counts_for(commune_list: CommuneList | None, survey_round: SurveyRound, commune: AdminUnit) -> dict:

@@ -62,6 +62,7 @@ ROUTES = {
     "assessment-detail": ("personal", f"/api/v1/assessments/{R}/{CODE}/", "get"),
     "assessment-audit": ("personal", f"/api/v1/assessments/{R}/{CODE}/audit/", "get"),
     "commune-list-list": ("signed_in", "/api/v1/commune-lists/", "get"),  # communes and counts, no household
+    "commune-list-bulk": ("list", "/api/v1/commune-lists/bulk/", "post"),  # per-list outcomes, no household
     "commune-list-detail": ("personal", f"/api/v1/commune-lists/{R}/{A}/", "get"),
     "commune-list-audit": ("personal", f"/api/v1/commune-lists/{R}/{A}/audit/", "get"),
     "commune-list-entries": ("personal", f"/api/v1/commune-lists/BD-2023/{A}/entries/", "get"),
@@ -90,6 +91,7 @@ ROUTES = {
     "assessment-preview": ("personal", f"/households/{CODE}/assessment/preview/", "post", {"round": R, "income_per_capita": "1000"}),
     "index": ("signed_in", "/lists/", "get"),
     "queue": ("signed_in", "/lists/queue/", "get"),
+    "queue-bulk": ("list", "/lists/queue/bulk/", "post", {"action": "approve", "lists": f"{R}|{A}|1"}),
     "appeals": ("list", "/lists/appeals/", "get"),
     "appeal_new": ("signed_in", "/lists/appeals/new/", "get"),
     "appeal": ("personal", "/lists/appeals/{appeal_pk}/", "get"),

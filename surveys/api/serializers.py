@@ -418,6 +418,39 @@ class TransitionSerializer(StrictTypes, serializers.Serializer):
                                    help_text=_("Required to return a list or open a revision; kept in the audit trail."))
 
 
+class BulkListSerializer(StrictTypes, serializers.Serializer):
+    round = serializers.CharField(max_length=40)
+    commune = serializers.CharField(max_length=10)
+    version = StrictIntegerField(min_value=1, required=False, help_text=_("The version you read: a list changed since is refused (409 in the outcome)."))
+
+
+class BulkRequestSerializer(StrictTypes, serializers.Serializer):
+    action = serializers.ChoiceField(choices=["review", "approve", "return"])
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, help_text=_("Required to return lists."))
+    lists = BulkListSerializer(many=True, min_length=1, max_length=200)
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    commune = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["done", "refused"])
+    status = serializers.CharField(allow_blank=True, help_text=_("The list's status after the action (or as it stays)."))
+    version = serializers.IntegerField(allow_null=True)
+    errors = BulkErrorSerializer(many=True, help_text=_("Why the list was refused (empty when done)."))
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    results = BulkOutcomeSerializer(many=True)
+
+
 # --- Procedure steps of a list: hamlet meetings and public postings -------------------------------------
 
 MAX_PEOPLE = 1_000_000  # far above any hamlet; keeps nonsense out of the integer columns
