@@ -112,7 +112,7 @@ def main() -> int:
 def build(households: int, seed: int) -> None:
     from django.db import connection, transaction
 
-    from households.models import AdminUnit, Hamlet, Household, Level, Member, Structure
+    from households.models import AdminUnit, EthnicGroup, Hamlet, Household, Level, Member, Structure
     from households.units import load_legacy
     from surveys import classification as cl
     from surveys.models import Assessment, CriteriaSet, Denominator, SurveyRound
@@ -143,6 +143,7 @@ def build(households: int, seed: int) -> None:
     now = datetime.datetime.now(datetime.UTC).isoformat()
     codes = [i.code for i in spec.indicators]
     indicator_ids = dict(criteria.indicators.values_list("code", "id"))
+    group_ids = dict(EthnicGroup.objects.values_list("code", "id"))
 
     def copy(table: str, columns: list[str], rows, chunk: int = 50_000) -> None:
         """COPY rows into `table`, 50,000 at a time (bounded memory)."""
@@ -177,12 +178,14 @@ def build(households: int, seed: int) -> None:
                         "merit": rng.random() < 0.02, "disability": rng.random() < 0.03, "sex": "M" if p % 2 == 0 else "F",
                         "birth_year": 1950 + (i + p) % 55, "ethnicity": "Kinh" if rng.random() < 0.95 else "Khmer",
                         "relation": "head" if p == 0 else "child"}
+                fact["ethnic_group"] = "01" if fact["ethnicity"] == "Kinh" else "05"
                 facts.append(fact)
                 member_rows.append((hid, f"Thành viên {i}-{p}", fact["sex"], fact["birth_year"], fact["relation"], "", fact["ethnicity"],
-                                    fact["able_to_work"], fact["social_protection"], fact["merit"], fact["disability"], p + 1))
+                                    group_ids[fact["ethnic_group"]], fact["able_to_work"], fact["social_protection"], fact["merit"],
+                                    fact["disability"], p + 1))
             members_of.append(facts)
-        copy(Member._meta.db_table, ["household_id", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "able_to_work",
-                                   "social_protection", "merit", "disability", "position"], member_rows)
+        copy(Member._meta.db_table, ["household_id", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "ethnic_group_id",
+                                   "able_to_work", "social_protection", "merit", "disability", "position"], member_rows)
         del member_rows
         memo: dict = {}
         bands = [rng.random() for _ in ids]

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedAdminMixin
-from households.models import AdminUnit, Assignment, Hamlet, Household, Member
+from households.models import AdminUnit, Assignment, EthnicGroup, Hamlet, Household, Member
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 
 
@@ -29,9 +29,28 @@ class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
     fields = (
-        "position", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
+        "position", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnic_group", "ethnicity",
         "able_to_work", "social_protection", "merit", "disability",
     )
+    # The text is the group's name, copied on save (Member.save); the group is what the reports count.
+    readonly_fields = ("ethnicity",)
+
+
+@admin.register(EthnicGroup)
+class EthnicGroupAdmin(admin.ModelAdmin):
+    """The GSO's 54 groups (loaded by a migration): read here, changed by a migration only."""
+
+    list_display = ("code", "name_vi", "name_en")
+    search_fields = ("code", "name_vi", "name_en")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Household)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from households.ethnicity import CODES, match_code
 from households.models import (
     MAX_MEMBERS,
     WORKING_AGE_FROM,
@@ -109,8 +110,11 @@ _CITIZEN_ID = re.compile(r"\d{12}")
 class MemberForm(forms.Form):
     """One member row; the fields, labels and validators are the Member model's own."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, ethnic_choices: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The formset reads the groups once for all its rows (ethnic_group_choices otherwise asks per row).
+        if ethnic_choices is not None:
+            self.fields["ethnicity"].choices = ethnic_choices
         self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric", "min": 1900})
         self.fields["citizen_id"].widget.attrs.update({"inputmode": "numeric", "pattern": r"\d{12}", "autocomplete": "off"})
         say_when_too_long(self)
@@ -142,10 +146,46 @@ class MemberForm(forms.Form):
         return MemberData(**{name: self.cleaned_data[name] for name in MEMBER_FIELDS})
 
 
+def ethnic_group_choices() -> list[tuple[str, str]]:
+    """The 54 groups by GSO code, named in Vietnamese (and in English beside it when the page is in English)."""
+    from households.models import EthnicGroup
+    from households.templatetags.povreg_ui import ui_lang
+
+    english = ui_lang() == "en"
+    return [("", _("— Choose —"))] + [
+        (g.code, f"{g.name_vi} ({g.name_en})" if english and g.name_en != g.name_vi else g.name_vi)
+        for g in EthnicGroup.objects.order_by("code")
+    ]
+
+
+class EthnicGroupField(forms.ChoiceField):
+    """A select of the GSO's groups sending the code; a name typed or posted instead ("Người Kinh") is read too."""
+
+    default_error_messages = {
+        "invalid_choice": _("Unknown ethnic group “%(value)s”: choose one of the list."),
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return match_code(value) or value
+
+    def valid_value(self, value):
+        return value in CODES
+
+
 MemberForm.base_fields.update(fields_for_model(Member, fields=MEMBER_FIELDS))
+# The ethnic group is chosen from the GSO's list (its code is sent); the service stores the group and its name.
+MemberForm.base_fields["ethnicity"] = EthnicGroupField(label=_("Ethnicity"), choices=ethnic_group_choices, required=True)
 
 
 class BaseMemberFormSet(forms.BaseFormSet):
+    _ethnic_choices: list[tuple[str, str]] | None = None
+
+    def get_form_kwargs(self, index):
+        if self._ethnic_choices is None:
+            self._ethnic_choices = ethnic_group_choices()
+        return {**super().get_form_kwargs(index), "ethnic_choices": self._ethnic_choices}
+
     def kept_forms(self) -> list[MemberForm]:
         """The member rows to save: not removed, and not a blank row the officer added and left empty."""
         # Not `deleted_forms`: that is empty while any row is invalid, and the head rule is checked with the rest.
@@ -177,7 +217,16 @@ MemberFormSet = forms.formset_factory(
 
 
 def member_initial(members) -> list[dict]:
-    return [{name: getattr(m, name) for name in MEMBER_FIELDS} for m in members]
+    """The stored members as form rows; a member whose ethnicity names no group starts at "— Choose —", with the text
+    that was entered shown beside it (`ethnicity_entered`)."""
+    from households.models import EthnicGroup
+
+    codes = dict(EthnicGroup.objects.values_list("pk", "code"))
+    return [
+        {**{name: getattr(m, name) for name in MEMBER_FIELDS}, "ethnicity": codes.get(m.ethnic_group_id, ""),
+         "ethnicity_entered": "" if m.ethnic_group_id else m.ethnicity}
+        for m in members
+    ]
 
 
 class HouseholdStatusForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
+from households.ethnicity import groups_by_code, match_code, resolve
 from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member, Relation
 from households.permissions import can_edit_commune
 from households.search import household_search_key
@@ -80,10 +81,20 @@ def _validate_members(members: Sequence[MemberData]) -> list[Member]:
     if len(members) > MAX_MEMBERS:
         raise ValidationError({"members": _("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}})
     built, errors = [], head_rule_errors([data.relation for data in members])
+    groups = groups_by_code()
     for index, data in enumerate(members):
         member = Member(**data.values())
+        # A name or a GSO code; the member keeps the group, and its name as the text shown.
+        code = match_code(data.ethnicity)
+        if code in groups:
+            member.ethnic_group, member.ethnicity = groups[code], groups[code].name_vi
+        else:
+            try:
+                resolve(data.ethnicity)
+            except ValidationError as exc:
+                errors.setdefault(f"members[{index}].ethnicity", []).append(exc)
         try:
-            member.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
+            member.full_clean(exclude=["household", "ethnicity"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for key, errs in exc.error_dict.items():
                 errors.setdefault(f"members[{index}].{key}", []).extend(errs)

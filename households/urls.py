@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views, views_rehoming
+from households import views, views_quality, views_rehoming
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("households/<str:code>/status/", views.household_status_view, name="household-status"),
     path("hamlets/options/", views.hamlet_options, name="hamlet-options"),
     path("units/rehome/", views_rehoming.rehome, name="units-rehome"),
+    path("quality/", views_quality.data_quality, name="data-quality"),
 ]

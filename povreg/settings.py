@@ -140,6 +140,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# A streaming replica of the primary (PostgreSQL): reports and the API's read-only aggregate endpoints read from it
+# (core.routers); writes and everything else use `default`. docs/deploy.md says how a national deployment runs.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+    )
+DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
+POVREG_READ_REPLICA = bool(os.environ.get("DATABASE_REPLICA_URL"))
+
 # Background jobs (core.jobs): django-tasks with its database backend, so SQLite and PostgreSQL both work and a
 # job is queued in the same transaction as the row that describes it. `manage.py db_worker` runs them (`make run`
 # starts one). POVREG_TASKS_IMMEDIATE=1 runs each job inside the request instead (the test suite's default).
@@ -295,6 +304,8 @@ POVREG_APPROVED_CACHE_SECONDS = int(os.environ.get("POVREG_APPROVED_CACHE_SECOND
 POVREG_DECISION_MAX_BYTES = int(os.environ.get("POVREG_DECISION_MAX_BYTES", str(10 * 1024 * 1024)))
 # Bounds of an uploaded survey workbook, checked before it is parsed.
 POVREG_IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("POVREG_IMPORT_MAX_UNCOMPRESSED_MB", "400"))
+# A household list export longer than this runs as a background job (downloaded from "My jobs").
+POVREG_EXPORT_INLINE_ROWS = int(os.environ.get("POVREG_EXPORT_INLINE_ROWS", "5000"))
 POVREG_IMPORT_MAX_ROWS = int(os.environ.get("POVREG_IMPORT_MAX_ROWS", "300000"))
 # Working days a commune list must stay publicly posted before it can be submitted.
 POVREG_POSTING_WORKING_DAYS = int(os.environ.get("POVREG_POSTING_WORKING_DAYS", "3"))

@@ -8,3 +8,6 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("POVREG_TASKS_IMMEDIATE", "1")
 
 from povreg.settings import *  # noqa: E402,F403
+
+# The read replica, as Django tests it: a mirror of the test database (core.routers; tests/test_replica.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

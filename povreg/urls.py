@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/", two_factor.verify, name="two-factor"),
     path("jobs/", core_views.job_list, name="jobs"),
+    path("jobs/<int:pk>/file/", core_views.job_file, name="job-file"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("lists/", include("surveys.urls_approval")),

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
 from core.policy import Action, communes_for, roles_for
+from households.ethnicity import head_ethnic_minority
 from households.models import AdminUnit, Hamlet, Household, Level, communes_visible_to
 from surveys.approved_cache import approval_stamp_bump
 from surveys.models import (
@@ -340,10 +341,10 @@ def frozen_counts(*, round: SurveyRound, commune_ids: list[int]) -> dict[int, di
 
 def entry_facts(members_snapshot: list[dict], able_to_work_count: int) -> dict:
     """The breakdown facts of a household from the member facts its assessment was decided on. "Ethnic
-    minority" follows the report forms: the head's ethnicity is not Kinh (LAW.md: common practice)."""
+    minority": households.ethnicity.head_ethnic_minority, the one definition (the head's group is not Kinh)."""
     heads = [m for m in members_snapshot if m.get("relation") == "head"]
     return {
-        "head_ethnic_minority": any((m.get("ethnicity") or "Kinh").strip().lower() not in ("kinh", "") for m in heads),
+        "head_ethnic_minority": head_ethnic_minority(heads),
         "head_female": any(m.get("sex") == "F" for m in heads),
         "merit": any(bool(m.get("merit")) for m in members_snapshot),
         "disability": any(bool(m.get("disability")) for m in members_snapshot),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit
+from households.ethnicity import groups_by_code, match_code
 from households.models import AdminUnit, Assignment, Hamlet, Household, Level, Member, Role, Structure
 from households.rehoming import households_rehome
 from households.search import household_search_key
@@ -178,7 +179,8 @@ def _assess_bulk(survey_round: SurveyRound, households: list[Household], *, band
         area = areas[household.commune_id]
         income, deprived = _income_and_deprived(rng, spec, area, band)
         facts = [
-            {k: m[k] for k in ("able_to_work", "social_protection", "merit", "disability", "sex", "birth_year", "ethnicity", "relation")}
+            {**{k: m[k] for k in ("able_to_work", "social_protection", "merit", "disability", "sex", "birth_year", "ethnicity", "relation")},
+             "ethnic_group": match_code(m["ethnicity"])}
             for m in members_by_code[code]
         ]
         member_facts = [cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts]
@@ -267,10 +269,12 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     saved = {h.code: h for h in Household.objects.filter(commune__in=communes)}
     citizen = 0
     member_rows = []
+    groups = groups_by_code()
     for code, members in members_by_code.items():
         for position, m in enumerate(members, start=1):
             citizen += 1
-            member_rows.append(Member(household=saved[code], position=position, citizen_id=f"0{PROVINCE}{citizen:09d}" if m["birth_year"] <= 2010 else "", **m))
+            member_rows.append(Member(household=saved[code], position=position, citizen_id=f"0{PROVINCE}{citizen:09d}" if m["birth_year"] <= 2010 else "",
+                                      ethnic_group=groups[match_code(m["ethnicity"])], **m))
     Member.objects.bulk_create(member_rows, batch_size=2000)
     # The folded text the register's search reads (tone marks and case ignored), as the services keep it.
     names: dict[int, list[tuple[str, str]]] = {}

@@ -85,6 +85,7 @@ def import_job(job, progress) -> dict:
     state.update(
         applied=result.applied, changed=result.changed, summary=result.summary(), categories=result.categories,
         issues=[[i.sheet, i.row, i.column, i.message] for i in result.issues],
+        warnings=[[i.sheet, i.row, i.column, i.message] for i in result.warnings],
         households_created=result.households_created[:PREVIEW_LIST_LIMIT], households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
         hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT], denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
         areas_set=result.areas_set,
@@ -92,4 +93,5 @@ def import_job(job, progress) -> dict:
     write_json(files["state"], state)
     if result.applied:
         files["xlsx"].unlink(missing_ok=True)
-    return {"token": token, "applied": result.applied, "changed": result.changed, "issues": len(result.issues), **result.summary()}
+    return {"token": token, "applied": result.applied, "changed": result.changed, "issues": len(result.issues),
+            "warnings": len(result.warnings), **result.summary()}

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit, audit_many
 from core.policy import Action, can, communes_for
+from households.ethnicity import KINH_CODE, groups_by_code, match_code
 from households.models import (
     MAX_MEMBERS,
     AdminUnit,
@@ -35,8 +36,9 @@ from households.models import (
     Relation,
     household_code_validator,
 )
-from households.search import household_search_key
+from households.search import fold, household_search_key
 from surveys import classification as cl
+from surveys.consistency import CHECKED_SETS, warnings_for
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, Denominator, RoundArea, SurveyRound
 from surveys.services import (
     LOCKED_LIST_STATES,
@@ -85,7 +87,8 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ColumnSpec("birth_year", "Năm sinh", "int"),
         ColumnSpec("relation", "Quan hệ với chủ hộ", "relation", required=False, help="head, spouse, child, parent, ..."),
         ColumnSpec("citizen_id", "Số CCCD", "citizen_id", required=False, help="12 chữ số; có thể để trống"),
-        ColumnSpec("ethnicity", "Dân tộc", "text", required=False, help="Để trống là Kinh"),
+        ColumnSpec("ethnicity", "Dân tộc", "text", required=False,
+                   help="Tên dân tộc (ví dụ Kinh, Khmer, Hoa) hoặc mã Tổng cục Thống kê (01 Kinh … 54 Rơ Măm); để trống là Kinh"),
         ColumnSpec("able_to_work", "Có khả năng lao động (1/0)", "flag"),
         ColumnSpec("social_protection", "Hưởng bảo trợ xã hội (1/0)", "flag", required=False),
         ColumnSpec("merit", "Người có công (1/0)", "flag", required=False),
@@ -104,7 +107,10 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ),
     ],
 }
-MEMBER_KEYS = ("full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "able_to_work", "social_protection", "merit", "disability")
+MEMBER_KEYS = (
+    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "ethnic_group_id", "able_to_work", "social_protection",
+    "merit", "disability",
+)
 RELATION_WORDS = {
     "chủ hộ": "head", "vợ": "spouse", "chồng": "spouse", "vợ/chồng": "spouse", "con": "child", "cha": "parent",
     "mẹ": "parent", "bố": "parent", "cha/mẹ": "parent", "cháu": "grandchild", "ông": "grandparent", "bà": "grandparent",
@@ -124,12 +130,14 @@ ASSESSMENT_UPDATE_FIELDS = [
 
 @dataclass
 class Issue:
-    """One problem: the sheet, the spreadsheet row number and the column key it concerns, and why."""
+    """One problem: the sheet, the spreadsheet row number and the column key it concerns, and why. An "error" stops
+    the import; a "warning" (surveys.consistency) is reported and the import goes on."""
 
     message: str
     sheet: str = ""
     row: int | None = None
     column: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -155,7 +163,8 @@ class Row:
 
 @dataclass
 class ImportResult:
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # errors: any of them and nothing is written
+    warnings: list[Issue] = field(default_factory=list)  # consistency warnings: reported, not refused
     applied: bool = False
     households_created: list[str] = field(default_factory=list)
     households_updated: list[str] = field(default_factory=list)
@@ -430,7 +439,7 @@ class _Plan:
     area_changes: dict[int, tuple[str, str]]  # commune id → (recorded area, the file's area)
 
 
-def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issues: list[Issue]) -> _Plan:
+def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issues: list[Issue], warnings: list[Issue] | None = None) -> _Plan:
     province = survey_round.province
     communes = {
         c.code: c for c in AdminUnit.objects.under(province).filter(structure=province.structure, level=Level.COMMUNE)
@@ -528,6 +537,7 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
     members: dict[str, list[Row]] = defaultdict(list)
     seen_ids: dict[str, int] = {}
     this_year = datetime.date.today().year
+    groups = groups_by_code()
     for row in rows.get("members", []):
         v = row.values
         code = v.get("household_code")
@@ -538,8 +548,17 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             continue
         if len(v["full_name"]) > 120:
             issues.append(Issue(_("At most 120 characters."), "members", row.number, "full_name"))
-        if len(v["ethnicity"]) > 40:
-            issues.append(Issue(_("At most 40 characters."), "members", row.number, "ethnicity"))
+        # A name or a GSO code of the 54 groups (empty is Kinh, as documented); stored as the group and its name.
+        group = groups.get(match_code(v["ethnicity"] or KINH_CODE))
+        if group is None:
+            issues.append(Issue(
+                _("Unknown ethnic group “%(value)s”: give one of the 54 groups by its Vietnamese name or its GSO code "
+                  "(01 Kinh … 54 Rơ Măm).") % {"value": v["ethnicity"][:40]},
+                "members", row.number, "ethnicity",
+            ))
+            row.bad = True  # counted as a member, but its household's head rule waits for the row to be readable
+        v["ethnic_group_id"] = group.pk if group else None
+        v["ethnicity"] = group.name_vi if group else v["ethnicity"]
         if not 1900 <= v["birth_year"] <= this_year:
             issues.append(Issue(_("The birth year must be between 1900 and %(y)s.") % {"y": this_year}, "members", row.number, "birth_year"))
         cid = v["citizen_id"]
@@ -547,11 +566,16 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
             if cid in seen_ids:
                 issues.append(Issue(_("This citizen ID appears twice in the file (also row %(row)s).") % {"row": seen_ids[cid]}, "members", row.number, "citizen_id"))
             seen_ids[cid] = row.number
-        v["ethnicity"] = v["ethnicity"] or "Kinh"
         members[code].append(row)
     for member_rows in members.values():
         if len(member_rows) > MAX_MEMBERS:
             issues.append(Issue(_("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}, "members", member_rows[MAX_MEMBERS].number, "household_code"))
+    # A member row that could not be read leaves its household's head count unknown: its own error says why.
+    issues.extend(_head_issues(members, households, incomplete={r.values.get("household_code") for r in rows.get("members", []) if r.bad}))
+    head_names = _head_name_warnings(households, members)  # also sets each household's head_name to its head's
+    if warnings is not None:
+        warnings.extend(head_names)
+        warnings.extend(_consistency_warnings(survey_round, households, members))
     for code, row in households.items():
         if not members.get(code):
             issues.append(Issue(_("Household %(code)s has no members in the members sheet.") % {"code": code}, "households", row.number, "household_code"))
@@ -622,6 +646,66 @@ def _plan(*, actor, survey_round: SurveyRound, rows: dict[str, list[Row]], issue
     return _Plan(survey_round, communes, households, dict(members), denominators, existing, hamlets, new_hamlets, areas, area_changes)
 
 
+def _head_issues(members: dict[str, list[Row]], households: dict[str, Row], incomplete: set[str]) -> list[Issue]:
+    """Exactly one member of each household is its head (the rule of households.services.head_rule_errors), as row
+    errors in the members sheet's relation column. A household with a member row that failed (`incomplete`) is left
+    to that row's error."""
+    issues = []
+    for code, member_rows in members.items():
+        if code in incomplete or code not in households:
+            continue
+        heads = [r for r in member_rows if r.values.get("relation") == Relation.HEAD]
+        if not heads:
+            issues.append(Issue(
+                _("Household %(code)s has no head: mark one member's relation as head (chủ hộ).") % {"code": code},
+                "members", member_rows[0].number, "relation",
+            ))
+        elif len(heads) > 1:
+            rows = ", ".join(str(r.number) for r in heads)
+            for r in heads:
+                issues.append(Issue(
+                    _("Household %(code)s has %(n)s members marked head (rows %(rows)s); only one can be the head.")
+                    % {"code": code, "n": len(heads), "rows": rows},
+                    "members", r.number, "relation",
+                ))
+    return issues
+
+
+def _head_name_warnings(households: dict[str, Row], members: dict[str, list[Row]]) -> list[Issue]:
+    """The household's head name is its head member's (as households.services stores it): where the households sheet
+    names someone else, the member's name is kept and a warning says so."""
+    found = []
+    for code, row in households.items():
+        heads = [r for r in members.get(code, ()) if r.values.get("relation") == Relation.HEAD]
+        if len(heads) != 1 or not heads[0].values.get("full_name"):
+            continue
+        name = heads[0].values["full_name"]
+        if fold(name) != fold(row.values.get("head_name")):
+            found.append(Issue(
+                _("The head of household is %(member)s (members sheet, row %(row)s), not %(given)s: the member's name is kept.")
+                % {"member": name, "row": heads[0].number, "given": row.values.get("head_name") or "—"},
+                "households", row.number, "head_name", severity="warning",
+            ))
+        row.values["head_name"] = name
+    return found
+
+
+def _consistency_warnings(survey_round: SurveyRound, households: dict[str, Row], members: dict[str, list[Row]]) -> list[Issue]:
+    """Deprivations the household's members contradict (surveys.consistency): warnings on the households row."""
+    code = survey_round.criteria_set.code
+    if code not in CHECKED_SETS:
+        return []
+    found = []
+    for household_code, row in households.items():
+        member_rows = members.get(household_code)
+        if not member_rows:
+            continue
+        facts = [{"birth_year": r.values.get("birth_year"), "able_to_work": r.values.get("able_to_work", True)} for r in member_rows]
+        for warning in warnings_for(criteria_set_code=code, year=survey_round.year, deprived=row.values.get("deprived", ()), members=facts):
+            found.append(Issue(warning.message, "households", row.number, "deprived", severity="warning"))
+    return found
+
+
 # ---------------------------------------------------------------- applying
 
 
@@ -629,13 +713,13 @@ def _member_values(row: Row) -> tuple:
     return tuple(row.values[k] for k in MEMBER_KEYS)
 
 
-def _facts(member_id: int, values: tuple) -> dict:
+def _facts(member_id: int, values: tuple, group_codes: dict[int, str]) -> dict:
     m = dict(zip(MEMBER_KEYS, values, strict=True))
     # The same shape as surveys.services.member_facts, so assessments read alike however they were made.
     return {
         "id": member_id, "able_to_work": m["able_to_work"], "social_protection": m["social_protection"],
         "merit": m["merit"], "disability": m["disability"], "sex": m["sex"], "birth_year": m["birth_year"],
-        "ethnicity": m["ethnicity"], "relation": m["relation"],
+        "ethnicity": m["ethnicity"], "ethnic_group": group_codes.get(m["ethnic_group_id"]), "relation": m["relation"],
     }
 
 
@@ -686,6 +770,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         progress("households", 1, 4)
 
     # Members: replaced only where the file's list differs from the registry's.
+    group_codes = {g.pk: code for code, g in groups_by_code().items()}
     current: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
     existing_ids = [h["id"] for h in plan.existing.values()]
     for chunk in _chunks(existing_ids):
@@ -698,7 +783,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
         hid = ids.get(code)
         have = current.get(hid, []) if hid is not None and code in plan.existing else []
         if [values for _mid, values in have] == wanted:
-            facts_by_code[code] = [_facts(mid, values) for mid, values in have]
+            facts_by_code[code] = [_facts(mid, values, group_codes) for mid, values in have]
             continue
         if code in plan.existing:
             replace_households.append(hid)
@@ -712,7 +797,7 @@ def _execute(*, actor, plan: _Plan, result: ImportResult, write: bool, filename:
             Member.objects.filter(household_id__in=chunk).delete()
         Member.objects.bulk_create(new_members, batch_size=2000)
     for member, code in zip(new_members, new_member_owner, strict=True):
-        facts_by_code.setdefault(code, []).append(_facts(member.pk, _member_values_of(member)))
+        facts_by_code.setdefault(code, []).append(_facts(member.pk, _member_values_of(member), group_codes))
     if write:  # the folded search column, kept as households.services keeps it (every household has member rows)
         touched = {*result.households_created, *result.households_updated, *new_member_owner}
         Household.objects.bulk_update([
@@ -889,9 +974,10 @@ def survey_import(
         if apply:
             # Lock the round row so two imports into the same round run one after the other.
             SurveyRound.objects.select_for_update().filter(pk=round.pk).first()
-        plan = _plan(actor=actor, survey_round=round, rows=rows, issues=result.issues)
+        plan = _plan(actor=actor, survey_round=round, rows=rows, issues=result.issues, warnings=result.warnings)
+        for found in (result.issues, result.warnings):
+            found.sort(key=lambda i: (list(SHEETS).index(i.sheet) if i.sheet in SHEETS else -1, i.row or 0, i.column))
         if result.issues:
-            result.issues.sort(key=lambda i: (list(SHEETS).index(i.sheet) if i.sheet in SHEETS else -1, i.row or 0, i.column))
             return result
         _execute(actor=actor, plan=plan, result=result, write=apply, filename=filename or path.name, progress=progress)
     return result
@@ -982,7 +1068,8 @@ def import_template(*, survey_round: SurveyRound | None = None):
 
 
 def write_error_copy(path: Path, issues: list[Issue], out) -> None:
-    """A copy of the uploaded workbook's data sheets with an 'errors' column, plus a sheet listing every issue."""
+    """A copy of the uploaded workbook's data sheets with an 'errors' column, plus a sheet listing every issue (errors
+    and warnings, each marked)."""
     from openpyxl import Workbook, load_workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -991,12 +1078,14 @@ def write_error_copy(path: Path, issues: list[Issue], out) -> None:
 
     by_row: dict[tuple[str, int | None], list[str]] = defaultdict(list)
     for issue in issues:
-        by_row[(issue.sheet, issue.row)].append(f"{issue.column}: {issue.message}" if issue.column else issue.message)
+        text = f"{issue.column}: {issue.message}" if issue.column else issue.message
+        by_row[(issue.sheet, issue.row)].append(_("Warning: %(text)s") % {"text": text} if issue.severity == "warning" else text)
     out_wb = Workbook(write_only=True)
     summary = out_wb.create_sheet("errors")
-    summary.append([_("Sheet"), _("Row"), _("Column"), _("Problem")])
+    summary.append([_("Sheet"), _("Row"), _("Column"), _("Problem"), _("Severity")])
     for issue in issues:
-        summary.append([issue.sheet, issue.row, issue.column, neutralise(issue.message)])
+        summary.append([issue.sheet, issue.row, issue.column, neutralise(issue.message),
+                        _("warning") if issue.severity == "warning" else _("error")])
     try:
         src = load_workbook(path, read_only=True, data_only=False)
     except Exception:

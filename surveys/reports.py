@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.policy import Action, can
+from households.ethnicity import minority_sql
 from households.models import AdminUnit, Level, Structure
 from surveys.models import Assessment, Category, ListEntry, ListStatus, SurveyRound
 from surveys.selectors import DEFAULT_DECIMALS, MAX_DECIMALS, RateRow, rate, rates_for, rates_total
@@ -298,7 +299,8 @@ def deprivation_table(
 
 # Breakdowns read the member facts each assessment was decided on (its `members_snapshot`), so a
 # round's breakdown never changes when a household's members are edited later. "Ethnic minority"
-# follows the report forms: the household head's ethnicity is not Kinh. "Female head": the member
+# follows the report forms: the household head's group is not Kinh (households.ethnicity, the one definition:
+# the snapshot's group code, or for snapshots made before groups were coded, their text). "Female head": the member
 # recorded as head is female. "Merit family": some member is a person with revolutionary merit.
 # "No working capacity": no member able to work (able_to_work_count = 0).
 BREAKDOWN_KEYS = ("ethnic_minority", "no_working_capacity", "merit", "female_head", "disability")
@@ -364,13 +366,13 @@ def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved",
         }
         return _rows_of(found)
     source, el = _snapshot_sql()
-    relation, sex, ethnicity = el.format("relation"), el.format("sex"), el.format("ethnicity")
+    relation, sex = el.format("relation"), el.format("sex")
+    minority = minority_sql(el.format("ethnic_group"), el.format("ethnicity"))
     merit, disability = _flag_true(el.format("merit")), _flag_true(el.format("disability"))
     communes_sql, communes_params = communes_in_scope(round=round, unit=unit, status=status).query.sql_with_params()
     sql = f"""
         SELECT a.category, COUNT(*),
-          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {relation} = 'head'
-                 AND lower(trim(coalesce({ethnicity}, 'Kinh'))) NOT IN ('kinh', '')) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {relation} = 'head' AND {minority}) THEN 1 ELSE 0 END),
           SUM(CASE WHEN a.able_to_work_count = 0 THEN 1 ELSE 0 END),
           SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {merit}) THEN 1 ELSE 0 END),
           SUM(CASE WHEN EXISTS (SELECT 1 FROM {source} WHERE {relation} = 'head' AND {sex} = 'F') THEN 1 ELSE 0 END),

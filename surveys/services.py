@@ -67,13 +67,16 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
 
 
 def member_facts(household: Household) -> list[dict]:
+    """The member facts an assessment is decided on and keeps (its members_snapshot). "ethnic_group" is the GSO code
+    (None when the text names no group); "ethnicity" its display text (older snapshots have only the text)."""
     return [
         {
             "id": m.pk, "able_to_work": m.able_to_work, "social_protection": m.social_protection,
             "merit": m.merit, "disability": m.disability, "sex": m.sex, "birth_year": m.birth_year,
-            "ethnicity": m.ethnicity, "relation": m.relation,
+            "ethnicity": m.ethnicity, "ethnic_group": m.ethnic_group.code if m.ethnic_group_id else None,
+            "relation": m.relation,
         }
-        for m in household.members.all()
+        for m in household.members.select_related("ethnic_group")
     ]
 
 

@@ -25,6 +25,7 @@ from households.views import (
     visible_household,
 )
 from surveys import classification as cl
+from surveys.consistency import possible_warnings, warnings_for
 from surveys.forms import AssessmentForm, format_amount
 from surveys.models import Assessment, SurveyRound
 from surveys.services import (
@@ -179,6 +180,9 @@ def assessment_entry(request, code: str):
                 messages.success(
                     request, _("Assessment of %(code)s saved: %(category)s.") % {"code": household.code, "category": label}
                 )
+                for warning in warnings_for(criteria_set_code=survey_round.criteria_set.code, year=survey_round.year,
+                                            deprived=form.cleaned_data["deprived"], members=members):
+                    messages.warning(request, _("Saved, but check: %(warning)s") % {"warning": warning.message})
                 if "save_next" in request.POST:
                     following = next_unassessed(user, survey_round, communes=[household.commune_id], after=household)
                     if following is None:
@@ -212,6 +216,8 @@ def assessment_entry(request, code: str):
     )
     selected = set(form["deprived"].value() or [])
     lang = ui_lang()
+    # Deprivations the members contradict: a warning beside the indicator (shown for the box's state), never a refusal.
+    possible = possible_warnings(criteria_set_code=survey_round.criteria_set.code, year=survey_round.year, members=members)
     return render(
         request, "surveys/assessment_form.html",
         {
@@ -221,7 +227,8 @@ def assessment_entry(request, code: str):
             "able_count": sum(1 for m in members if m["able_to_work"]),
             "social_protection_count": sum(1 for m in members if m["social_protection"]),
             "indicators": [
-                {"code": i.code, "name": i.name(lang), "threshold": i.threshold(lang), "checked": i.code in selected}
+                {"code": i.code, "name": i.name(lang), "threshold": i.threshold(lang), "checked": i.code in selected,
+                 "warn_checked": possible.get(i.code, {}).get(True), "warn_unchecked": possible.get(i.code, {}).get(False)}
                 for i in indicators
             ],
             "criteria_name": survey_round.criteria_set.name(lang),

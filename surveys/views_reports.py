@@ -11,13 +11,14 @@ import tempfile
 from functools import cache, wraps
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -27,9 +28,11 @@ from core.audit import audit
 from core.jobs import job_start
 from core.models import Job
 from core.policy import Action, can
+from core.routers import replica_reads
+from households.ethnicity import MINORITY_DEFINITION
 from households.models import AdminUnit, Level, communes_visible_to
 from surveys import classification as cl
-from surveys import excel, reports
+from surveys import excel, maps, official_forms, reports
 from surveys.approval import round_decision
 from surveys.filters import AssessmentFilterSet
 from surveys.flows import FLOW_FIELDS, flows_for, flows_total
@@ -133,14 +136,16 @@ def columns(spec, language: str) -> list[excel.Column]:
 
 
 def report_access(view):
-    """Signed in with some role; deny by default."""
+    """Signed in with some role; deny by default. Report pages read aggregates: from the read replica when one is
+    configured (core.routers)."""
 
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
         if not reports.can_see_reports(request.user):
             raise PermissionDenied(_("Your account has no access to reports."))
-        return view(request, *args, **kwargs)
+        with replica_reads():
+            return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -354,17 +359,77 @@ def _rate_report(ctx: dict) -> reports.RateReport:
     )
 
 
+def _report_maps(ctx: dict, report: reports.RateReport) -> list[maps.PovertyMap]:
+    """The poor and near-poor maps of a report: its commune rows (computed once more, at commune level, when the
+    report's rows are districts or a province); none for a single commune or an empty report."""
+    if ctx["unit"].level == Level.COMMUNE or not report.total.communes_included:
+        return []
+    rows = report.rows
+    if report.level != Level.COMMUNE:
+        rows = reports.rate_report(
+            round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], level=Level.COMMUNE, decimals=ctx["decimals"],
+            structure=ctx["structure"], criteria_set=ctx["criteria_set"],
+        ).rows
+    structure = ctx["structure"] or ctx["survey_round"].province.structure
+    found = (maps.poverty_map(rows, structure=structure, kind=kind, href=lambda code: "?" + _query(ctx, unit=code))
+             for kind in maps.KINDS)
+    return [m for m in found if m is not None]
+
+
+def _official_forms(ctx: dict, which: str) -> list[official_forms.OfficialForm]:
+    """The rates form, or the two flows forms, of the selection in the official layout (approved numbers only)."""
+    official_forms.check_official(status=ctx["status"], structure=ctx["structure"], criteria_set=ctx["criteria_set"])
+    data = official_forms.official_data(round=ctx["survey_round"], unit=ctx["unit"], level=reports.child_level(ctx["unit"]))
+    if which == "rates":
+        return [official_forms.rates_form(data, decimals=ctx["decimals"])]
+    return official_forms.flows_forms(data, decimals=ctx["decimals"])
+
+
+def _official_page(request, ctx: dict, which: str):
+    forms = _official_forms(ctx, which)
+    language = ctx["lang"]
+    ctx.update(
+        which=which, query=_query(ctx), export_query=_query(ctx, layout="official"),
+        forms=[{**form.render(language), "block": official_forms.title_block(
+            round=ctx["survey_round"], unit=ctx["unit"], decision=ctx["decision"], form=form, language=language)} for form in forms],
+        signing=official_forms.signing_block(language),
+    )
+    return render(request, "reports/official.html", ctx)
+
+
+def _official_export(request, ctx: dict, which: str, fmt: str):
+    forms = _official_forms(ctx, which)
+    language = _export_language(request)
+    args = {"round": ctx["survey_round"], "unit": ctx["unit"], "decision": ctx["decision"], "language": language}
+    if fmt == "csv":
+        form = forms[1 if which == "flows" and request.GET.get("kind") == "near_poor" else 0]
+        return _csv_response(official_forms.csv_table(form, **args), _filename(ctx, f"{which}-official", "csv"))
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    official_forms.write_workbook(forms, out=handle, **args)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=_filename(ctx, f"{which}-official", "xlsx"),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _official_links(ctx: dict) -> bool:
+    """Whether the selection has an official layout to offer (approved numbers, own units, official standard)."""
+    return ctx["status"] == "approved" and not ctx["structure"] and ctx["criteria_set"] is None
+
+
 @report_access
 @require_GET
 def rates(request):
     ctx = _selection(request)
+    if official_forms.parse_layout(request.GET.get("layout")):
+        return _official_page(request, ctx, "rates")
     report = _rate_report(ctx)
     trend = reports.trend(unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"])
     language = ctx["lang"]
     ctx.update(
         report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
         query=_query(ctx), child_links=report.level != ctx["unit"].level,
-        chart_data=chart_data(report, trend), show_standards=True,
+        chart_data=chart_data(report, trend), show_standards=True, maps=_report_maps(ctx, report),
+        official=_official_links(ctx),
         low_income=None if ctx["structure"] else reports.low_income_workers(
             round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], criteria_set=ctx["criteria_set"]
         ),
@@ -376,6 +441,8 @@ def rates(request):
 @require_GET
 def rates_export(request, fmt: str):
     ctx = _selection(request)
+    if official_forms.parse_layout(request.GET.get("layout")):
+        return _official_export(request, ctx, "rates", fmt)
     ctx["report"] = _rate_report(ctx)
     table = rate_table(ctx, _export_language(request))
     if fmt == "csv":
@@ -426,13 +493,15 @@ def flow_tables(ctx: dict, data: dict, language: str) -> list[excel.Table]:
 @require_GET
 def flows(request):
     ctx = _selection(request)
+    if official_forms.parse_layout(request.GET.get("layout")):
+        return _official_page(request, ctx, "flows")
     data = _flow_data(ctx)
     language = ctx["lang"]
     for kind in data:
         data[kind]["headers"] = [FLOW_LABELS[f][language] for f in data[kind]["fields"]]
         for row in [*data[kind]["rows"], data[kind]["total"]]:
             row["values"] = [row[f] for f in data[kind]["fields"]]
-    ctx.update(flows=data, query=_query(ctx), previous_rounds=ctx["survey_round"].previous_list())
+    ctx.update(flows=data, query=_query(ctx), previous_rounds=ctx["survey_round"].previous_list(), official=_official_links(ctx))
     return render(request, "reports/flows.html", ctx)
 
 
@@ -440,6 +509,8 @@ def flows(request):
 @require_GET
 def flows_export(request, fmt: str):
     ctx = _selection(request)
+    if official_forms.parse_layout(request.GET.get("layout")):
+        return _official_export(request, ctx, "flows", fmt)
     tables = flow_tables(ctx, _flow_data(ctx), _export_language(request))
     if fmt == "csv":
         kind = 1 if request.GET.get("kind") == "near_poor" else 0
@@ -472,8 +543,8 @@ def deprivation_tables(ctx: dict, language: str) -> list[excel.Table]:
     brk = excel.Table(
         sheet="Đặc điểm" if language == "vi" else "Breakdowns", title=title, subtitles=subtitles,
         columns=columns(BREAKDOWN_COLUMNS, language), rows=brk_rows,
-        notes=["Dân tộc thiểu số: chủ hộ không phải dân tộc Kinh. Theo thông tin thành viên lúc đánh giá." if language == "vi"
-               else "Ethnic minority: the household head is not Kinh. From the member facts recorded at assessment."],
+        notes=[minority_definition(language),
+               "Theo thông tin thành viên lúc đánh giá." if language == "vi" else "From the member facts recorded at assessment."],
     )
     return [dep, brk]
 
@@ -483,7 +554,14 @@ def _deprivation_ctx(request) -> dict:
     args = {"round": ctx["survey_round"], "unit": ctx["unit"], "status": ctx["status"], "structure": ctx["structure"]}
     ctx["deprivation"] = reports.deprivation_table(**args, lang=ctx["lang"])
     ctx["breakdowns"] = reports.breakdowns(**args)
+    ctx["minority_definition"] = MINORITY_DEFINITION
     return ctx
+
+
+def minority_definition(language: str) -> str:
+    """The one definition of an ethnic-minority household (households.ethnicity), in the export's language."""
+    with translation.override(language):
+        return str(MINORITY_DEFINITION)
 
 
 @report_access
@@ -526,29 +604,61 @@ def household_rows(queryset, language: str):
         yield row
 
 
-@login_required
-@require_GET
-def households_export(request, fmt: str):
-    """The round's assessed households (filtered like the lists), scoped to what the user may see; audited."""
-    if not communes_visible_to(request.user).exists():
+def household_export_table(*, user, round_code: str, query, language: str, fmt: str) -> tuple[excel.Table, str, int]:
+    """The round's assessed households filtered by `query` (like the lists) and scoped to what `user` may see, as a
+    table; audited as an export. Returns (table, file name, rows). The page and the export job both call it."""
+    if not communes_visible_to(user).exists():
         raise PermissionDenied(_("Your account has no access to household data."))
-    survey_round = get_object_or_404(SurveyRound.objects.select_related("criteria_set", "province"), code=request.GET.get("round", ""))
-    data = request.GET.copy()
+    survey_round = get_object_or_404(SurveyRound.objects.select_related("criteria_set", "province"), code=query.get("round", ""))
+    data = query.copy()
     data.pop("status", None)
-    filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(request.user).filter(round=survey_round), user=request.user)
+    filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(user).filter(round=survey_round), user=user)
     if not filterset.is_valid():
         raise ValidationError({field: list(errors) for field, errors in filterset.errors.items()})
-    language = _export_language(request)
-    ctx = {"survey_round": survey_round, "unit": reports.unit_in_round(survey_round, request.GET.get("unit")), "status": "all"}
+    ctx = {"survey_round": survey_round, "unit": reports.unit_in_round(survey_round, query.get("unit")), "status": "all"}
     title, subtitles = _title_lines(ctx, language, "Danh sách hộ" if language == "vi" else "Household list")
-    filters = {k: v for k, v in request.GET.items() if v and k not in ("lang",)}
-    audit(actor=request.user, action="export.household_list", target=survey_round, reason=fmt,
-          changes={"filters": [None, filters]})
+    filters = {k: v for k, v in query.items() if v and k not in ("lang",)}
+    rows = filterset.qs.count()
+    audit(actor=user, action="export.household_list", target=survey_round, reason=fmt, changes={"filters": [None, filters]})
     table = excel.Table(
         sheet="Danh sách hộ" if language == "vi" else "Households", title=title, subtitles=subtitles,
         columns=columns(HOUSEHOLD_COLUMNS, language), rows=household_rows(filterset.qs, language),
     )
-    name = f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}"
+    return table, f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}", rows
+
+
+def _household_rows_count(user, query) -> int:
+    survey_round = get_object_or_404(SurveyRound, code=query.get("round", ""))
+    data = query.copy()
+    data.pop("status", None)
+    filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(user).filter(round=survey_round), user=user)
+    if not filterset.is_valid():
+        raise ValidationError({field: list(errors) for field, errors in filterset.errors.items()})
+    return filterset.qs.count()
+
+
+@login_required
+@require_GET
+def households_export(request, fmt: str):
+    """The round's assessed households (filtered like the lists), scoped to what the user may see; audited. A list
+    longer than POVREG_EXPORT_INLINE_ROWS is written by a background job (surveys.export_jobs) and downloaded from
+    "My jobs", so no request is held open for minutes."""
+    if not communes_visible_to(request.user).exists():
+        raise PermissionDenied(_("Your account has no access to household data."))
+    language = _export_language(request)
+    if _household_rows_count(request.user, request.GET) > settings.POVREG_EXPORT_INLINE_ROWS:
+        from core.jobs import job_start
+
+        job = job_start(
+            owner=request.user, kind="export",
+            label=_("Household list %(round)s (%(fmt)s)") % {"round": request.GET.get("round", ""), "fmt": fmt.upper()},
+            params={"round": request.GET.get("round", ""), "query": {k: request.GET.getlist(k) for k in request.GET},
+                    "fmt": fmt, "exported_language": language},
+        )
+        messages.info(request, _("The list is long: it is being written in the background. Download it from My jobs when it is done."))
+        return redirect(f"{reverse('jobs')}#job-{job.pk}")
+    table, name, _rows = household_export_table(user=request.user, round_code=request.GET.get("round", ""), query=request.GET,
+                                                language=language, fmt=fmt)
     if fmt == "csv":
         return _csv_response(table, name)
     return _xlsx_response([table], name)
@@ -649,9 +759,12 @@ def import_preview(request, token: str):
         else:
             raise Http404("import")
     issues = state.get("issues", [])
+    warnings = state.get("warnings", [])
     return render(request, "reports/import_preview.html", {
         "token": token, "state": state, "issues": issues[:PREVIEW_ISSUE_LIMIT], "issues_total": len(issues),
         "issues_truncated": len(issues) > PREVIEW_ISSUE_LIMIT, "limit": PREVIEW_LIST_LIMIT,
+        "warnings": warnings[:PREVIEW_ISSUE_LIMIT], "warnings_total": len(warnings),
+        "warnings_truncated": len(warnings) > PREVIEW_ISSUE_LIMIT,
         "categories": [(_category_label(c, lang()), n) for c, n in sorted(state.get("categories", {}).items())],
         "file_exists": import_files(token)["xlsx"].exists(), "job": job,
     })
@@ -714,6 +827,7 @@ def import_errors(request, token: str):
     if state is None or not files["xlsx"].exists():
         raise Http404("file")
     issues = [Issue(message=m, sheet=s or "", row=r, column=c or "") for s, r, c, m in state.get("issues", [])]
+    issues += [Issue(message=m, sheet=s or "", row=r, column=c or "", severity="warning") for s, r, c, m in state.get("warnings", [])]
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     write_error_copy(files["xlsx"], issues, handle)
     handle.seek(0)

@@ -87,6 +87,7 @@ ROUTES = {
     "household-status": ("personal_write", f"/households/{CODE}/status/", "post"),
     "hamlet-options": ("personal", "/hamlets/options/?commune={commune_pk}", "get"),
     "units-rehome": ("staff", "/units/rehome/", "get"),
+    "data-quality": ("list", "/quality/", "get"),
     "assessment-entry": ("personal", f"/households/{CODE}/assessment/", "get"),
     "assessment-preview": ("personal", f"/households/{CODE}/assessment/preview/", "post", {"round": R, "income_per_capita": "1000"}),
     "index": ("signed_in", "/lists/", "get"),
@@ -125,6 +126,7 @@ ROUTES = {
     "import-progress": ("importer", "/reports/import/unknown-token/progress/", "get"),
     "import-cancel": ("importer", "/reports/import/unknown-token/cancel/", "post"),
     "jobs": ("signed_in", "/jobs/", "get"),  # the caller's own jobs
+    "job-file": ("signed_in", "/jobs/1/file/", "get"),  # the caller's own export's file (anyone else: 404)
     "import-errors": ("importer", "/reports/import/unknown-token/errors.xlsx", "get"),
     "simulation": ("staff", "/reports/simulation/", "get"),
 }
@@ -164,6 +166,7 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     assess(officer_a, household, r2023, 1_234_567, ["WATER", "LATRINE", "NUTRITION"])
     approved_list(r2023, commune_a, poor=1)
     appeal = appeal_lodge(actor=officer_a, household=household, round=round_2024, complaint="Khiếu nại")
+
     load_legacy("75")
     dept75 = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"))
     return {

@@ -33,6 +33,7 @@ PAGES = {
     "assessment-entry": ("get", [CODE], True, True),
     "assessment-preview": ("post", [CODE], True, False),
     "units-rehome": ("get", [], False, True),  # department staff only (tests/test_registry_time.py)
+    "data-quality": ("get", [], False, False),  # in scope only (tests/test_data_quality.py)
 }
 
 

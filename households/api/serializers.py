@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api import StrictTypes
+from households.ethnicity import resolve
 from households.models import MAX_MEMBERS, AdminUnit, Household, Member, Relation, Sex
 from households.services import MemberData
 
@@ -27,16 +29,33 @@ class MemberSerializer(StrictTypes, serializers.ModelSerializer):
     relation = serializers.ChoiceField(choices=Relation.choices, default=Relation.OTHER)
     birth_year = serializers.IntegerField(min_value=1900, max_value=2100)
     citizen_id = serializers.RegexField(r"^\d{12}$", required=False, allow_blank=True, default="", max_length=12)
+    ethnicity = serializers.CharField(
+        max_length=40, required=False, default="Kinh",
+        help_text=_("The member's ethnic group: its Vietnamese name (tone marks, case and a “Người” prefix do not matter) "
+                    "or its GSO code, 01 Kinh … 54 Rơ Măm. Read back as the group's Vietnamese name."),
+    )
+    ethnic_group = serializers.CharField(
+        source="ethnic_group.code", read_only=True, allow_null=True,
+        help_text=_("GSO code of the member's ethnic group; null when the stored text names no group."),
+    )
 
     class Meta:
         model = Member
         fields = [
-            "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
+            "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "ethnic_group",
             "able_to_work", "social_protection", "merit", "disability",
         ]
         # Uniqueness of citizen IDs is the service's job (it names the member that clashes).
         validators: list = []
         extra_kwargs = {"citizen_id": {"validators": []}}
+
+    def validate_ethnicity(self, value: str) -> str:
+        """A name or code of one of the 54 groups, stored as the group's Vietnamese name."""
+        try:
+            return resolve(value).name_vi
+        except DjangoValidationError as exc:
+            # "unknown", as for any well-formed name that names nothing: which spellings name a group is data.
+            raise serializers.ValidationError(exc.messages, code="unknown") from None
 
 
 class HouseholdSerializer(serializers.ModelSerializer):

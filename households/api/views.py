@@ -91,7 +91,8 @@ HOUSEHOLD_READ_EXAMPLE = {
     "created_at": "2024-09-03T08:15:00+07:00", "updated_at": "2024-10-01T14:02:00+07:00",
     "members": [
         {"full_name": "Nguyễn Văn Hùng", "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": "074080000001",
-         "ethnicity": "Kinh", "able_to_work": True, "social_protection": False, "merit": False, "disability": False},
+         "ethnicity": "Kinh", "ethnic_group": "01", "able_to_work": True, "social_protection": False, "merit": False,
+         "disability": False},
     ],
 }
 HOUSEHOLD_EXAMPLE = {
@@ -214,7 +215,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         return (
             Household.objects.visible_to(self.request.user)
             .select_related("commune", "hamlet", "merged_into")
-            .prefetch_related(Prefetch("members", queryset=Member.objects.order_by("position", "id")))
+            .prefetch_related(Prefetch("members", queryset=Member.objects.select_related("ethnic_group").order_by("position", "id")))
             .order_by("code")
         )
 

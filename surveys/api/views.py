@@ -26,6 +26,7 @@ from core.api import (
 from core.exceptions import ConflictError
 from core.models import AccessChannel, AuditEvent
 from core.permissions import AggregateReader, PersonalDataRole
+from core.routers import reads_replica
 from households.api.serializers import AuditEventSerializer
 from households.api.views import AuditPageSerializer, AuditTrailMixin
 from households.models import AdminUnit, Hamlet, Household, Level
@@ -471,6 +472,7 @@ class RatesView(APIView):
     permission_classes = [AggregateReader]
     throttle_classes = [AnonRateThrottle]
 
+    @reads_replica
     def get(self, request):
         return cached_approved(request, kind="rates", compute=lambda: self._get(request))
 
@@ -551,6 +553,7 @@ class FlowsView(APIView):
     permission_classes = [AggregateReader]
     throttle_classes = [AnonRateThrottle]
 
+    @reads_replica
     def get(self, request):
         return cached_approved(request, kind="flows", compute=lambda: self._get(request))
 

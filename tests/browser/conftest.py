@@ -53,10 +53,12 @@ def logout(page, base_url: str) -> None:
 
 
 def _install_shipped_sets() -> None:
+    from households.ethnicity import install_groups
     from surveys.criteria_data import install
     from surveys.models import CriteriaSet, Indicator, Rule
 
     install(CriteriaSet, Indicator, Rule)
+    install_groups()  # the ethnic groups are data of a migration too
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -37,6 +37,7 @@ def test_officer_registers_and_assesses_a_household(live_server, page, browser, 
         page.select_option(f"#id_members-{i}-sex", sex)
         page.fill(f"#id_members-{i}-birth_year", year)
         page.select_option(f"#id_members-{i}-relation", relation)
+        page.select_option(f"#id_members-{i}-ethnicity", label="Kinh")  # "— Chọn —" until the officer picks
     page.click("button[name='then'][value='assess']")
 
     page.wait_for_url(re.compile(r"/households/PC-0001/assessment/"))
