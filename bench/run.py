@@ -113,6 +113,7 @@ def build(households: int, seed: int) -> None:
     from django.db import connection, transaction
 
     from households.models import AdminUnit, EthnicGroup, Hamlet, Household, Level, Member, Structure
+    from households.search import household_search_key
     from households.units import load_legacy
     from surveys import classification as cl
     from surveys.models import Assessment, CriteriaSet, Denominator, SurveyRound
@@ -163,8 +164,10 @@ def build(households: int, seed: int) -> None:
             cursor.copy_expert(statement, buf)
 
     with transaction.atomic():
-        copy(Household._meta.db_table, ["code", "commune_id", "hamlet_id", "head_name", "address", "status", "version", "created_at", "updated_at"],
-             ((f"BENCH-{i:07d}", c.pk, rng.choice(hamlets[c.pk]), f"Nguyễn Văn {i}", f"{i % 300} Đường {i % 40}", "active", 1, now, now)
+        copy(Household._meta.db_table, ["code", "commune_id", "hamlet_id", "head_name", "address", "status", "version", "created_at", "updated_at",
+                                        "search_key"],
+             ((f"BENCH-{i:07d}", c.pk, rng.choice(hamlets[c.pk]), f"Nguyễn Văn {i}", f"{i % 300} Đường {i % 40}", "active", 1, now, now,
+               household_search_key(code=f"BENCH-{i:07d}", head_name=f"Nguyễn Văn {i}"))
               for i, c in enumerate(chosen)))
         ids = list(Household.objects.filter(code__startswith="BENCH-").order_by("code").values_list("id", flat=True))
         members_of: list[list[dict]] = []
@@ -213,12 +216,12 @@ def build(households: int, seed: int) -> None:
                 rows.append((hid, survey_round.pk, criteria.pk, commune.pk, None, commune.area_type, income, len(facts),
                              sum(f["able_to_work"] for f in facts), sum(f["social_protection"] for f in facts),
                              json.dumps(facts, ensure_ascii=False), res.category.value, res.group.value if res.group else "",
-                             res.deprived_count, res.explanation_vi, res.explanation_en, 1, None, now, now))
+                             res.deprived_count, res.explanation_vi, res.explanation_en, 1, None, now, now, "income", 0))
                 deprived_of.append(deprived)
             copy(Assessment._meta.db_table, ["household_id", "round_id", "criteria_set_id", "commune_id", "hamlet_id", "area_type",
                                              "income_per_capita", "member_count", "able_to_work_count", "social_protection_count",
                                              "members_snapshot", "category", "group", "deprived_count", "explanation_vi", "explanation_en",
-                                             "version", "assessed_by_id", "created_at", "updated_at"], rows)
+                                             "version", "assessed_by_id", "created_at", "updated_at", "basis", "low_income_workers"], rows)
             del rows
             aids = list(Assessment.objects.filter(round=survey_round).order_by("household_id").values_list("id", flat=True))
             copy(Assessment.deprived_indicators.through._meta.db_table, ["assessment_id", "indicator_id"],

@@ -877,7 +877,7 @@ def commune_lists_bulk(*, actor, action: str, items: list[tuple[CommuneList | No
     if not items or len(items) > MAX_BULK_LISTS:
         raise ValidationError({"lists": _("Give from 1 to %(max)s lists.") % {"max": MAX_BULK_LISTS}})
     if action == "return" and not (reason or "").strip():
-        raise ValidationError({"reason": _("Say why the lists are returned.")})
+        raise ValidationError({"reason": ValidationError(_("Say why the lists are returned."), code="required_to_return")})
     outcomes = []
     for commune_list, version, round_code, commune_code in items:
         if commune_list is None:

@@ -41,6 +41,8 @@ REFUSALS_NO_SCHEMA_CAN_STATE = {
     ("as_of", "conflicting_parameters"), ("criteria", "conflicting_parameters"),
     # a round's additional standard (issue 13) has rates but no flows: which codes a round has is data, not schema
     ("criteria", "official_only"),
+    # returning lists needs a reason (issue 15 bulk actions): OpenAPI 3.0 cannot require a field by another's value
+    ("reason", "required_to_return"),
     # an income or score A, exactly one of the two (issue 13): the generated schema cannot say "one of"
     ("income_per_capita", "one_of"), ("score_a", "one_of"),
     # exactly one member of a household is its head (issue 12): OpenAPI 3.0 cannot count array items by value

@@ -265,7 +265,7 @@ def test_the_import_preview_shows_the_warnings_and_offers_the_copy(client, tmp_p
     assert "data-import-form" in html  # warnings only: the import can be confirmed
     copy = client.get(reverse("reports:import-errors", args=[token]))
     wb = load_workbook(io.BytesIO(b"".join(copy.streaming_content)))
-    assert [(row[1], row[2], row[-1]) for row in wb["errors"].iter_rows(min_row=2, values_only=True)] == [(2, "deprived", "warning")]
+    assert [(row[1], row[2], row[-1]) for row in wb["errors"].iter_rows(min_row=2, values_only=True)] == [(2, "deprived", "cảnh báo")]  # (the copy speaks the officer's language)
 
 
 def test_the_page_reads_each_rounds_year_and_warns_of_unticked_dependants(client, officer_a, commune_a, department, province):

@@ -220,4 +220,4 @@ def test_the_report_notes_carry_the_definition(client, officer_a, commune_a, dep
     page = client.get(reverse("reports:deprivation"), {"round": round_2024.code, "status": "all"})
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'data-definition="ethnic-minority"' in html and "GSO code other than 01" in html
+    assert 'data-definition="ethnic-minority"' in html and "mã Tổng cục Thống kê khác 01" in html

@@ -620,8 +620,8 @@ class CommuneListBulkView(APIView):
                 items=bulk_items(user=request.user, wanted=wanted),
             )
         except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            raise error(field, messages[0], "required" if field == "reason" else "invalid")
+            field, problems = next(iter(exc.error_dict.items()))
+            raise error(field, problems[0].messages[0], problems[0].code or "invalid")
         results = [bulk_outcome_json(o) for o in outcomes]
         done = sum(1 for o in outcomes if o.done)
         return Response({"action": data["action"], "done": done, "refused": len(outcomes) - done, "results": results})
