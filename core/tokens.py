@@ -19,6 +19,8 @@ from core.models import ApiToken, TokenScope
 # Read-only resources of numbers and public facts: what an `aggregates` token may call.
 AGGREGATE_PATHS = ("/api/v1/rates/", "/api/v1/flows/", "/api/v1/classify/", "/api/v1/units/", "/api/v1/rounds/",
                    "/api/v1/criteria-sets/", "/api/v1/auth/tokens/")
+# POSTs that only read: a `read` token may send them (the what-if classification; the DCI search's query).
+READING_POSTS = ("/api/v1/classify/", "/api/v1/dci/registry/sync/search")
 
 
 def digest(key: str) -> str:
@@ -54,7 +56,7 @@ class HashedTokenAuthentication(TokenAuthentication):
         path, method = request.path, request.method
         if token.scope == TokenScope.AGGREGATES and not path.startswith(AGGREGATE_PATHS):
             raise exceptions.PermissionDenied(_("This token may read aggregates only (rates, flows, units, rounds)."))
-        if token.scope != TokenScope.WRITE and method not in ("GET", "HEAD", "OPTIONS") and not path.startswith("/api/v1/classify/"):
+        if token.scope != TokenScope.WRITE and method not in ("GET", "HEAD", "OPTIONS") and not path.startswith(READING_POSTS):
             raise exceptions.PermissionDenied(_("This token may only read."))
         return user, token
 

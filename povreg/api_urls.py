@@ -62,5 +62,6 @@ urlpatterns = [
     path("assessments/<str:round_code>/<str:household_code>/", assessment_detail, name="assessment-detail"),
     path("assessments/<str:round_code>/<str:household_code>/audit/", assessment_audit, name="assessment-audit"),
     *commune_list_routes,
+    path("dci/", include("dci.urls")),  # DCI Social Registry API (docs/dci.md)
     path("", include(router.urls)),
 ]

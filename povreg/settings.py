@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "core",
     "households",
     "surveys",
+    "dci",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,7 @@ SPECTACULAR_SETTINGS = {
 
 # API tokens expire after this many days (hashed at rest, scoped, revocable: core/tokens.py).
 POVREG_TOKEN_DAYS = int(os.environ.get("POVREG_TOKEN_DAYS", "90"))
+
 
 # Whether anonymous callers may read rates of approved lists (off by default).
 POVREG_PUBLIC_RATES = env_bool("POVREG_PUBLIC_RATES", False)

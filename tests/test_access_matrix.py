@@ -75,6 +75,8 @@ ROUTES = {
     "application_decide": ("personal_write", "/lists/applications/1/decide/", "post"),
     "application-decide": ("personal_write", "/api/v1/applications/1/decide/", "post"),
     "lists-in-force": ("list", f"/api/v1/lists-in-force/?unit={A}&date=2026-01-01", "get"),
+    # DCI search (a JSON message; the form post here is refused, 415): tests/test_dci.py tries it by scope and role
+    "dci-sync-search": ("list", "/api/v1/dci/registry/sync/search", "post"),
     "commune-list-submit": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/submit/", "post"),
     "commune-list-review": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/review/", "post"),
     "commune-list-approve": ("personal_write", f"/api/v1/commune-lists/{R}/{A}/approve/", "post"),

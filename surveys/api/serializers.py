@@ -427,7 +427,7 @@ class BulkListSerializer(StrictTypes, serializers.Serializer):
 class BulkRequestSerializer(StrictTypes, serializers.Serializer):
     action = serializers.ChoiceField(choices=["review", "approve", "return"])
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, help_text=_("Required to return lists."))
-    lists = BulkListSerializer(many=True, min_length=1, max_length=200)
+    lists = serializers.ListField(child=BulkListSerializer(), min_length=1, max_length=200)
 
 
 class BulkErrorSerializer(serializers.Serializer):
