@@ -39,6 +39,7 @@ class Action(StrEnum):
     MANAGE_ROUNDS = "manage_rounds"  # rounds, denominators, area types, criteria sets
     READ_AGGREGATES = "read_aggregates"  # rates and flows of approved lists
     READ_ACCESS_LOG = "read_access_log"  # who viewed which household's personal data
+    REVIEW_DUPLICATES = "review_duplicates"  # the possible-duplicate queue (both households' communes in scope)
 
 
 def _roles():
@@ -64,6 +65,7 @@ def _roles():
         Action.MANAGE_ROUNDS: department,
         Action.READ_AGGREGATES: tuple(Role.values),
         Action.READ_ACCESS_LOG: department,
+        Action.REVIEW_DUPLICATES: (Role.DISTRICT_OFFICER, *department),
     }
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "core",
     "households",
     "surveys",
+    "dedupe",
     "dci",
 ]
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("lists/", include("surveys.urls_approval")),
     path("reports/", include("surveys.urls_reports")),
+    path("duplicates/", include("dedupe.urls")),
     path("", include("households.urls")),
     path("", include("surveys.urls")),
 ]

@@ -131,6 +131,12 @@ ROUTES = {
     "job-file": ("signed_in", "/jobs/1/file/", "get"),  # the caller's own export's file (anyone else: 404)
     "import-errors": ("importer", "/reports/import/unknown-token/errors.xlsx", "get"),
     "simulation": ("staff", "/reports/simulation/", "get"),
+    # possible duplicates: reviewers with both communes in scope (district officers, department staff)
+    "duplicates": ("list", "/duplicates/", "get"),
+    "duplicate": ("personal", "/duplicates/{duplicate_pk}/", "get"),
+    "duplicate-decide": ("personal_write", "/duplicates/{duplicate_pk}/decide/", "post"),  # no decision posted: 400
+    "duplicates-scan": ("staff", "/duplicates/scan/", "post"),
+    "duplicates-check": ("list", "/duplicates/check/", "post"),  # the registration form's warning; no commune: empty
 }
 SKIP = ("admin/",)
 OWN_DATA_LISTS = {"household-list", "assessment-list", "appeals"}
@@ -168,14 +174,17 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     assess(officer_a, household, r2023, 1_234_567, ["WATER", "LATRINE", "NUTRITION"])
     approved_list(r2023, commune_a, poor=1)
     appeal = appeal_lodge(actor=officer_a, household=household, round=round_2024, complaint="Khiếu nại")
+    from dedupe.models import DuplicateCandidate
 
+    twin = make_household(officer_a, commune_a, code="A-TWIN")  # the same members again: a duplicate to review
+    duplicate = DuplicateCandidate.objects.create(household_a=household, household_b=twin, score=100, reasons=["name_exact"])
     load_legacy("75")
     dept75 = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"))
     return {
         "personas": {"officer_a": officer_a, "chairman_a": chairman_a, "district_officer": district_officer,
                      "department": department, "officer_b": officer_b, "dept75": dept75, "api_reader": api_reader,
                      "outsider": outsider, "anonymous": None},
-        "fill": {"commune_pk": commune_a.pk, "appeal_pk": appeal.pk},
+        "fill": {"commune_pk": commune_a.pk, "appeal_pk": appeal.pk, "duplicate_pk": duplicate.pk},
         "head": household.head_name,
     }
 
