@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit, diff, snapshot
-from core.models import ApiToken, AuditEvent
+from core.models import ApiToken, AuditEvent, WebhookDelivery, WebhookSubscription
 
 
 def _fields_of(model, names=None) -> list[str]:
@@ -117,3 +119,102 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+
+
+def _https_by_default(field, **kwargs):
+    """A URL typed without a scheme is taken as https (Django 6's default, asked for now)."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=_("secret"), required=False, min_length=16, max_length=200, strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Shared with the receiver, who checks the X-Povreg-Signature header with it (at least 16 characters). "
+                    "Leave empty to keep the current one."),
+    )
+    from_start = forms.BooleanField(
+        label=_("send the changes made so far too"), required=False,
+        help_text=_("Otherwise the webhook starts with the changes made after it is registered."),
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "secret", "is_active"]
+        formfield_callback = _https_by_default
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "secret" in self.fields:
+            self.fields["secret"].required = True
+            self.fields["secret"].help_text = WebhookSubscription._meta.get_field("secret").help_text
+
+    def clean_secret(self):
+        secret = self.cleaned_data.get("secret") or ""
+        if not secret and self.instance.pk is None:
+            raise forms.ValidationError(_("Enter a secret of at least 16 characters."))
+        return secret or self.instance.secret
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Department staff register their systems' webhooks (core/webhooks.py); each sees and changes their own."""
+
+    form = WebhookSubscriptionForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ("name", "url", "owner", "is_active", "last_success_at", "failures", "next_attempt_at")
+    readonly_fields = ("owner", "cursor", "failures", "next_attempt_at", "last_success_at", "last_error", "created_at")
+    actions = ["deliver_now"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("owner")
+        return queryset if request.user.is_superuser else queryset.filter(owner=request.user)
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "url", "secret", "is_active"]
+        return [*fields, "from_start"] if obj is None else [*fields, *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        from core.webhooks import webhook_subscription_save
+
+        webhook_subscription_save(actor=request.user, subscription=obj, from_start=bool(form.cleaned_data.get("from_start")))
+
+    def delete_model(self, request, obj):
+        from core.webhooks import webhook_subscription_delete
+
+        webhook_subscription_delete(actor=request.user, subscription=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @admin.action(description=_("Deliver the waiting changes now"))
+    def deliver_now(self, request, queryset):
+        from django.db import transaction
+
+        from core.webhooks import webhook_schedule
+
+        for pk in queryset.filter(is_active=True).values_list("pk", flat=True):
+            transaction.on_commit(lambda pk=pk: webhook_schedule(pk))
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("attempted_at", "subscription", "attempt", "events", "ok", "status_code", "error", "duration_ms")
+    list_filter = ("ok",)
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("subscription")
+        return queryset if request.user.is_superuser else queryset.filter(subscription__owner=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,7 @@
-"""Writing the audit trail: called inside the service's transaction so an event exists iff the change does."""
+"""Writing the audit trail: called inside the service's transaction so an event exists iff the change does.
+
+Each event also records the unit its change belongs to and (by the column's default) its transaction, which the
+change feed reads (core/changes.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from django.db import models
 
+from core.changes import units_of
 from core.middleware import current_request_id
 from core.models import AuditEvent
 
@@ -40,10 +44,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _event(*, actor, action: str, target: models.Model, changes: dict | None, reason: str) -> AuditEvent:
+def _event(*, actor, action: str, target: models.Model, changes: dict | None, reason: str, unit_id: int | None) -> AuditEvent:
     """An unsaved audit event, as `audit` and `audit_many` write it."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
+        unit_id=unit_id,
         actor=user,
         actor_username=getattr(user, "username", "") or "system",
         action=action,
@@ -58,14 +63,19 @@ def _event(*, actor, action: str, target: models.Model, changes: dict | None, re
 
 def audit(*, actor, action: str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
     """Append one audit event naming the intent of a change."""
-    event = _event(actor=actor, action=action, target=target, changes=changes, reason=reason)
+    event = _event(actor=actor, action=action, target=target, changes=changes, reason=reason, unit_id=units_of([target])[0])
     event.save()
     return event
 
 
 def audit_many(*, actor, action: str, items: Iterable[tuple[models.Model, dict]], reason: str = "") -> int:
     """Append one audit event per object of a bulk change, in one bulk insert (each row as `audit` writes it)."""
-    events = [_event(actor=actor, action=action, target=target, changes=changes, reason=reason) for target, changes in items]
+    items = list(items)
+    units = units_of([target for target, _changes in items])
+    events = [
+        _event(actor=actor, action=action, target=target, changes=changes, reason=reason, unit_id=unit)
+        for (target, changes), unit in zip(items, units, strict=True)
+    ]
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
 

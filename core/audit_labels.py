@@ -84,6 +84,10 @@ ACTION_LABELS = {
     "public_posting.withdrawn": _("Public posting withdrawn"),
     "appeal.lodged": _("Appeal lodged"),
     "appeal.decided": _("Appeal decided"),
+    # receivers of the change feed (core/webhooks.py)
+    "webhook.created": _("Webhook registered"),
+    "webhook.updated": _("Webhook changed"),
+    "webhook.deleted": _("Webhook removed"),
     # exports of personal data (shown collapsed per day and user)
     "export.posting_list": _("Posting list downloaded"),
     "export.recognition_list": _("Recognition list downloaded"),

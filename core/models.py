@@ -1,6 +1,19 @@
 from django.conf import settings
+from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class TransactionId(models.Func):
+    """The id of the transaction writing the row, as a column default: PostgreSQL's `pg_current_xact_id()` (xid8,
+    stored as a bigint); 0 on SQLite, whose writers take turns, so that the row id alone gives the commit order
+    there. The change feed (core/changes.py) pages in (xact, id) order."""
+
+    output_field = models.BigIntegerField()
+    template = "0"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "pg_current_xact_id()::text::bigint", []
 
 
 class AuditQuerySet(models.QuerySet):
@@ -23,6 +36,14 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # For the change feed (core/changes.py): the writing transaction, so that readers page in commit order, and
+    # the unit the change belongs to (the commune of a household, assessment or list; the province of a round),
+    # recorded when it happens, so that a reader's scope is one filter.
+    xact = models.BigIntegerField(_("transaction"), db_default=TransactionId(), editable=False)
+    unit = models.ForeignKey(
+        "households.AdminUnit", verbose_name=_("unit"), null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+    )
 
     objects = AuditQuerySet.as_manager()
 
@@ -30,7 +51,10 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "created_at"]),
+            models.Index(fields=["xact", "id"], name="auditevent_commit_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.target_repr}"
@@ -145,3 +169,65 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class WebhookSubscription(models.Model):
+    """A receiver of the change feed (core/changes.py): Povreg POSTs it signed batches of the changes its owner
+    may read, from its own cursor, in a background job with retries (core/webhooks.py)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(
+        _("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("Where the batches are POSTed: an http or https address of the receiving system."),
+    )
+    secret = models.CharField(
+        _("secret"), max_length=200, validators=[MinLengthValidator(16)],
+        help_text=_("Shared with the receiver, who checks the X-Povreg-Signature header with it (at least 16 characters)."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhook_subscriptions",
+        help_text=_("The batches carry what this user may read through the API, no more."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    cursor = models.CharField(_("position in the feed"), max_length=32, blank=True, editable=False)
+    failures = models.PositiveIntegerField(_("failed attempts in a row"), default=0, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    schedule_token = models.CharField(max_length=32, blank=True, editable=False)
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One POST of a batch to a subscription's URL, as it went."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, verbose_name=_("webhook subscription"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    attempted_at = models.DateTimeField(_("time"), auto_now_add=True)
+    attempt = models.PositiveIntegerField(_("attempt"), default=1)
+    events = models.PositiveIntegerField(_("changes"), default=0)
+    from_cursor = models.CharField(_("from"), max_length=32, blank=True)
+    to_cursor = models.CharField(_("to"), max_length=32, blank=True)
+    ok = models.BooleanField(_("delivered"), default=False)
+    status_code = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["subscription", "-attempted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.attempted_at:%Y-%m-%d %H:%M} {self.status_code or self.error[:40]}"

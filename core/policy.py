@@ -161,6 +161,8 @@ DEPARTMENT_ADMIN_PERMISSIONS = {
         "communelist": ("view",), "appeal": ("view",),
     },
     "households": {"adminunit": ("view",), "hamlet": ("view",), "household": ("view",)},
+    # Their own webhooks (the admin shows each user theirs only; core/webhooks.py).
+    "core": {"webhooksubscription": ("view", "add", "change", "delete"), "webhookdelivery": ("view",)},
 }
 
 

@@ -16,9 +16,10 @@ from rest_framework.authentication import TokenAuthentication
 
 from core.models import ApiToken, TokenScope
 
-# Read-only resources of numbers and public facts: what an `aggregates` token may call.
+# Read-only resources of numbers and public facts: what an `aggregates` token may call (the change feed gives
+# such a token list-level changes only, core/api_changes.py).
 AGGREGATE_PATHS = ("/api/v1/rates/", "/api/v1/flows/", "/api/v1/classify/", "/api/v1/units/", "/api/v1/rounds/",
-                   "/api/v1/criteria-sets/", "/api/v1/auth/tokens/")
+                   "/api/v1/criteria-sets/", "/api/v1/auth/tokens/", "/api/v1/changes/")
 # POSTs that only read: a `read` token may send them (the what-if classification; the DCI search's query).
 READING_POSTS = ("/api/v1/classify/", "/api/v1/dci/registry/sync/search")
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from core.api_changes import ChangesView
 from core.auth_api import TokenListView, TokenRevokeView, TokenView
 from households.api.views import HouseholdViewSet, UnitViewSet
 from surveys.api.monthly import ApplicationDecideView, ApplicationListView, ListInForceView
@@ -58,6 +59,7 @@ urlpatterns = [
     path("classify/", ClassifyView.as_view(), name="api-classify"),
     path("rates/", RatesView.as_view(), name="api-rates"),
     path("flows/", FlowsView.as_view(), name="api-flows"),
+    path("changes/", ChangesView.as_view(), name="api-changes"),
     path("assessments/", assessment_list, name="assessment-list"),
     path("assessments/<str:round_code>/<str:household_code>/", assessment_detail, name="assessment-detail"),
     path("assessments/<str:round_code>/<str:household_code>/audit/", assessment_audit, name="assessment-audit"),

@@ -48,6 +48,7 @@ ROUTES = {
     "api-classify": ("aggregate", "/api/v1/classify/", "post"),
     "api-rates": ("aggregate", f"/api/v1/rates/?round={R}&unit=74&level=commune", "get"),
     "api-flows": ("aggregate", f"/api/v1/flows/?round={R}&unit=74&level=commune", "get"),
+    "api-changes": ("list", "/api/v1/changes/", "get"),  # household-level changes only where the caller reads personal data
     "criteria-set-list": ("signed_in", "/api/v1/criteria-sets/", "get"),
     "criteria-set-detail": ("signed_in", "/api/v1/criteria-sets/VN-2022/", "get"),
     "unit-list": ("signed_in", "/api/v1/units/?code=74", "get"),
