@@ -19,28 +19,18 @@ from core.tokens import token_issue
 from households.models import Hamlet, Household
 from households.services import MemberData, household_create, household_update
 from surveys.approval import commune_list_get_or_create, hamlet_meeting_record, round_decision_record
-from tests.browser.conftest import _install_shipped_sets
 from tests.conftest import assess, default_members, make_household, recognise
+from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
 from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
 
 # The feed returns committed changes only (on PostgreSQL it reads transaction ids against its snapshot), so these
 # tests commit for real: transactional, with the shipped criteria sets put back after each flush.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
 postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrent writers need PostgreSQL")
 URL = "/api/v1/changes/"
 PERSONAL_KINDS = {"household", "member", "assessment", "application", "appeal"}
 
 
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    _install_shipped_sets()  # the flush after the previous transactional test emptied them
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _install_shipped_sets()  # the tests after these count on what the migrations installed
 
 
 def read_all(client, limit: int = 100, since: str | None = None) -> tuple[list[dict], str]:

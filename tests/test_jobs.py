@@ -10,25 +10,15 @@ from django_tasks_db.models import DBTaskResult
 from core.models import AuditEvent, Job, JobStatus
 from households.models import Household
 from surveys.models import Assessment
-from tests.browser.conftest import _install_shipped_sets
+from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
 from tests.test_import import write
 
 # The worker opens and closes its own connections: transactional tests, with the shipped criteria sets put
 # back after each flush as the browser tests do.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
 
 
 
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    _install_shipped_sets()  # the flush after the previous transactional test emptied them
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _install_shipped_sets()  # the tests after these count on what the migrations installed
 
 
 DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

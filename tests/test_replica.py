@@ -7,24 +7,14 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from tests.browser.conftest import _install_shipped_sets
 from tests.conftest import approved_list, assess, make_household
+from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
 from tests.test_api_support import client_for
 
 # Committed data (a transactional test): the mirror is its own connection to the same database, as a real replica is.
-pytestmark = pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+pytestmark = [pytest.mark.django_db(databases=["default", "replica"], transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
 
 
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    _install_shipped_sets()  # the flush after the previous transactional test emptied them
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _install_shipped_sets()  # the tests after these count on what the migrations installed
 
 
 @pytest.fixture
