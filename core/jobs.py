@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 HANDLERS = {
     "import": "surveys.import_jobs.import_job",
     "export": "surveys.export_jobs.export_job",
+    "reclassify": "surveys.round_jobs.reclassify_job",
 }
 
 

@@ -143,6 +143,19 @@ class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     inlines = [DenominatorInline, RoundAreaInline]
     audit_action = "round"
     audit_related = {"denominators": ["commune", "total_households", "total_persons"], "areas": ["commune", "area_type"]}
+    actions = ["reclassify"]
+
+    @admin.action(description=_("Reclassify the round's assessments (background job)"))
+    def reclassify(self, request, queryset):
+        """After a rule of the criteria set was corrected: every assessment recomputed, in the task worker."""
+        from django.contrib import messages
+
+        from core.jobs import job_start
+
+        for survey_round in queryset:
+            job_start(owner=request.user, kind="reclassify", label=_("Reclassify %(round)s") % {"round": survey_round.code},
+                      params={"round": survey_round.code})
+        messages.info(request, _("Reclassification runs in the background; its result is under My jobs."))
 
     def save_related(self, request, form, formsets, change):
         before = list(form.instance.additional_sets.all()) if change else []

@@ -45,3 +45,22 @@ def test_a_short_export_still_downloads_at_once(client, round_2024, officer_a, c
     answer = client.get("/reports/households.csv", {"round": round_2024.code})
     assert answer.status_code == 200 and not Job.objects.exists()
     assert commune_a.code in b"".join(answer.streaming_content).decode("utf-8-sig")
+
+
+def test_reclassifying_a_round_runs_as_a_job_from_the_admin(client, round_2024, officer_a, commune_a, department):
+    from django.contrib.auth import get_user_model
+
+    from surveys.models import Assessment, Rule
+
+    assessment = assess(officer_a, make_household(officer_a, commune_a), round_2024, 1_900_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
+    assert assessment.category == "poor"
+    # Staff correct the urban poor line of the set (before any list decided under it was approved).
+    Rule.objects.filter(criteria_set=round_2024.criteria_set, area_type="urban", income_upto=2_000_000).update(income_upto=1_800_000)
+    admin = get_user_model().objects.create_superuser("root", password="pw-root")
+    client.force_login(admin)
+    answer = client.post("/admin/surveys/surveyround/", {"action": "reclassify", "_selected_action": [round_2024.pk]})
+    assert answer.status_code == 302
+    job = Job.objects.get(kind="reclassify")
+    assert job.status == "done" and job.result == {"round": round_2024.code, "changed": 1}, (job.status, job.error)
+    assert Assessment.objects.get(pk=assessment.pk).category != "poor"
+    assert "1 " in client.get("/jobs/").content.decode()
