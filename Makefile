@@ -49,6 +49,7 @@ lint: $(DEV_STAMP)
 
 messages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=staticfiles
+	DEBUG=1 $(PY) manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=staticfiles --ignore=var
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 # docs/screenshots/: every persona's main pages in Vietnamese, office and tablet sizes (needs Debian's chromium).

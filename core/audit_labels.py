@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "round.decision_recorded": _("Province's approval decision recorded"),
     "round.standards_set": _("Additional standards of the round changed"),
     "duplicates.scanned": _("Scan for duplicate households"),
+    "export.offline_package": _("Offline copy taken"),
     "duplicate.decided": _("Decision on a possible duplicate pair"),
     "duplicate.merged": _("Merge of duplicate households completed"),
     "denominator.set": _("Total households set"),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "surveys",
     "dedupe",
     "dci",
+    "offline",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,9 @@ SPECTACULAR_SETTINGS = {
 # API tokens expire after this many days (hashed at rest, scoped, revocable: core/tokens.py).
 POVREG_TOKEN_DAYS = int(os.environ.get("POVREG_TOKEN_DAYS", "90"))
 
+# The offline entry app's copy of a commune on a device stops opening (and is wiped) after this many days without a
+# signed-in visit (README "Offline entry").
+POVREG_OFFLINE_DAYS = int(os.environ.get("POVREG_OFFLINE_DAYS", "7"))
 
 # Whether anonymous callers may read rates of approved lists (off by default).
 POVREG_PUBLIC_RATES = env_bool("POVREG_PUBLIC_RATES", False)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("lists/", include("surveys.urls_approval")),
     path("reports/", include("surveys.urls_reports")),
     path("duplicates/", include("dedupe.urls")),
+    path("offline/", include("offline.urls")),
     path("", include("households.urls")),
     path("", include("surveys.urls")),
 ]

@@ -138,6 +138,13 @@ ROUTES = {
     "duplicate-decide": ("personal_write", "/duplicates/{duplicate_pk}/decide/", "post"),  # no decision posted: 400
     "duplicates-scan": ("staff", "/duplicates/scan/", "post"),
     "duplicates-check": ("list", "/duplicates/check/", "post"),  # the registration form's warning; no commune: empty
+    # offline entry (issue 16): the app's page is for the roles that enter households (the import's roles, the policy's
+    # `edit`); its worker and manifest hold no data; the package is one commune's personal data
+    "offline-app": ("importer", "/offline/", "get"),
+    "offline-sw": ("public", "/offline/sw.js", "get"),
+    "offline-manifest": ("public", "/offline/manifest.webmanifest", "get"),
+    "offline-session": ("signed_in", "/offline/session/", "get"),  # the caller's own name and communes
+    "offline-package": ("personal", f"/offline/package/?commune={A}", "get"),
 }
 SKIP = ("admin/",)
 OWN_DATA_LISTS = {"household-list", "assessment-list", "appeals"}

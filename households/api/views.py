@@ -38,6 +38,7 @@ from households.api.serializers import (
 from households.filters import HouseholdFilterSet
 from households.models import AdminUnit, Household, Member, communes_visible_to
 from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
+from offline.idempotency import IDEMPOTENCY_KEY, idempotent
 
 # Any segment reaches the view, so an unknown code gets the API's JSON 404, not the site's HTML one.
 CODE_REGEX = r"[^/]+"
@@ -178,6 +179,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         summary=_("Register a household"),
         description=_("Creates the household with its members (and its hamlet when new). Audited."),
         request=HouseholdCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("New household", value=HOUSEHOLD_EXAMPLE, request_only=True)],
     ),
@@ -234,6 +236,7 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         note_access(request, [h.pk for h in page], AccessChannel.API)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         write = HouseholdCreateSerializer(data=request.data)
         write.is_valid(raise_exception=True)

@@ -30,6 +30,7 @@ from core.routers import reads_replica
 from households.api.serializers import AuditEventSerializer
 from households.api.views import AuditPageSerializer, AuditTrailMixin
 from households.models import AdminUnit, Hamlet, Household, Level
+from offline.idempotency import IDEMPOTENCY_KEY, idempotent
 from surveys.api.serializers import (
     AssessmentCreateSerializer,
     AssessmentSerializer,
@@ -272,6 +273,7 @@ ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_p
             "a second POST answers 409; change it with PUT."
         ),
         request=AssessmentCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: AssessmentSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("Assess", value=ASSESSMENT_EXAMPLE, request_only=True)],
     ),
@@ -290,7 +292,7 @@ ASSESSMENT_EXAMPLE = {"round": "BD-2024", "household": "25747-000123", "income_p
         ),
         parameters=[
             ROUND_PATH, HOUSEHOLD_PATH,
-            IF_MATCH,
+            IF_MATCH, IDEMPOTENCY_KEY,
         ],
         request=AssessmentWriteSerializer,
         responses={200: AssessmentSerializer, **WRITE_ERROR_RESPONSES},
@@ -339,6 +341,7 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         note_access(request, [assessment.household_id], AccessChannel.API)
         return Response(self.get_serializer(assessment).data, headers={"ETag": etag(assessment.version)})
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         write = AssessmentCreateSerializer(data=request.data)
         write.is_valid(raise_exception=True)
@@ -358,6 +361,7 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
             )
         return self._respond(assessment, status.HTTP_201_CREATED)
 
+    @idempotent
     def update(self, request, *args, **kwargs):
         assessment = self.get_object()
         write = AssessmentWriteSerializer(data=request.data)
