@@ -16,6 +16,19 @@ def _fields_of(model, names=None) -> list[str]:
     ]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that only reads: the records it shows change through their services (or migrations) only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AuditedAdminMixin:
     """Admin writes leave the same trail as service writes: one audit event per saved or deleted object,
     with before/after of the changed fields and of the rows edited in its inlines.
@@ -81,21 +94,12 @@ class AuditedAdminMixin:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_username", "action", "target_type", "target_repr")
     list_filter = ("action", "target_type")
     search_fields = ("actor_username", "target_repr", "target_id", "reason")
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)
@@ -201,7 +205,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("attempted_at", "subscription", "attempt", "events", "ok", "status_code", "error", "duration_ms")
     list_filter = ("ok",)
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
@@ -209,12 +213,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("subscription")
         return queryset if request.user.is_superuser else queryset.filter(subscription__owner=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AuditedAdminMixin
+from core.admin import AuditedAdminMixin, ReadOnlyAdmin
 from households.models import AdminUnit, Assignment, EthnicGroup, Hamlet, Household, Member
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 
@@ -37,20 +37,11 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(EthnicGroup)
-class EthnicGroupAdmin(admin.ModelAdmin):
+class EthnicGroupAdmin(ReadOnlyAdmin):
     """The GSO's 54 groups (loaded by a migration): read here, changed by a migration only."""
 
     list_display = ("code", "name_vi", "name_en")
     search_fields = ("code", "name_vi", "name_en")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Household)

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AuditedAdminMixin
+from core.admin import AuditedAdminMixin, ReadOnlyAdmin
 from surveys.models import (
     Appeal,
     Assessment,
@@ -238,19 +238,6 @@ class PublicPostingInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that change only through surveys/approval.py (locked, permission-checked, audited)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

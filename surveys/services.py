@@ -184,7 +184,7 @@ def assessment_save(
         if isinstance(score_a, bool) or not isinstance(score_a, int) or not 0 <= score_a <= cl.MAX_SCORE_A:
             raise ValidationError({"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}})
     if income_per_capita is None:
-        pass
+        pass  # scored without an income (income_test_errors allowed it)
     elif isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
         raise ValidationError({"income_per_capita": _("Income per capita must be a whole number of VND.")})
     elif income_per_capita < 0:

@@ -604,9 +604,8 @@ def household_rows(queryset, language: str):
         yield row
 
 
-def household_export_table(*, user, round_code: str, query, language: str, fmt: str) -> tuple[excel.Table, str, int]:
-    """The round's assessed households filtered by `query` (like the lists) and scoped to what `user` may see, as a
-    table; audited as an export. Returns (table, file name, rows). The page and the export job both call it."""
+def _household_filterset(user, query) -> tuple[SurveyRound, AssessmentFilterSet]:
+    """The round and the validated filters of a household list export, scoped to what `user` may see."""
     if not communes_visible_to(user).exists():
         raise PermissionDenied(_("Your account has no access to household data."))
     survey_round = get_object_or_404(SurveyRound.objects.select_related("criteria_set", "province"), code=query.get("round", ""))
@@ -615,26 +614,29 @@ def household_export_table(*, user, round_code: str, query, language: str, fmt: 
     filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(user).filter(round=survey_round), user=user)
     if not filterset.is_valid():
         raise ValidationError({field: list(errors) for field, errors in filterset.errors.items()})
+    return survey_round, filterset
+
+
+def _household_table(*, user, survey_round, filterset, query, language: str, fmt: str) -> tuple[excel.Table, str]:
+    """The filtered households as a table, audited as an export; and the file's name."""
     ctx = {"survey_round": survey_round, "unit": reports.unit_in_round(survey_round, query.get("unit")), "status": "all"}
     title, subtitles = _title_lines(ctx, language, "Danh sách hộ" if language == "vi" else "Household list")
     filters = {k: v for k, v in query.items() if v and k not in ("lang",)}
-    rows = filterset.qs.count()
     audit(actor=user, action="export.household_list", target=survey_round, reason=fmt, changes={"filters": [None, filters]})
     table = excel.Table(
         sheet="Danh sách hộ" if language == "vi" else "Households", title=title, subtitles=subtitles,
         columns=columns(HOUSEHOLD_COLUMNS, language), rows=household_rows(filterset.qs, language),
     )
-    return table, f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}", rows
+    return table, f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}"
 
 
-def _household_rows_count(user, query) -> int:
-    survey_round = get_object_or_404(SurveyRound, code=query.get("round", ""))
-    data = query.copy()
-    data.pop("status", None)
-    filterset = AssessmentFilterSet(data=data, queryset=Assessment.objects.visible_to(user).filter(round=survey_round), user=user)
-    if not filterset.is_valid():
-        raise ValidationError({field: list(errors) for field, errors in filterset.errors.items()})
-    return filterset.qs.count()
+def household_export_table(*, user, query, language: str, fmt: str) -> tuple[excel.Table, str, int]:
+    """The round's assessed households filtered by `query` (like the lists) and scoped to what `user` may see, as a
+    table; audited as an export. Returns (table, file name, rows): what the export job writes."""
+    survey_round, filterset = _household_filterset(user, query)
+    rows = filterset.qs.count()
+    table, name = _household_table(user=user, survey_round=survey_round, filterset=filterset, query=query, language=language, fmt=fmt)
+    return table, name, rows
 
 
 @login_required
@@ -643,22 +645,21 @@ def households_export(request, fmt: str):
     """The round's assessed households (filtered like the lists), scoped to what the user may see; audited. A list
     longer than POVREG_EXPORT_INLINE_ROWS is written by a background job (surveys.export_jobs) and downloaded from
     "My jobs", so no request is held open for minutes."""
-    if not communes_visible_to(request.user).exists():
-        raise PermissionDenied(_("Your account has no access to household data."))
     language = _export_language(request)
-    if _household_rows_count(request.user, request.GET) > settings.POVREG_EXPORT_INLINE_ROWS:
+    survey_round, filterset = _household_filterset(request.user, request.GET)
+    if filterset.qs.count() > settings.POVREG_EXPORT_INLINE_ROWS:
         from core.jobs import job_start
 
         job = job_start(
             owner=request.user, kind="export",
-            label=_("Household list %(round)s (%(fmt)s)") % {"round": request.GET.get("round", ""), "fmt": fmt.upper()},
-            params={"round": request.GET.get("round", ""), "query": {k: request.GET.getlist(k) for k in request.GET},
+            label=_("Household list %(round)s (%(fmt)s)") % {"round": survey_round.code, "fmt": fmt.upper()},
+            params={"round": survey_round.code, "query": {k: request.GET.getlist(k) for k in request.GET},
                     "fmt": fmt, "exported_language": language},
         )
         messages.info(request, _("The list is long: it is being written in the background. Download it from My jobs when it is done."))
         return redirect(f"{reverse('jobs')}#job-{job.pk}")
-    table, name, _rows = household_export_table(user=request.user, round_code=request.GET.get("round", ""), query=request.GET,
-                                                language=language, fmt=fmt)
+    table, name = _household_table(user=request.user, survey_round=survey_round, filterset=filterset, query=request.GET,
+                                   language=language, fmt=fmt)
     if fmt == "csv":
         return _csv_response(table, name)
     return _xlsx_response([table], name)
