@@ -358,7 +358,7 @@ def bench_import(rows: int, seed: int):
     from openpyxl import load_workbook
 
     from households.models import AdminUnit, Level, Structure
-    from surveys.importer import survey_import, write_survey_workbook
+    from surveys.imports.importer import survey_import, write_survey_workbook
     from surveys.models import CriteriaSet, SurveyRound
     from surveys.services import round_create
 

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from surveys import views_reports as v
+from surveys.imports.urls import urlpatterns as import_urls
 
 app_name = "reports"
 FMT = r"(?P<fmt>xlsx|csv)"
@@ -15,12 +16,6 @@ urlpatterns = [
     path("deprivation/", v.deprivation, name="deprivation"),
     re_path(rf"^deprivation\.{FMT}$", v.deprivation_export, name="deprivation-export"),
     re_path(rf"^households\.{FMT}$", v.households_export, name="households-export"),
-    path("import/", v.import_upload, name="import"),
-    path("import/template.xlsx", v.import_template_download, name="import-template"),
-    path("import/<str:token>/", v.import_preview, name="import-preview"),
-    path("import/<str:token>/apply/", v.import_apply, name="import-apply"),
-    path("import/<str:token>/cancel/", v.import_cancel, name="import-cancel"),
-    path("import/<str:token>/progress/", v.import_progress, name="import-progress"),
-    path("import/<str:token>/errors.xlsx", v.import_errors, name="import-errors"),
     path("simulation/", v.simulation, name="simulation"),
 ]
+urlpatterns += import_urls  # the import pages keep their names in the "reports" namespace

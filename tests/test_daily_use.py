@@ -105,7 +105,7 @@ def test_the_admin_has_a_povreg_header_in_the_users_language(client, settings, l
 
 
 def test_an_empty_workbook_is_a_clear_file_problem_not_nothing_changed(tmp_path, officer_a, round_2024):
-    from surveys.importer import FileProblem, survey_import, write_survey_workbook
+    from surveys.imports.importer import FileProblem, survey_import, write_survey_workbook
 
     path = tmp_path / "empty.xlsx"
     write_survey_workbook(path, households=[], members=[])

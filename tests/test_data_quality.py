@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from households.models import Household, Member
 from households.services import MemberData
 from surveys.consistency import CHECKS, DependantsOverHalf, MemberOfAge, dependants, possible_warnings, warnings_for
-from surveys.importer import survey_import, write_error_copy, write_survey_workbook
+from surveys.imports.importer import survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet
 from surveys.services import round_create
 from tests.conftest import assess, make_household

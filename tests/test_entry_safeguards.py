@@ -19,7 +19,7 @@ from core.models import AuditEvent
 from households.models import Household, Member, of_working_age
 from households.search import fold, household_search_key
 from households.services import MemberData, household_create, household_update
-from surveys.importer import survey_import, write_survey_workbook
+from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment
 from tests.conftest import default_members, make_household
 

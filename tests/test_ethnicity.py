@@ -16,7 +16,7 @@ from households.models import EthnicGroup, Household, Member
 from households.services import MemberData, household_create
 from surveys import reports
 from surveys.approval import entry_facts
-from surveys.importer import survey_import, write_survey_workbook
+from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment, ListEntry
 from tests.conftest import approved_list, assess, make_household
 from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from core.models import AuditEvent
 from households.models import Hamlet, Household, Member
-from surveys.importer import OLE_MAGIC, SHEETS, FileProblem, survey_import, write_error_copy, write_survey_workbook
+from surveys.imports.importer import OLE_MAGIC, SHEETS, FileProblem, survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CommuneList, Denominator, ListStatus
 from tests.conftest import make_household
 

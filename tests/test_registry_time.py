@@ -19,7 +19,7 @@ from households.services import household_update
 from households.units import default_successor_codes, load_2025
 from surveys.approval import approved_revision, commune_list_open_revision, escaped_rows, posting_rows
 from surveys.flows import flows_for
-from surveys.importer import survey_import, write_survey_workbook
+from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet, ListEntry, RoundArea, SurveyRound
 from surveys.reports import breakdowns
 from surveys.selectors import rates_for, rates_total

@@ -133,7 +133,7 @@ def test_the_assessment_form_takes_score_a_with_a_live_preview(client, officer_a
 
 
 def test_the_import_takes_score_a_and_refuses_both_or_neither(tmp_path, officer_a, round_2024):
-    from surveys.importer import survey_import
+    from surveys.imports.importer import survey_import
     from tests.test_import import household, member, write
 
     rows = [household("SC-1", income_per_capita=None, score_a=160), household("SC-2")]

@@ -21,7 +21,7 @@ from surveys.approval import (
     hamlet_meeting_record,
     public_posting_record,
 )
-from surveys.importer import survey_import, write_survey_workbook
+from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import CriteriaSet
 from surveys.services import round_create
 from tests.conftest import make_user, recognise

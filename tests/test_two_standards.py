@@ -154,7 +154,7 @@ def test_the_form_asks_for_the_income_beside_score_a_and_previews_both(two_stand
 
 
 def test_the_import_needs_the_income_beside_score_a(tmp_path, two_standards, officer_a):
-    from surveys.importer import survey_import
+    from surveys.imports.importer import survey_import
     from tests.test_import import household, member, write
 
     rows = [household("TSI-1", income_per_capita=None, score_a=160), household("TSI-2", income_per_capita=3_000_000, score_a=160)]

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.importer import FileProblem, survey_import
+from surveys.imports.importer import FileProblem, survey_import
 from surveys.models import SurveyRound
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.jobs import JobFailed
-from surveys.importer import FileProblem, survey_import
+from surveys.imports.importer import FileProblem, survey_import
 from surveys.models import SurveyRound
 
 PREVIEW_LIST_LIMIT = 300
