@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import models
 
+from core.audit_actions import AuditAction
 from core.changes import units_of
 from core.middleware import current_request_id
 from core.models import AuditEvent
@@ -44,14 +45,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _event(*, actor, action: str, target: models.Model, changes: dict | None, reason: str, unit_id: int | None) -> AuditEvent:
-    """An unsaved audit event, as `audit` and `audit_many` write it."""
+def _event(*, actor, action: AuditAction | str, target: models.Model, changes: dict | None, reason: str, unit_id: int | None) -> AuditEvent:
+    """An unsaved audit event, as `audit` and `audit_many` write it. An action outside `AuditAction` is a programming
+    error (ValueError): every intent is named, with its label, in core/audit_actions.py."""
+    action = AuditAction(action)
     user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
         unit_id=unit_id,
         actor=user,
         actor_username=getattr(user, "username", "") or "system",
-        action=action,
+        action=action.value,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
         target_repr=str(target)[:255],
@@ -61,14 +64,14 @@ def _event(*, actor, action: str, target: models.Model, changes: dict | None, re
     )
 
 
-def audit(*, actor, action: str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
+def audit(*, actor, action: AuditAction | str, target: models.Model, changes: dict | None = None, reason: str = "") -> AuditEvent:
     """Append one audit event naming the intent of a change."""
     event = _event(actor=actor, action=action, target=target, changes=changes, reason=reason, unit_id=units_of([target])[0])
     event.save()
     return event
 
 
-def audit_many(*, actor, action: str, items: Iterable[tuple[models.Model, dict]], reason: str = "") -> int:
+def audit_many(*, actor, action: AuditAction | str, items: Iterable[tuple[models.Model, dict]], reason: str = "") -> int:
     """Append one audit event per object of a bulk change, in one bulk insert (each row as `audit` writes it)."""
     items = list(items)
     units = units_of([target for target, _changes in items])
@@ -80,6 +83,12 @@ def audit_many(*, actor, action: str, items: Iterable[tuple[models.Model, dict]]
     return len(events)
 
 
-def audit_export(*, actor, what: str, target: models.Model, count: int, fmt: str = "xlsx") -> AuditEvent:
-    """Record an export of personal data: who took which rows of what, in which format."""
-    return audit(actor=actor, action=f"export.{what}", target=target, changes={"rows": [None, count], "format": [None, fmt]})
+def audit_export(*, actor, what: str, target: models.Model, count: int | None, fmt: str = "xlsx", filters: dict | None = None,
+                 reason: str = "") -> AuditEvent:
+    """Record an export of personal data: who took which rows of what, in which format (and with which filters).
+    Every export of personal data is audited here, so the history panel shows downloads alike."""
+    changes = {"rows": [None, count]} if count is not None else {}
+    changes["format"] = [None, fmt]
+    if filters is not None:
+        changes["filters"] = [None, filters]
+    return audit(actor=actor, action=f"export.{what}", target=target, changes=changes, reason=reason)

@@ -1,14 +1,13 @@
-"""How the audit trail reads to people: a label for every action and change key, and each stored value shown as
-the rest of the site shows it (choices by label, Yes/No, dd/mm/yyyy, local time, names instead of database ids).
+"""How the audit trail reads to people: a label for every action and change key, and which referenced rows a value
+names (core.audit_values shows the values themselves).
 
 Pure: no queries. `core.selectors` resolves the names of referenced rows and passes them in.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -16,84 +15,17 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.audit_actions import AuditAction
+
 EXPORT_PREFIX = "export."
 EMPTY = "—"
 
-# Every action `core.audit.audit`/`audit_many`/`audit_export` writes, including the admin's
-# "<model>.created|updated|deleted" (core.admin.AuditedAdminMixin).
-ACTION_LABELS = {
-    # households
-    "household.created": _("Household registered"),
-    "household.updated": _("Household changed"),
-    "household.status_changed": _("Household status changed"),
-    "household.deleted": _("Household deleted"),
-    "household.imported": _("Imported from a survey workbook"),
-    "household.rehomed": _("Moved to the commune of 1 July 2025"),
-    "households.rehomed": _("Households moved to the communes of 1 July 2025"),
-    "hamlet.created": _("Hamlet added"),
-    "hamlet.updated": _("Hamlet changed"),
-    "hamlet.deleted": _("Hamlet deleted"),
-    "adminunit.created": _("Administrative unit added"),
-    "adminunit.updated": _("Administrative unit changed"),
-    "adminunit.deleted": _("Administrative unit deleted"),
-    "units.loaded": _("Administrative units loaded"),
-    "assignment.created": _("Role assigned"),
-    "assignment.updated": _("Role assignment changed"),
-    "assignment.deleted": _("Role assignment removed"),
-    # criteria sets, rounds, assessments
-    "criteriaset.created": _("Criteria set added"),
-    "criteriaset.updated": _("Criteria set changed"),
-    "criteriaset.deleted": _("Criteria set deleted"),
-    "criteria_set.draft_copied": _("Criteria set copied as a draft"),
-    "round.created": _("Round created"),
-    "round.updated": _("Round changed"),
-    "round.deleted": _("Round deleted"),
-    "round.area_set": _("Area type in the round changed"),
-    "round.reclassified": _("Round reclassified"),
-    "round.decision_recorded": _("Province's approval decision recorded"),
-    "round.standards_set": _("Additional standards of the round changed"),
-    "duplicates.scanned": _("Scan for duplicate households"),
-    "export.offline_package": _("Offline copy taken"),
-    "duplicate.decided": _("Decision on a possible duplicate pair"),
-    "duplicate.merged": _("Merge of duplicate households completed"),
-    "denominator.set": _("Total households set"),
-    "denominator.created": _("Total households set"),
-    "denominator.updated": _("Total households changed"),
-    "denominator.deleted": _("Total households removed"),
-    "survey.imported": _("Survey workbook imported"),
-    "demo.loaded": _("Demonstration data loaded"),
-    "assessment.created": _("Assessment entered"),
-    "assessment.updated": _("Assessment changed"),
-    # the commune's list and its procedure
-    "commune_list.created": _("List started"),
-    "commune_list.submitted": _("List submitted"),
-    "commune_list.district_reviewed": _("List reviewed by the district"),
-    "commune_list.approved": _("List approved"),
-    "commune_list.returned": _("List returned"),
-    "commune_list.revision_opened": _("Revision opened"),
-    "commune_list.recognised": _("Recognition decision recorded"),
-    "application.filed": _("Monthly review application received"),
-    "application.decided": _("Monthly review application decided"),
-    "hamlet_meeting.recorded": _("Hamlet meeting recorded"),
-    "public_posting.recorded": _("Public posting recorded"),
-    "hamlet_meeting.withdrawn": _("Hamlet meeting withdrawn"),
-    "public_posting.withdrawn": _("Public posting withdrawn"),
-    "appeal.lodged": _("Appeal lodged"),
-    "appeal.decided": _("Appeal decided"),
-    # receivers of the change feed (core/webhooks.py)
-    "webhook.created": _("Webhook registered"),
-    "webhook.updated": _("Webhook changed"),
-    "webhook.deleted": _("Webhook removed"),
-    # exports of personal data (shown collapsed per day and user)
-    "export.posting_list": _("Posting list downloaded"),
-    "export.recognition_list": _("Recognition list downloaded"),
-    "export.household_list": _("Household list downloaded"),
-}
+# Every action written, with its label: core.audit_actions.AuditAction.
+ACTION_LABELS = {action.value: action.label for action in AuditAction}
 
 
 def action_label(action: str) -> str:
@@ -340,184 +272,3 @@ def references(spec: Spec, value: Any, *, target: type[models.Model] | None = No
                     yield from references(spec_for(spec.model, "", key, admin=True), inner)
     if isinstance(spec.label, _AreaLabel):
         yield "unit_code", spec.label.code
-
-
-# --- showing a value ---------------------------------------------------------------------------------------
-
-
-def _date(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return _datetime(value)
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    try:
-        return datetime.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
-
-
-def local_time(value: datetime.datetime) -> str:
-    """dd/mm/yyyy HH:MM in the active (else the site's) time zone."""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.strftime("%d/%m/%Y %H:%M")
-
-
-def _datetime(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return local_time(value)
-    text = str(value)
-    if len(text) <= 10:
-        return _date(text)
-    try:
-        return local_time(datetime.datetime.fromisoformat(text))
-    except ValueError:
-        return text
-
-
-def _number(value: Any) -> str:
-    # Grouped the Vietnamese way, as money is everywhere on the site (1.500.000); years and small counts as they are.
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
-        return f"{value:,}".replace(",", ".")
-    return str(value)
-
-
-def _money(value: Any) -> str:
-    from surveys.classification import vnd
-
-    return vnd(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
-
-
-def show(spec: Spec, value: Any, names: dict) -> str:
-    """One stored value as people read it; "" for no value."""
-    if value is None or value == "" or value == []:
-        return ""
-    kind = spec.kind
-    if isinstance(value, list) and kind not in (ROWS, INDICATORS, LIST):
-        return ", ".join(filter(None, (show(spec, v, names) for v in value)))
-    if kind == CHOICE:
-        return str(spec.choices.get(value, value))
-    if kind == BOOL:
-        if isinstance(value, bool):
-            return gettext("Yes") if value else gettext("No")
-        return str(value)
-    if kind == DATE:
-        return _date(value)
-    if kind == DATETIME:
-        return _datetime(value)
-    if kind == NUMBER:
-        return _number(value)
-    if kind == MONEY:
-        return _money(value)
-    if kind == REF and spec.model is not None:
-        key = ref_key(spec.model, value)
-        # A value written as a name or code (a username, say) shows as written; an id shows its row's name.
-        return names.get(("ref", key), EMPTY) if key is not None else str(value)
-    if kind == UNIT_CODE:
-        if isinstance(value, int):
-            return names.get(("ref", ("households.adminunit", str(value))), EMPTY)
-        return names.get(("unit_code", str(value)), str(value))
-    if kind == INDICATORS:
-        return ", ".join(names.get(("indicator", str(code)), str(code)) for code in value) if isinstance(value, list) else str(value)
-    if kind in (LIST, ROWS):
-        if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
-            return ", ".join(str(v) for v in value)
-        if not isinstance(value, list):
-            return _number(value)
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
-
-
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
-def readable_dates(text: str) -> str:
-    """ISO dates inside a stored description ("Khu phố 1 · 2024-09-10 · 5/8") as dd/mm/yyyy."""
-    return _ISO_DATE.sub(lambda m: f"{m[3]}/{m[2]}/{m[1]}", text or "")
-
-
-# --- rows of a related list (members, rules, indicators, denominators) ------------------------------------
-
-_ROW_NAME_KEYS = ("full_name", "name", "code", "hamlet", "commune")
-_ROW_SKIP = {"position"}
-
-
-@dataclass(frozen=True)
-class ChangeLine:
-    label: str
-    before: str
-    after: str
-
-
-def _row_name(row: dict, model, names: dict) -> str:
-    for key in _ROW_NAME_KEYS:
-        if row.get(key) not in (None, ""):
-            return show(spec_for(model, "", key, admin=True), row[key], names)
-    return ""
-
-
-def _row_summary(row: dict, model, names: dict, *, name_key: str | None) -> str:
-    parts = []
-    for key, value in sorted(row.items(), key=lambda item: change_order(model, item[0])):
-        if key in _ROW_SKIP or key == name_key or value in (None, "", False):
-            continue
-        spec = spec_for(model, "", key, admin=True)
-        parts.append(capfirst(str(spec.label)) if spec.kind == BOOL and value is True else show(spec, value, names))
-    return ", ".join(p for p in parts if p)
-
-
-def _name_key(rows: Iterable[dict]) -> str | None:
-    rows = [r for r in rows if isinstance(r, dict)]
-    for key in _ROW_NAME_KEYS:
-        if rows and all(r.get(key) not in (None, "") for r in rows):
-            return key
-    return None
-
-
-def row_lines(spec: Spec, before: Any, after: Any, names: dict) -> list[ChangeLine]:
-    """The rows of a related list that differ, one line each: matched by name where rows have one, else by place."""
-    model, group = spec.model, capfirst(str(spec.label))
-    old = before if isinstance(before, list) else []
-    new = after if isinstance(after, list) else []
-    name_key = _name_key([*old, *new])
-    pairs: list[tuple[dict | None, dict | None]] = []
-    if name_key is not None:
-        unmatched = [r for r in old if isinstance(r, dict)]
-        for row in new:
-            if not isinstance(row, dict):
-                continue
-            match = next((r for r in unmatched if r.get(name_key) == row.get(name_key)), None)
-            if match is not None:
-                unmatched.remove(match)
-            pairs.append((match, row))
-        pairs.extend((r, None) for r in unmatched)
-    else:
-        for index in range(max(len(old), len(new))):
-            pairs.append((old[index] if index < len(old) else None, new[index] if index < len(new) else None))
-    lines = []
-    for index, (a, b) in enumerate(pairs, start=1):
-        a = a if isinstance(a, dict) else None
-        b = b if isinstance(b, dict) else None
-        if a == b:
-            continue
-        row = b or a or {}
-        name = _row_name(row, model, names) or f"#{index}"
-        label = f"{group} · {name}"
-        if a is not None and b is not None:
-            changed = sorted((k for k in dict.fromkeys([*a, *b]) if k not in _ROW_SKIP and a.get(k) != b.get(k)),
-                             key=lambda k: change_order(model, k))
-            if not changed:
-                continue
-            specs = {k: spec_for(model, "", k, admin=True) for k in changed}
-            lines.append(ChangeLine(
-                label,
-                "; ".join(f"{label_text(specs[k])}: {show(specs[k], a.get(k), names) or EMPTY}" for k in changed),
-                "; ".join(f"{label_text(specs[k])}: {show(specs[k], b.get(k), names) or EMPTY}" for k in changed),
-            ))
-        else:
-            summary = _row_summary(row, model, names, name_key=name_key)
-            # Added: only the new row; removed: the old row → "—".
-            lines.append(ChangeLine(label, "", summary or name) if b is not None else ChangeLine(label, summary or name, ""))
-    return lines

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # kind → dotted path of `handler(job, progress) -> dict`; the dict is stored as the job's result.
 HANDLERS = {
     "import": "surveys.imports.jobs.import_job",
-    "export": "surveys.export_jobs.export_job",
+    "export": "surveys.reports.export_jobs.export_job",
     "reclassify": "surveys.round_jobs.reclassify_job",
 }
 

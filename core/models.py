@@ -3,6 +3,8 @@ from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.audit_actions import AuditAction
+
 
 class TransactionId(models.Func):
     """The id of the transaction writing the row, as a column default: PostgreSQL's `pg_current_xact_id()` (xid8,
@@ -28,7 +30,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL
     )
     actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True, choices=AuditAction.choices)
     target_type = models.CharField(_("target type"), max_length=100)
     target_id = models.CharField(_("target id"), max_length=64)
     target_repr = models.CharField(_("target"), max_length=255, blank=True)

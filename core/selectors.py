@@ -19,19 +19,15 @@ from core.audit_labels import (
     EMPTY,
     EXPORT_PREFIX,
     ROWS,
-    ChangeLine,
     action_label,
     change_order,
     downloads_label,
     label_text,
-    local_time,
     model_of,
-    readable_dates,
     references,
-    row_lines,
-    show,
     spec_for,
 )
+from core.audit_values import ChangeLine, local_time, readable_dates, row_lines, show
 from core.models import AuditEvent
 
 __all__ = ["ACTION_LABELS", "HISTORY_LIMIT", "HISTORY_PAGE_SIZE", "HistoryPage", "audit_events_for", "history_page"]

@@ -19,7 +19,7 @@ def job_file(request, pk: int):
     """The file a finished export job wrote: for its owner only (anyone else: 404)."""
     from django.http import FileResponse, Http404
 
-    from surveys.export_jobs import export_file
+    from surveys.reports.export_jobs import export_file
 
     job = Job.objects.filter(pk=pk, owner=request.user, status=JobStatus.DONE, kind="export").first()
     path = export_file(job) if job is not None else None

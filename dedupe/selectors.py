@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.policy import Action, can, communes_for, roles_for
-from dedupe import matching
+from dedupe import blocking, matching
 from dedupe.models import CandidateStatus, DuplicateCandidate, DuplicateScan
 from households.models import AdminUnit, Household, HouseholdStatus, Level, Member, Relation
 
@@ -86,7 +86,7 @@ def province_communes(province: AdminUnit) -> QuerySet[AdminUnit]:
 
 
 def neighbour_map(province: AdminUnit) -> dict[int, frozenset[int]]:
-    """Commune id → its neighbouring communes' ids (itself included), within the province (matching.neighbours)."""
+    """Commune id → its neighbouring communes' ids (itself included), within the province (blocking.neighbours)."""
     units = tuple(
         (pk, code, parent if parent_level == Level.DISTRICT else None)
         for pk, code, parent, parent_level in province_communes(province).values_list("pk", "code", "parent_id", "parent__level")
@@ -96,9 +96,9 @@ def neighbour_map(province: AdminUnit) -> dict[int, frozenset[int]]:
 
 @functools.lru_cache(maxsize=16)
 def _neighbours(structure: str, units: tuple) -> dict[int, frozenset[int]]:
-    from surveys.maps import commune_points  # the package's coordinates, read once per process
+    from surveys.reports.maps import commune_points  # the package's coordinates, read once per process
 
-    return matching.neighbours(units, commune_points(structure))
+    return blocking.neighbours(units, commune_points(structure))
 
 
 # --- a new household's members ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.policy import Action, can
-from dedupe import matching
+from dedupe import blocking, matching
 from dedupe.models import CandidateStatus, DuplicateCandidate, DuplicateScan
 from dedupe.selectors import neighbour_map, province_communes
 from households.models import AdminUnit, Household, HouseholdStatus, Level, Member, Relation
@@ -43,7 +43,7 @@ def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) ->
     rows = members.order_by("birth_year").values_list(
         "id", "household_id", "household__commune_id", "full_name", "birth_year", "sex", "citizen_id", "relation"
     ).iterator(chunk_size=CHUNK)
-    stats = matching.BlockStats()
+    stats = blocking.BlockStats()
     by_pair: dict[tuple[int, int], list[matching.MemberMatch]] = defaultdict(list)
     name_counts: Counter[str] = Counter()
     year_counts: Counter[int] = Counter()
@@ -52,7 +52,7 @@ def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) ->
     year, batch, read = None, [], 0
 
     def pair_year() -> None:
-        for match in matching.year_pairs(batch, near, stats):
+        for match in blocking.year_pairs(batch, near, stats):
             key = tuple(sorted((match.a.household_id, match.b.household_id)))
             by_pair[key].append(match)
 
@@ -76,7 +76,7 @@ def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) ->
         best = max(matches, key=lambda m: m.score)
         # Others of the name than these two (a rare name, found only here, expects nobody by chance).
         others = name_counts[best.a.key.folded] - (2 if best.b.key.folded == best.a.key.folded else 1)
-        expected = matching.expected_homonyms(
+        expected = blocking.expected_homonyms(
             others=others, year_share=year_counts[best.a.birth_year] / read,
             neighbourhood_share=around.get(best.a.commune_id, 0) / read,
         )

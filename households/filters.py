@@ -5,8 +5,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, Hamlet, Household, HouseholdStatus, Member
+from households.models import Hamlet, Household, HouseholdStatus, Member
 from households.search import search_terms
+from households.unit_filter import UnitCodeFilter
 from surveys.models import Category, Group, SurveyRound
 
 
@@ -36,7 +37,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 class HouseholdFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search (code, head, citizen ID)"))
-    unit = django_filters.CharFilter(method="filter_unit", label=_("Unit code (and everything under it)"))
+    unit = UnitCodeFilter()
     hamlet = django_filters.ModelChoiceFilter(queryset=Hamlet.objects.none(), label=_("Hamlet"))
     status = django_filters.ChoiceFilter(choices=HouseholdStatus.choices, label=_("Status"))
     round = django_filters.ModelChoiceFilter(
@@ -71,14 +72,6 @@ class HouseholdFilterSet(django_filters.FilterSet):
         if value.isdigit():
             match |= Q(pk__in=Member.objects.filter(citizen_id=value).values("household_id"))
         return queryset.filter(match)
-
-    def filter_unit(self, queryset, name, value):
-        units = AdminUnit.objects.filter(code=value.strip())
-        if not units.exists():
-            return queryset.none()
-        return queryset.filter(
-            Q(commune__in=units) | Q(commune__parent__in=units) | Q(commune__parent__parent__in=units)
-        )
 
     def filter_round(self, queryset, name, value):
         return queryset  # applied together with category/group so both refer to one assessment

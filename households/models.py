@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -132,9 +133,11 @@ class Hamlet(models.Model):
         limit_choices_to={"level": Level.COMMUNE},
     )
     name = models.CharField(_("name"), max_length=120)
-    # The one identity rule of a hamlet: its name with spaces collapsed and case folded ("khu phố 1" is
-    # "Khu phố 1"), unique per commune in the database.
-    name_key = models.CharField(_("name key"), max_length=120, editable=False)
+    # The one identity rule of a hamlet: its name in composed Unicode (NFC), spaces collapsed, case folded
+    # ("khu phố 1" is "Khu phố 1"; "Khu phô 1" is another hamlet), unique per commune in the database. Every path
+    # (services, API, forms, import, re-homing, offline sync) finds hamlets by this key. Longer than the name: a
+    # case fold can lengthen it ("ß" → "ss").
+    name_key = models.CharField(_("name key"), max_length=255, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = HamletQuerySet.as_manager()
@@ -155,11 +158,14 @@ class Hamlet(models.Model):
 
     @staticmethod
     def clean_name(name: str) -> str:
-        return " ".join((name or "").split())
+        """The name as stored: composed Unicode (a decomposed "ố" typed on some keyboards is the same letter),
+        inner whitespace collapsed to one space, no leading or trailing space."""
+        return " ".join(unicodedata.normalize("NFC", name or "").split())
 
     @staticmethod
     def key(name: str) -> str:
-        return Hamlet.clean_name(name).casefold()
+        """The identity of a name within its commune: the clean name, case folded (diacritics kept)."""
+        return unicodedata.normalize("NFC", Hamlet.clean_name(name).casefold())
 
     @classmethod
     def build(cls, *, commune_id: int, name: str) -> Hamlet:
@@ -384,6 +390,14 @@ class Member(models.Model):
         from households.ethnicity import is_ethnic_minority
 
         return is_ethnic_minority(self.ethnic_group.code if self.ethnic_group_id else None)
+
+
+# The facts of a member a person types, in the order forms, the API, the offline app, the import, the audit trail
+# and the admin show them (the ethnic group is derived from `ethnicity`, see Member.save). One list for all.
+MEMBER_FIELDS = (
+    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
+    "able_to_work", "social_protection", "merit", "disability",
+)
 
 
 class RehomingBasis(models.TextChoices):

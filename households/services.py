@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit, diff, snapshot
-from core.exceptions import ConflictError
+from core.versions import check_version
 from households.ethnicity import groups_by_code, match_code, resolve
+from households.hooks import household_changed
 from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member, Relation
 from households.permissions import can_edit_commune
 from households.search import household_search_key
 
+HOUSEHOLD_CHANGED = _lazy("This household was changed by someone else; reload it and try again.")
 HOUSEHOLD_FIELDS = ["code", "commune", "hamlet", "head_name", "address", "status", "merged_into"]
 MEMBER_FIELDS = [
     "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
@@ -171,16 +174,28 @@ def _clean_household(household: Household, exclude: Sequence[str] = ()) -> None:
         raise ValidationError({"hamlet": _("The hamlet is not in the household's commune.")})
 
 
+def _hamlet_named(*, commune: AdminUnit, name: str, actor) -> Hamlet | None:
+    """The hamlet a form or request names (None for an empty name), found or created by the one identity rule."""
+    if not Hamlet.clean_name(name):
+        return None
+    return hamlet_get_or_create(commune=commune, name=name, actor=actor)
+
+
 @transaction.atomic
 def household_create(
     *, actor, code: str, commune: AdminUnit, head_name: str | None = None, hamlet: Hamlet | None = None,
-    address: str = "", members: Sequence[MemberData] = (),
+    hamlet_name: str | None = None, address: str = "", members: Sequence[MemberData] = (),
 ) -> Household:
     """Register a new household with its members, exactly one of them its head.
 
     The household's head_name is the head member's name. `head_name` is still accepted from older callers (the
-    API's contract sends it) but not stored: the member list decides."""
+    API's contract sends it) but not stored: the member list decides. `hamlet_name` (instead of `hamlet`) names the
+    hamlet as typed; it is found or created in this transaction, so a refused household leaves no new hamlet."""
     _require_edit(actor, commune)
+    if hamlet_name is not None:
+        if hamlet is not None:
+            raise ValueError("Pass hamlet or hamlet_name, not both.")
+        hamlet = _hamlet_named(commune=commune, name=hamlet_name, actor=actor)
     household = Household(code=code.strip(), commune=commune, hamlet=hamlet, head_name=_head_name(members) or "", address=address)
     # head_name is checked as the head member's full_name (same limit): an error on both would only repeat it.
     _clean_household(household, exclude=["head_name"])
@@ -197,18 +212,22 @@ def household_create(
 @transaction.atomic
 def household_update(
     *, actor, household: Household, expected_version: int | None = None,
-    members: Sequence[MemberData] | None = None, reason: str = "", **fields,
+    members: Sequence[MemberData] | None = None, reason: str = "", hamlet_name: str | None = None, **fields,
 ) -> Household:
-    """Change a household's fields and (when given) replace its members; recomputes open assessments.
+    """Change a household's fields and (when given) replace its members; tells the household_changed hooks (open
+    assessments are recomputed).
 
     head_name is the head member's name: with a member list it comes from the one member marked head; given alone
-    it renames the household's head member (a spelling correction), so the two never differ."""
-    from surveys.services import household_assessments_refresh
-
+    it renames the household's head member (a spelling correction), so the two never differ. `hamlet_name` names
+    the hamlet as typed (in the new commune when `commune` changes); an empty name clears it."""
     locked = Household.objects.select_for_update().get(pk=household.pk)
     _require_edit(actor, locked.commune)
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(_("This household was changed by someone else; reload it and try again."))
+    check_version(locked, expected_version, message=HOUSEHOLD_CHANGED)
+    if hamlet_name is not None:
+        if "hamlet" in fields:
+            raise ValueError("Pass hamlet or hamlet_name, not both.")
+        commune = fields.get("commune") or locked.commune
+        fields["hamlet"] = _hamlet_named(commune=commune, name=hamlet_name, actor=actor)
     renamed_head = None
     if members is not None:
         built = _validate_members(members)
@@ -240,8 +259,27 @@ def household_update(
     locked.save()
     audit(actor=actor, action="household.updated", target=locked, changes=changes, reason=reason)
     if members is not None:
-        household_assessments_refresh(household=locked, actor=actor)
+        household_changed(household=locked, actor=actor)
     return locked
+
+
+def household_status_errors(*, household: Household, status: str, merged_into: Household | None) -> dict[str, str]:
+    """What is wrong with this status change ({} when nothing): the service's checks, also asked by the admin's form
+    so that a refusal shows beside its field."""
+    if status not in HouseholdStatus.values:
+        return {"status": _("Unknown status.")}
+    if (status == HouseholdStatus.MERGED) != (merged_into is not None):
+        return {"merged_into": _("Name the household it merged into (and only for a merge).")}
+    if merged_into is not None and merged_into.pk == household.pk:
+        return {"merged_into": _("A household cannot merge into itself.")}
+    return {}
+
+
+def household_search_key_refresh(*, household: Household) -> None:
+    """Recompute the household's search key from its code, head and members (after an edit made outside the
+    services, the admin's member rows)."""
+    fresh = Household.objects.get(pk=household.pk)  # not the caller's copy: its members may be a stale prefetch
+    Household.objects.filter(pk=fresh.pk).update(search_key=_search_key(fresh))
 
 
 @transaction.atomic
@@ -250,18 +288,14 @@ def household_set_status(
     expected_version: int | None = None,
 ) -> Household:
     """Mark a household moved, merged, dissolved or active again; households are never deleted."""
-    if not reason.strip():
+    if not (reason or "").strip():
         raise ValidationError({"reason": _("Give a reason for the status change.")})
     locked = Household.objects.select_for_update().get(pk=household.pk)
     _require_edit(actor, locked.commune)
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(_("This household was changed by someone else; reload it and try again."))
-    if status not in HouseholdStatus.values:
-        raise ValidationError({"status": _("Unknown status.")})
-    if (status == HouseholdStatus.MERGED) != (merged_into is not None):
-        raise ValidationError({"merged_into": _("Name the household it merged into (and only for a merge).")})
-    if merged_into is not None and merged_into.pk == locked.pk:
-        raise ValidationError({"merged_into": _("A household cannot merge into itself.")})
+    check_version(locked, expected_version, message=HOUSEHOLD_CHANGED)
+    errors = household_status_errors(household=locked, status=status, merged_into=merged_into)
+    if errors:
+        raise ValidationError(errors)
     before = snapshot(locked, HOUSEHOLD_FIELDS)
     locked.status, locked.merged_into = status, merged_into
     locked.version += 1

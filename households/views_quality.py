@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET
 
 from core.access_log import note_access
 from core.policy import Action, communes_for
+from households.decorators import personal_data_required
 from households.quality import ROW_LIMIT, quality_report
-from households.views import _unit_choices, personal_data_required
+from households.selectors import unit_choices
 
 
 @personal_data_required
@@ -29,5 +30,5 @@ def data_quality(request):
                 + [m.household_id for m in report.unmapped] + [w.household_id for w in report.warnings])
     return render(request, "households/quality.html", {
         "report": report, "limit": ROW_LIMIT, "unit": unit,
-        "multi_commune": multi_commune, "unit_choices": _unit_choices(request.user, communes) if multi_commune else None,
+        "multi_commune": multi_commune, "unit_choices": unit_choices(request.user, communes) if multi_commune else None,
     })

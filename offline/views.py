@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from core.access_log import note_access
 from core.models import AccessChannel
 from core.policy import Action, can
-from households.models import Household, Member
+from households.models import MEMBER_FIELDS, Household, Member
 from offline.selectors import offline_commune_get, offline_communes, offline_days, offline_expiry
 from offline.services import offline_package_take
 
@@ -57,10 +57,7 @@ def entry_app(request):
     """The offline entry app's page: no household data in it (that lives on the device, in IndexedDB)."""
     if not can(request.user, Action.EDIT):
         raise PermissionDenied(_("Offline entry is for officers who enter households."))
-    labels = {name: Member._meta.get_field(name).verbose_name for name in (
-        "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "able_to_work", "social_protection",
-        "merit", "disability",
-    )}
+    labels = {name: Member._meta.get_field(name).verbose_name for name in MEMBER_FIELDS}
     labels.update({name: Household._meta.get_field(name).verbose_name for name in ("code", "address", "hamlet")})
     return render(request, "offline/app.html", {
         "communes": list(offline_communes(request.user).values("code", "name")[:500]),

@@ -22,7 +22,7 @@ from households.rehoming import households_rehome
 from households.search import household_search_key
 from households.units import load_2025, load_legacy
 from surveys import classification as cl
-from surveys.approval import frozen_counts, list_entries_freeze
+from surveys.approval.freeze import frozen_counts, list_entries_freeze
 from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, ListStatus, PublicPosting, SurveyRound
 from surveys.services import areas_in_round, criteria_spec, round_create, round_standards_set
 

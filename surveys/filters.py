@@ -2,14 +2,15 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, Hamlet
+from households.models import Hamlet
+from households.unit_filter import UnitCodeFilter
 from surveys.models import Assessment, Category, Group, SurveyRound
 
 
 class AssessmentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search (household code, head)"))
     round = django_filters.ModelChoiceFilter(queryset=SurveyRound.objects.all(), to_field_name="code", label=_("Round"))
-    unit = django_filters.CharFilter(method="filter_unit", label=_("Unit code (and everything under it)"))
+    unit = UnitCodeFilter()
     hamlet = django_filters.ModelChoiceFilter(queryset=Hamlet.objects.none(), label=_("Hamlet"))
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     group = django_filters.ChoiceFilter(choices=Group.choices, label=_("Group"))
@@ -30,6 +31,3 @@ class AssessmentFilterSet(django_filters.FilterSet):
         value = value.strip()
         return queryset.filter(Q(household__code__icontains=value) | Q(household__head_name__icontains=value)) if value else queryset
 
-    def filter_unit(self, queryset, name, value):
-        units = AdminUnit.objects.filter(code=value.strip())
-        return queryset.filter(Q(commune__in=units) | Q(commune__parent__in=units) | Q(commune__parent__parent__in=units))

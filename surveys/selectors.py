@@ -235,7 +235,7 @@ def regrouped_commune_counts(*, round: SurveyRound, status: str, structure: str)
     where it was re-homed from its commune (else the commune's lowest-coded successor). A legacy commune's
     denominators (households, persons) are split over the new communes in proportion to its households
     placed there (exact when the commune was not split). Returns (counts, households, persons) by commune id."""
-    from surveys.flows import mapped_commune, source_rows
+    from surveys.reports.flows import mapped_commune, source_rows
 
     rows = (
         source_rows(status, [round.pk])

@@ -8,13 +8,17 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit, diff, snapshot
 from core.exceptions import ConflictError
 from core.policy import Action, can
+from core.versions import check_version
 from households.models import AdminUnit, Household, HouseholdStatus, Level
 from households.permissions import can_edit_commune
 from surveys import classification as cl
+from surveys.assessment_rules import assessment_result_apply, classify_household, member_facts
+from surveys.assessment_rules import rule_members as _member_facts
 from surveys.models import (
     MAX_INCOME_PER_CAPITA,
     Assessment,
@@ -64,20 +68,6 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
         income_period=criteria_set.income_period,
         low_income_lines={k: v for k, v in low_income.items() if v is not None},
     )
-
-
-def member_facts(household: Household) -> list[dict]:
-    """The member facts an assessment is decided on and keeps (its members_snapshot). "ethnic_group" is the GSO code
-    (None when the text names no group); "ethnicity" its display text (older snapshots have only the text)."""
-    return [
-        {
-            "id": m.pk, "able_to_work": m.able_to_work, "social_protection": m.social_protection,
-            "merit": m.merit, "disability": m.disability, "sex": m.sex, "birth_year": m.birth_year,
-            "ethnicity": m.ethnicity, "ethnic_group": m.ethnic_group.code if m.ethnic_group_id else None,
-            "relation": m.relation,
-        }
-        for m in household.members.select_related("ethnic_group")
-    ]
 
 
 def list_is_locked(*, round: SurveyRound, commune: AdminUnit) -> bool:
@@ -144,21 +134,33 @@ def income_test_error(errors: dict[str, list[str]]) -> ValidationError:
     return ValidationError({field: [ValidationError(m, code=code) for m in messages] for field, messages in errors.items()})
 
 
-def classify_household(
-    *, spec: cl.CriteriaSpec, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
-    score_a: int | None = None,
-) -> cl.Result:
-    try:
-        return cl.classify(
-            spec,
-            area=area,
-            income=income_per_capita,
-            score_a=score_a,
-            deprived=deprived,
-            members=[cl.MemberFacts(bool(m["able_to_work"]), bool(m["social_protection"])) for m in members],
-        )
-    except cl.ClassificationInputError as exc:
-        raise ValidationError({exc.field: str(exc)}) from exc
+ASSESSMENT_CHANGED = _lazy("This assessment was changed by someone else; reload it and try again.")
+ALREADY_ASSESSED = _lazy("This household is already assessed in this round; change it with PUT.")
+
+
+@transaction.atomic
+def assessment_create(
+    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
+    score_a: int | None = None, reason: str = "",
+) -> Assessment:
+    """The household's first assessment in `round`. One already there, even one another request committed a moment
+    ago, is a conflict (ConflictError on `household`, a 409), never a database error."""
+    return _assessment_write(
+        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
+        score_a=score_a, reason=reason, mode="create",
+    )
+
+
+@transaction.atomic
+def assessment_update(
+    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
+    score_a: int | None = None, expected_version: int | None = None, reason: str = "",
+) -> Assessment:
+    """Change the household's assessment in `round` (it must exist), based on the version the caller read."""
+    return _assessment_write(
+        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
+        score_a=score_a, expected_version=expected_version, reason=reason, mode="update",
+    )
 
 
 @transaction.atomic
@@ -166,12 +168,26 @@ def assessment_save(
     *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
     score_a: int | None = None, expected_version: int | None = None, reason: str = "",
 ) -> Assessment:
-    """Create or update the household's assessment in `round`, classifying it from the stored inputs: the income
-    per person, or score A for a round whose criteria set has a score scale (Circular 07)."""
+    """Create or update, for callers that hold no assessment (the entry page, member changes, commands and tests):
+    `expected_version` 0 says the caller saw none, so one created since is a conflict."""
+    return _assessment_write(
+        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
+        score_a=score_a, expected_version=expected_version, reason=reason, mode="either",
+    )
+
+
+def _assessment_write(
+    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None, deprived: Iterable[str],
+    score_a: int | None, reason: str, mode: str, expected_version: int | None = None,
+) -> Assessment:
+    """Classify the household from the stored inputs (the income per person, or score A for a round whose criteria
+    set has a score scale, Circular 07) and store its assessment in `round`. Runs inside the caller's transaction."""
     household = Household.objects.select_related("commune", "hamlet").get(pk=household.pk)
     # actor=None is the system (management commands); every request passes its user, anonymous included.
     if actor is not None and not can_edit_commune(actor, household.commune):
         raise PermissionDenied(_("You cannot assess households of %(unit)s.") % {"unit": household.commune.name})
+    if mode == "create" and Assessment.objects.filter(household=household, round=round).exists():
+        raise ConflictError(str(ALREADY_ASSESSED), field="household")  # said before any check of the inputs
     if household.status != HouseholdStatus.ACTIVE:
         raise ValidationError({"household": _("Only an active household can be assessed.")})
     additional = round_additional_sets(round)
@@ -192,6 +208,7 @@ def assessment_save(
     elif income_per_capita > MAX_INCOME_PER_CAPITA:
         raise ValidationError({"income_per_capita": _("An income above %(max)s đồng per person per month is not plausible; check the amount.")
                                % {"max": f"{MAX_INCOME_PER_CAPITA:,}".replace(",", ".")}})
+    # Locks the commune's list row first: from here to the commit, the list cannot be submitted under this write.
     _check_round_open(round, household.commune)
     criteria_set = round.criteria_set
     indicators = _indicators_for(criteria_set, deprived)
@@ -205,16 +222,17 @@ def assessment_save(
         deprived=[i.code for i in indicators], members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
-    # expected_version 0: the caller saw no assessment yet (a new one); someone else's since then is a conflict.
-    if expected_version is not None and (existing.version if existing else 0) != expected_version:
-        raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
+    if mode == "create" and existing is not None:
+        raise ConflictError(str(ALREADY_ASSESSED), field="household")
+    if mode == "update" and existing is None:
+        raise Assessment.DoesNotExist(_("This household has no assessment in this round."))
+    check_version(existing, expected_version, message=ASSESSMENT_CHANGED)
     assessment = existing or Assessment(household=household, round=round)
     before = snapshot(assessment, ASSESSMENT_FIELDS) if existing else {}
     before_codes = sorted(assessment.deprived_indicators.values_list("code", flat=True)) if existing else []
-    _apply_result(assessment, household=household, criteria_set=criteria_set, members=members, result=result, area=area)
-    assessment.income_per_capita = income_per_capita
-    assessment.low_income_workers = cl.low_income_workers(
-        spec, area=area, income=income_per_capita, category=result.category, members=_member_facts(members)
+    assessment_result_apply(
+        assessment, household=household, criteria_set=criteria_set, members=members, result=result, area=area, spec=spec,
+        income_per_capita=income_per_capita,
     )
     assessment.assessed_by = actor if getattr(actor, "is_authenticated", False) else None
     after = snapshot(assessment, ASSESSMENT_FIELDS)
@@ -231,11 +249,12 @@ def assessment_save(
         assessment.save()
     else:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: the unique (household, round) refusal leaves the caller's transaction usable
                 assessment.save()
         except IntegrityError:
             # Another request created the household's assessment in this round at the same moment.
-            raise ConflictError(_("This assessment was changed by someone else; reload it and try again."))
+            raise ConflictError(str(ALREADY_ASSESSED if mode == "create" else ASSESSMENT_CHANGED),
+                                field="household" if mode == "create" else "version") from None
     assessment.deprived_indicators.set(indicators)
     if additional:
         standard_results_refresh([assessment.pk])
@@ -244,10 +263,6 @@ def assessment_save(
         changes=changes, reason=reason,
     )
     return assessment
-
-
-def _member_facts(members: list[dict]) -> list[cl.MemberFacts]:
-    return [cl.MemberFacts(bool(m["able_to_work"]), bool(m["social_protection"])) for m in members]
 
 
 def round_additional_sets(round: SurveyRound) -> list[CriteriaSet]:
@@ -307,25 +322,6 @@ def standard_results_refresh(assessment_ids: Iterable[int]) -> int:
         StandardResult.objects.bulk_create(results, batch_size=2000)
         stored += len(results)
     return stored
-
-
-def _apply_result(assessment: Assessment, *, household, criteria_set, members, result: cl.Result, area: str) -> None:
-    assessment.criteria_set = criteria_set
-    assessment.commune = household.commune
-    assessment.hamlet = household.hamlet
-    assessment.area_type = area
-    assessment.member_count = len(members)
-    assessment.able_to_work_count = sum(1 for m in members if m["able_to_work"])
-    assessment.social_protection_count = sum(1 for m in members if m["social_protection"])
-    assessment.members_snapshot = members
-    assessment.category = result.category.value
-    assessment.group = result.group.value if result.group else ""
-    assessment.deprived_count = result.deprived_count
-    assessment.basis = result.basis
-    assessment.score_a = result.score_a
-    assessment.score_b = result.score_b
-    assessment.explanation_vi = result.explanation_vi
-    assessment.explanation_en = result.explanation_en
 
 
 def newest_open_round(province: AdminUnit) -> SurveyRound | None:
@@ -403,7 +399,7 @@ def round_create(
     if not criteria_set.is_official:
         raise ValidationError({"criteria": _("A round needs an official criteria set; drafts are for simulation.")})
     if not criteria_set_covers(criteria_set, year):
-        from surveys.models import _criteria_validity_message
+        from surveys.models.rounds import _criteria_validity_message
 
         raise ValidationError({"criteria": _criteria_validity_message(criteria_set, year)})
     if kind not in RoundKind.values:
@@ -545,11 +541,6 @@ def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_hous
     denominator.save()
     audit(actor=actor, action="denominator.set", target=denominator, changes={"total_households": [before, total_households]})
     return denominator
-
-
-def version_check(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise ConflictError(_("This record was changed by someone else; reload it and try again."))
 
 
 @transaction.atomic

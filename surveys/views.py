@@ -14,16 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ConflictError
+from households.decorators import personal_data_required
 from households.models import AreaType, Household, HouseholdStatus
 from households.permissions import can_edit_commune
+from households.selectors import next_unassessed, open_round_for_household, rounds_for_household, visible_household
 from households.templatetags.povreg_ui import ui_lang
-from households.views import (
-    next_unassessed,
-    open_round_for_household,
-    personal_data_required,
-    rounds_for_household,
-    visible_household,
-)
 from surveys import classification as cl
 from surveys.consistency import possible_warnings, warnings_for
 from surveys.forms import AssessmentForm, format_amount

@@ -1,19 +1,34 @@
-"""Shared fixtures: Binh Duong's real units and the named personas of ../shared/STYLE.md."""
+"""Shared fixtures: Binh Duong's real units and the named personas of ../shared/STYLE.md.
+
+Both are standing data: loaded once into each test database (`django_db_setup`), so a fixture only fetches
+them, and each test's transaction rolls its own changes back. A transactional test (`transaction=True`,
+`transactional_db`, `live_server`) ends with a flush that empties every table; the standing data is put back
+before the next test or module that needs it (`_standing_data`, `_standing_data_for_module`). Builders and
+helpers live in tests/factories.py."""
 
 from __future__ import annotations
-
-import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from households.models import AdminUnit, Assignment, Hamlet, Level, Role, Structure
-from households.services import MemberData, household_create
-from households.units import load_legacy
+from households.models import AdminUnit
 from surveys.models import CriteriaSet
-from surveys.services import assessment_save, round_create
-
-_codes = itertools.count(1)
+from surveys.services import round_create
+from tests.factories import (  # noqa: F401 (re-exported for the modules that import them from here)
+    COMMUNE_A,
+    COMMUNE_B,
+    FAST_HASHERS,
+    PROVINCE,
+    Level,
+    approved_list,
+    assess,
+    default_members,
+    install_test_data,
+    legacy_unit,
+    make_household,
+    make_user,
+    recognise,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,24 +43,75 @@ def _empty_cache():
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # The default hasher costs ~0.4 s per persona; tests need no slow hashes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The default hasher costs ~0.4 s per persona; tests need no slow hashes (the personas are hashed so too).
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
+
+# --- the standing data -------------------------------------------------------------------------------------
+
+class _Tables:
+    # True once a transactional test has run: its closing flush emptied the standing data too.
+    flushed = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database (one per xdist worker), then the standing data, once."""
+    with django_db_blocker.unblock():
+        install_test_data()
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames))
+
+
+def _uses_db(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or "db" in request.fixturenames
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _standing_data_for_module(request):
+    """Before a module's first test: the standing data back if a transactional test flushed it (outside any
+    test's transaction, so it stays)."""
+    if _Tables.flushed:
+        with request.getfixturevalue("django_db_blocker").unblock():
+            install_test_data()
+        _Tables.flushed = False
+
+
+@pytest.fixture(autouse=True)
+def _standing_data(request):
+    """A transactional test starts with the standing data (put back if the previous one's flush took it) and
+    leaves it flushed. (pytest-django runs transactional tests after the others, so a test in a transaction
+    meets a flushed database only when the order was changed: then it gets the data inside its transaction.)"""
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        if _Tables.flushed:
+            install_test_data()
+        _Tables.flushed = True
+    elif _Tables.flushed and _uses_db(request):
+        request.getfixturevalue("db")
+        install_test_data()
+
+
+# --- units and personas (fetched, never created, per test) ---------------------------------------------------
 
 @pytest.fixture
 def province(db) -> AdminUnit:
-    load_legacy("74")
-    return AdminUnit.objects.get(structure=Structure.LEGACY, code="74")
+    return legacy_unit(PROVINCE)
 
 
 @pytest.fixture
-def commune_a(province) -> AdminUnit:
-    return AdminUnit.objects.get(structure=Structure.LEGACY, code="25747")  # Phường Phú Cường, Thủ Dầu Một (urban)
+def commune_a(db) -> AdminUnit:
+    return legacy_unit(COMMUNE_A)  # Phường Phú Cường, Thủ Dầu Một (urban)
 
 
 @pytest.fixture
-def commune_b(province) -> AdminUnit:
-    return AdminUnit.objects.get(structure=Structure.LEGACY, code="25816")  # Xã Trừ Văn Thố, Bàu Bàng: a rural commune in another district
+def commune_b(db) -> AdminUnit:
+    return legacy_unit(COMMUNE_B)  # Xã Trừ Văn Thố, Bàu Bàng: a rural commune in another district
 
 
 @pytest.fixture
@@ -53,46 +119,43 @@ def district_a(commune_a) -> AdminUnit:
     return commune_a.parent
 
 
-def make_user(username: str, role: str | None = None, unit: AdminUnit | None = None, **extra):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
-    if role:
-        Assignment.objects.create(user=user, unit=unit, role=role)
-    return user
+def _persona(username: str):
+    return get_user_model().objects.get(username=username)
 
 
 @pytest.fixture
-def officer_a(commune_a):
-    return make_user("officer_a", Role.COMMUNE_OFFICER, commune_a)
+def officer_a(db):
+    return _persona("officer_a")
 
 
 @pytest.fixture
-def officer_b(commune_b):
-    return make_user("officer_b", Role.COMMUNE_OFFICER, commune_b)
+def officer_b(db):
+    return _persona("officer_b")
 
 
 @pytest.fixture
-def chairman_a(commune_a):
-    return make_user("chairman_a", Role.COMMUNE_CHAIRMAN, commune_a)
+def chairman_a(db):
+    return _persona("chairman_a")
 
 
 @pytest.fixture
-def district_officer(district_a):
-    return make_user("district_a", Role.DISTRICT_OFFICER, district_a)
+def district_officer(db):
+    return _persona("district_a")
 
 
 @pytest.fixture
-def department(province):
-    return make_user("department", Role.DEPARTMENT_STAFF, province)
+def department(db):
+    return _persona("department")
 
 
 @pytest.fixture
-def api_reader(province):
-    return make_user("api_reader", Role.API_READER, province)
+def api_reader(db):
+    return _persona("api_reader")
 
 
 @pytest.fixture
 def outsider(db):
-    return make_user("outsider")
+    return _persona("outsider")
 
 
 @pytest.fixture
@@ -102,54 +165,17 @@ def round_2024(province, department):
     )
 
 
-def default_members(n: int = 3, *, able: bool = True) -> list[MemberData]:
-    people = [MemberData(full_name="Nguyễn Văn Hùng", sex="M", birth_year=1980, relation="head", able_to_work=able)]
-    people += [
-        MemberData(full_name=f"Nguyễn Thị Mai {i}", sex="F", birth_year=1985 + i, relation="child" if i else "spouse", able_to_work=able)
-        for i in range(n - 1)
-    ]
-    return people
-
-
-def make_household(actor, commune: AdminUnit, *, members: list[MemberData] | None = None, hamlet_name: str = "Khu phố 1", code: str | None = None):
-    hamlet, _ = Hamlet.objects.get_or_create(commune=commune, name=hamlet_name)
-    return household_create(
-        actor=actor, code=code or f"{commune.code}-T{next(_codes):05d}", commune=commune, hamlet=hamlet,
-        head_name="Nguyễn Văn Hùng", members=members if members is not None else default_members(),
-    )
-
-
-def assess(actor, household, survey_round, income: int, deprived=()):
-    return assessment_save(actor=actor, household=household, round=survey_round, income_per_capita=income, deprived=list(deprived))
-
-
-def approved_list(survey_round, commune, **counts):
-    """A commune list standing approved with its entries frozen from the assessments as they are now
-    (what `commune_list_approve` stores), without walking the procedure."""
-    from surveys.approval import list_entries_freeze
-    from surveys.models import CommuneList, ListStatus
-
-    commune_list = CommuneList.objects.create(round=survey_round, commune=commune, status=ListStatus.APPROVED, **counts)
-    list_entries_freeze([commune_list])
-    return commune_list
-
-
-def recognise(commune_list, actor=None, *, number: str = "12/QĐ-UBND"):
-    """The commune chairman's recognition decision, recorded as the approval needs it (dated today)."""
-    from django.utils import timezone
-
-    from surveys.approval import recognition_record
-
-    if actor is None:
-        actor = make_user(f"chair-{commune_list.commune.code}-{commune_list.pk}", Role.COMMUNE_CHAIRMAN, commune_list.commune)
-    return recognition_record(actor=actor, commune_list=commune_list, number=number, date=timezone.localdate(),
-                              signer="Chủ tịch UBND xã")
-
-
 __all__ = ["Level", "approved_list", "assess", "default_members", "make_household", "make_user", "recognise"]
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    # Browser tests last: Playwright's event loop lives until the session ends, and the other tests should
-    # not run under it (Django would hand them connections it cannot close before dropping the test database).
+    # Browser tests last, after pytest-django's own ordering (tests in a transaction, transactional tests, tests
+    # without a database): Playwright's event loop lives until the session ends, and the other tests should not
+    # run under it (Django would hand them connections it cannot close before dropping the test database).
+    # Under xdist (`make test` runs `-n 2 --dist loadgroup`) they form one group, run by one worker.
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if item.get_closest_marker("browser") is not None:
+                item.add_marker(pytest.mark.xdist_group("browser"))
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

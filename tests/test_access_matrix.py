@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from households.models import AdminUnit, Member, Role, Structure
 from households.units import load_legacy
 from surveys.models import CommuneList
-from tests.conftest import assess, make_household, make_user
+from tests.factories import assess, make_household, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_every_route_is_in_the_table():
 
 @pytest.fixture
 def world(officer_a, chairman_a, district_officer, department, officer_b, api_reader, outsider, commune_a, round_2024):
-    from surveys.approval import appeal_lodge
+    from surveys.approval.appeals import appeal_lodge
 
     household = make_household(officer_a, commune_a, code=CODE)
     Member.objects.filter(household=household, relation="head").update(citizen_id=CID)
@@ -175,7 +175,7 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     CommuneList.objects.create(round=round_2024, commune=commune_a)
     from surveys.models import CriteriaSet
     from surveys.services import round_create
-    from tests.conftest import approved_list
+    from tests.factories import approved_list
 
     r2023 = round_create(actor=department, code="BD-2023", year=2023, criteria_set=CriteriaSet.objects.get(code="VN-2022"),
                          province=round_2024.province)
@@ -251,7 +251,7 @@ def test_every_route_with_every_persona(client, world):
 
 
 def test_live_numbers_cross_province_answer_alike_on_the_web_and_the_api(client, world):
-    from tests.test_api_support import client_for
+    from tests.factories import client_for
 
     for persona, expected in (("department", 200), ("dept75", 403), ("officer_a", 403), ("api_reader", 403)):
         user = world["personas"][persona]

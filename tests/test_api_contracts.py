@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
+from tests.factories import assert_error, client_for
 
 CLASSIFY = {
     "criteria_set": "VN-2022", "area": "rural", "income_per_capita": 1_200_000,

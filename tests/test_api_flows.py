@@ -6,10 +6,10 @@ import pytest
 
 from households.models import Level
 from households.services import household_update
-from surveys.flows import flows_for, flows_total
 from surveys.models import CriteriaSet
+from surveys.reports.flows import flows_for, flows_total
 from surveys.services import round_create
-from tests.conftest import approved_list, assess, make_household
+from tests.factories import approved_list, assess, make_household
 
 POOR = (1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])
 NEAR = (1_000_000, [])

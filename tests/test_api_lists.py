@@ -13,8 +13,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from households.models import AdminUnit, Hamlet, Level
 from surveys.approval import commune_list_get_or_create, hamlet_meeting_record, public_posting_record
-from tests.conftest import assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
+from tests.factories import assert_error, assess, client_for, make_household
 
 URL = "/api/v1/commune-lists/BD-2024/25747/"
 

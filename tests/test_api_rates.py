@@ -8,8 +8,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from surveys.models import CommuneList, CriteriaSet, ListStatus
 from surveys.services import denominator_set, round_create
-from tests.conftest import approved_list, assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
+from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 RATE_KEYS = {
     "unit_code", "unit_name", "total_households", "poor", "poor_rate", "poverty_reduction", "poverty_reduction_rate",

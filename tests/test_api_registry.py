@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from core.models import AuditEvent
 from households.models import Hamlet, Household
 from surveys.models import Assessment
-from tests.conftest import assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
+from tests.factories import assert_error, assess, client_for, make_household
 
 POOR = {"income_per_capita": 1_000_000, "deprived": ["EMPLOYMENT", "NUTRITION", "WATER"]}
 MEMBERS = [

@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from povreg.wsgi import application
 from surveys.demo import build_demo
-from tests.test_api_support import _fresh_throttle_cache  # noqa: F401
 
 # A schema-valid request may still be refused for what no schema can state. Each exception is named, with its
 # field where it has one; anything else refused with a 400 fails the run.

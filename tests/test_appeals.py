@@ -10,8 +10,7 @@ from core.models import AuditEvent
 from households.models import Household
 from surveys import approval
 from surveys.models import Appeal, AppealStatus, ListStatus
-from tests.conftest import assess, make_household
-from tests.test_approval import FOUR, POOR_INCOME, RICH_INCOME, fill_commune, record_procedure
+from tests.factories import FOUR, POOR_INCOME, RICH_INCOME, assess, fill_commune, make_household, record_procedure
 
 OK = "ok"
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from core.models import AuditEvent
 from households.models import AdminUnit, Assignment, Hamlet, Role, Structure
@@ -18,7 +18,17 @@ from surveys import approval
 from surveys.models import CommuneList, CriteriaSet, ListStatus
 from surveys.selectors import rates_for
 from surveys.services import round_create
-from tests.conftest import assess, make_household, make_user, recognise
+from tests.factories import (
+    FOUR,
+    POOR_INCOME,
+    RICH_INCOME,
+    TODAY,
+    assess,
+    fill_commune,
+    make_household,
+    make_user,
+    record_procedure,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,41 +41,12 @@ def _english_messages():
 PERSONAS = ["officer_a", "chairman_a", "district_officer", "department", "api_reader", "officer_b", "outsider"]
 NOT_FOUND = CommuneList.DoesNotExist
 OK = "ok"
-TODAY = timezone.localdate()
-POOR_INCOME, NEAR_POOR_INCOME, RICH_INCOME = 1_000_000, 1_900_000, 5_000_000  # urban line 2,000,000 (VN-2022)
-FOUR = ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM"]
 
 
 
 def events(action: str | None = None):
     qs = AuditEvent.objects.all()
     return qs.filter(action=action) if action else qs
-
-
-def fill_commune(officer, commune, survey_round, hamlets=("Khu phố 1", "Khu phố 2")):
-    """Households in each hamlet, assessed: one poor, one near-poor, one not poor per hamlet."""
-    households = []
-    for name in hamlets:
-        for income, deprived in ((POOR_INCOME, FOUR), (NEAR_POOR_INCOME, []), (RICH_INCOME, [])):
-            household = make_household(officer, commune, hamlet_name=name)
-            assess(officer, household, survey_round, income, deprived)
-            households.append(household)
-    return households
-
-
-def record_procedure(actor, commune_list, *, agreeing=30, attendees=40, posting_start=None, posting_end=None):
-    meeting_day = TODAY - datetime.timedelta(days=20)
-    for hamlet in Hamlet.objects.filter(commune=commune_list.commune):
-        approval.hamlet_meeting_record(
-            actor=actor, commune_list=commune_list, hamlet=hamlet, held_on=meeting_day, attendees=attendees, agreeing=agreeing
-        )
-    approval.public_posting_record(
-        actor=actor, commune_list=commune_list,
-        starts_on=posting_start or TODAY - datetime.timedelta(days=14), ends_on=posting_end or TODAY - datetime.timedelta(days=1),
-        place="Trụ sở UBND",
-    )
-    if (posting_end or TODAY) <= TODAY:  # the chairman's decision follows the posting
-        recognise(commune_list, actor)
 
 
 @pytest.fixture

@@ -17,38 +17,12 @@ from core.models import AuditEvent
 from households.models import Role
 from surveys import approval
 from surveys.models import CommuneList, ListStatus
-from tests.conftest import make_user
-from tests.test_approval import fill_commune, record_procedure
+from tests.factories import fill_commune, make_user, record_procedure
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="needs PostgreSQL row locks (SELECT … FOR UPDATE); SQLite serialises whole-database writes",
 )
-
-
-def _install_shipped_sets() -> None:
-    from households.ethnicity import install_groups
-    from surveys.criteria_data import install
-    from surveys.models import CriteriaSet, Indicator, Rule
-
-    install(CriteriaSet, Indicator, Rule)
-    install_groups()  # the ethnic groups are data of a migration too
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    """A transactional test ends with a flush that empties the data migrations' rows too: put them back
-    for the modules that run after this one."""
-    yield
-    with django_db_blocker.unblock():
-        _install_shipped_sets()
-
-
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    """…and for each test here, after the previous one's flush."""
-    _install_shipped_sets()
-
 
 
 def race(calls) -> list[str]:
@@ -119,7 +93,7 @@ def test_two_creates_of_one_assessment_at_once_give_one_save_and_one_conflict(of
     from core.exceptions import ConflictError
     from surveys.models import Assessment
     from surveys.services import assessment_save
-    from tests.conftest import make_household
+    from tests.factories import make_household
 
     household = make_household(officer_a, commune_a, code="RACE-1")
 
@@ -144,7 +118,7 @@ def test_an_assessment_and_the_lists_submission_at_once_never_both_pass(officer_
     submission does and the assessment is refused. Never an assessment committed after the submit."""
     from surveys.models import Assessment
     from surveys.services import assessment_save
-    from tests.conftest import make_household
+    from tests.factories import make_household
 
     fill_commune(officer_a, commune_a, round_2024, hamlets=("Khu phố 1",))
     commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)

@@ -14,9 +14,7 @@ from django.utils import timezone
 from surveys import approval
 from surveys.models import SurveyRound
 from surveys.services import round_create
-from tests.conftest import recognise
-from tests.test_api_support import client_for
-from tests.test_approval import fill_commune, record_procedure
+from tests.factories import client_for, fill_commune, recognise, record_procedure
 
 TODAY = timezone.localdate()
 

@@ -7,7 +7,7 @@ from core.models import AuditEvent
 from households.services import MemberData, household_update
 from surveys.models import Assessment, CommuneList, ListStatus
 from surveys.services import assessment_save
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.django_db
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

@@ -16,8 +16,7 @@ from core.selectors import audit_events_for
 from households.models import Assignment, Role
 from surveys import approval
 from surveys.models import CriteriaSet, Denominator, Rule
-from tests.conftest import assess, make_household, make_user
-from tests.test_approval import FOUR, POOR_INCOME, fill_commune, record_procedure
+from tests.factories import FOUR, POOR_INCOME, assess, fill_commune, make_household, make_user, record_procedure
 
 
 @pytest.fixture(autouse=True)

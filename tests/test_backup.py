@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="pg_dump/pg_restore back up PostgreSQL"
@@ -24,17 +24,6 @@ SELECT 'households', count(*), md5(string_agg(code || '|' || commune_id || '|' |
 UNION ALL SELECT 'members', count(*), md5(string_agg(household_id || '|' || full_name || '|' || citizen_id, ',' ORDER BY id)) FROM households_member
 UNION ALL SELECT 'assessments', count(*), md5(string_agg(household_id || '|' || round_id || '|' || category || '|' || income_per_capita, ',' ORDER BY id)) FROM surveys_assessment
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    """The transactional test's closing flush empties the data migrations' rows too: put them back."""
-    yield
-    from surveys.criteria_data import install
-    from surveys.models import CriteriaSet, Indicator, Rule
-
-    with django_db_blocker.unblock():
-        install(CriteriaSet, Indicator, Rule)
 
 
 def _dsn(name: str) -> str:

@@ -13,9 +13,7 @@ from core.models import AuditEvent
 from households.models import AdminUnit, Role
 from surveys import approval
 from surveys.models import CommuneList, ListStatus
-from tests.conftest import make_user
-from tests.test_api_support import assert_error, client_for
-from tests.test_approval import fill_commune, record_procedure
+from tests.factories import assert_error, client_for, fill_commune, make_user, record_procedure
 
 TODAY = timezone.localdate()
 

@@ -19,13 +19,11 @@ from core.tokens import token_issue
 from households.models import Hamlet, Household
 from households.services import MemberData, household_create, household_update
 from surveys.approval import commune_list_get_or_create, hamlet_meeting_record, round_decision_record
-from tests.conftest import assess, default_members, make_household, recognise
-from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
+from tests.factories import assert_error, assess, client_for, default_members, make_household, recognise
 
 # The feed returns committed changes only (on PostgreSQL it reads transaction ids against its snapshot), so these
 # tests commit for real: transactional, with the shipped criteria sets put back after each flush.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
+pytestmark = pytest.mark.django_db(transaction=True)
 postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrent writers need PostgreSQL")
 URL = "/api/v1/changes/"
 PERSONAL_KINDS = {"household", "member", "assessment", "application", "appeal"}

@@ -10,63 +10,8 @@ from surveys import classification as cl
 from surveys.criteria_data import install
 from surveys.models import CriteriaSet, Indicator, Rule
 from surveys.services import criteria_spec
-
-P, N, A, X = "poor", "near_poor", "average", "not_poor"
-TWO = ("A1", "A2")
-THREE = ("A1", "A2", "A3")
-
-# (set, area, income, deprived count, expected category)
-CASES = []
-
-
-def _band59(code, area, poor, near, medium):
-    for income, with2, with3 in [
-        (poor - 1, P, P), (poor, P, P), (poor + 1, N, P),
-        (near - 1, N, P), (near, N, P), (near + 1, A, A),
-        (medium - 1, A, A), (medium, A, A), (medium + 1, X, X),
-    ]:
-        CASES.append((code, area, income, 2, with2))
-        CASES.append((code, area, income, 3, with3))
-
-
-def _national(code, area, line, average):
-    for income, with2, with3 in [(line - 1, N, P), (line, N, P), (line + 1, A if average else X, A if average else X)]:
-        CASES.append((code, area, income, 2, with2))
-        CASES.append((code, area, income, 3, with3))
-    if average:
-        for income, expected in [(average - 1, A), (average, A), (average + 1, X)]:
-            CASES.append((code, area, income, 2, expected))
-            CASES.append((code, area, income, 3, expected))
-
-
-def _strict(code, area, poor, near):
-    # "dưới X": strictly below; deprivations do not change an income-only set.
-    for income, expected in [(poor - 1, P), (poor, N), (poor + 1, N), (near - 1, N), (near, X), (near + 1, X)]:
-        CASES.append((code, area, income, 2, expected))
-        CASES.append((code, area, income, 3, expected))
-
-
-_band59("VN-2016", "rural", 700_000, 1_000_000, 1_500_000)
-_band59("VN-2016", "urban", 900_000, 1_300_000, 1_950_000)
-_national("VN-2022", "rural", 1_500_000, 2_250_000)
-_national("VN-2022", "urban", 2_000_000, 3_000_000)
-_national("VN-2027", "rural", 2_200_000, None)
-_national("VN-2027", "urban", 2_800_000, None)
-_strict("BD-2016", "rural", 1_200_000, 1_600_000)
-_strict("BD-2016", "urban", 1_400_000, 1_800_000)
-
-
-def _yearly(code, area, poor_year, near_year):
-    # Yearly lines, monthly incomes: 12 × the income against the line, exactly (46,000,000 / 12 is not whole).
-    for income, expected in [
-        (poor_year // 12, P), (poor_year // 12 + 1, N), (near_year // 12, N), (near_year // 12 + 1, X),
-    ]:
-        CASES.append((code, area, income, 2, expected))
-        CASES.append((code, area, income, 3, expected))
-
-
-_yearly("HCM-2025", "rural", 46_000_000, 54_000_000)
-_yearly("HCM-2025", "urban", 46_000_000, 54_000_000)
+from tests.factories import CLASSIFICATION_CASES as CASES
+from tests.factories import N, P, X
 
 
 @pytest.fixture(scope="module")

@@ -37,8 +37,8 @@ def test_create_round_bad_input(province, args, message):
 
 def test_load_demo_is_idempotent_and_lives_in_2026():
     from households.models import AdminUnit, Rehoming
-    from surveys.flows import flows_for, flows_total
     from surveys.models import CommuneList, ListEntry, ListStatus
+    from surveys.reports.flows import flows_for, flows_total
 
     out = io.StringIO()
     call_command("load_demo", "--households-per-commune", "12", stdout=out)

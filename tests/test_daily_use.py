@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from surveys import approval
-from tests.conftest import approved_list, assess, make_household
+from tests.factories import approved_list, assess, make_household
 
 
 def _url(name, survey_round, commune, *args):
@@ -95,7 +95,7 @@ def test_reports_open_on_the_latest_round_with_approved_numbers_and_an_empty_one
 
 @pytest.mark.parametrize("language, header", [("vi", "Povreg: quản trị"), ("en", "Povreg: administration")])
 def test_the_admin_has_a_povreg_header_in_the_users_language(client, settings, language, header, db):
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     admin = make_user("boss", is_superuser=True, is_staff=True)
     client.force_login(admin)

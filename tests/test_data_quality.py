@@ -20,8 +20,7 @@ from surveys.consistency import CHECKS, DependantsOverHalf, MemberOfAge, dependa
 from surveys.imports.importer import survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet
 from surveys.services import round_create
-from tests.conftest import assess, make_household
-from tests.test_web_households import form_token, member_post
+from tests.factories import assess, form_token, make_household, member_post
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,7 @@ from households.models import Member
 from households.services import household_set_status
 from surveys.models import CriteriaSet
 from surveys.services import round_create
-from tests.conftest import approved_list, assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, client_for  # noqa: F401
+from tests.factories import approved_list, assess, client_for, make_household
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from surveys import approval
-from tests.test_approval import fill_commune, record_procedure
+from tests.factories import fill_commune, record_procedure
 
 TODAY = timezone.localdate()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -13,14 +13,14 @@ from django.urls import reverse
 from rapidfuzz import fuzz
 
 from core.models import AuditEvent, Job
-from dedupe import matching
+from dedupe import blocking, matching
 from dedupe.models import CandidateStatus, DuplicateCandidate, DuplicateScan
 from dedupe.selectors import neighbour_map
 from dedupe.services import duplicate_decide, duplicates_scan
 from households.models import AdminUnit, Household, HouseholdStatus, Level, Member, Role
 from households.search import fold
 from households.services import MemberData, household_create
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_pair_scores():
 def test_neighbours_share_a_district_or_lie_close():
     units = [(1, "A", 10), (2, "B", 10), (3, "C", 20), (4, "D", 20), (5, "E", None)]
     points = {"A": (11.0, 106.6), "B": (11.3, 106.9), "C": (11.01, 106.61), "D": (11.5, 107.2), "E": (11.02, 106.62)}
-    near = matching.neighbours(units, points, nearest=2, radius_km=5)
+    near = blocking.neighbours(units, points, nearest=2, radius_km=5)
     assert near[1] == {1, 2, 3, 5}  # B by district (40 km away), C and E by distance
     assert near[3] == {1, 3, 4, 5} and near[4] == {3, 4}  # symmetric; D is far from everyone but its district
     assert all(pk in near[other] for pk, others in near.items() for other in others)

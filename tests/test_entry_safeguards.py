@@ -21,7 +21,7 @@ from households.search import fold, household_search_key
 from households.services import MemberData, household_create, household_update
 from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment
-from tests.conftest import default_members, make_household
+from tests.factories import default_members, make_household
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import make_household
+from tests.factories import make_household
 
 pytestmark = pytest.mark.django_db
 

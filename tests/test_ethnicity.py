@@ -14,13 +14,11 @@ from django.utils import translation
 from households.ethnicity import KINH_CODE, head_ethnic_minority, is_ethnic_minority, match_code
 from households.models import EthnicGroup, Household, Member
 from households.services import MemberData, household_create
-from surveys import reports
-from surveys.approval import entry_facts
+from surveys.approval.freeze import entry_facts
 from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment, ListEntry
-from tests.conftest import approved_list, assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
-from tests.test_web_households import form_token, member_post
+from surveys.reports.breakdowns import breakdowns
+from tests.factories import approved_list, assert_error, assess, client_for, form_token, make_household, member_post
 
 pytestmark = pytest.mark.django_db
 
@@ -205,12 +203,12 @@ def test_breakdowns_count_the_heads_group_alike_live_and_approved(officer_a, com
         snapshot = [{k: v for k, v in m.items() if k != "ethnic_group"} for m in assessment.members_snapshot]
         snapshot[0]["ethnicity"] = text
         Assessment.objects.filter(pk=assessment.pk).update(members_snapshot=snapshot)
-    live = next(r for r in reports.breakdowns(round=round_2024, unit=commune_a, status="all") if r.category == "poor")
+    live = next(r for r in breakdowns(round=round_2024, unit=commune_a, status="all") if r.category == "poor")
     assert (live.households, live.ethnic_minority) == (4, 2)
     approved_list(round_2024, commune_a, poor=4)
     frozen = dict(ListEntry.objects.filter(round=round_2024).values_list("household__code", "head_ethnic_minority"))
     assert frozen == {"B-1": True, "B-2": False, "B-3": False, "B-4": True}
-    approved = next(r for r in reports.breakdowns(round=round_2024, unit=commune_a) if r.category == "poor")
+    approved = next(r for r in breakdowns(round=round_2024, unit=commune_a) if r.category == "poor")
     assert approved.ethnic_minority == live.ethnic_minority
 
 

@@ -14,7 +14,7 @@ from households.services import MemberData
 from surveys import excel
 from surveys.models import CriteriaSet
 from surveys.services import round_create
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import stat
 from openpyxl import load_workbook
 
 from core.models import AuditEvent, Job
-from surveys.export_jobs import export_file
-from tests.conftest import assess, make_household
+from surveys.reports.export_jobs import export_file
+from tests.factories import assess, make_household
 
 
 def test_a_long_export_becomes_a_job_whose_file_only_its_owner_downloads(client, settings, round_2024, officer_a, commune_a,

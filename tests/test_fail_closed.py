@@ -15,8 +15,7 @@ from households.models import AdminUnit, Role, Structure
 from households.units import load_legacy
 from surveys.models import CriteriaSet
 from surveys.services import round_create
-from tests.conftest import make_user
-from tests.test_api_support import client_for
+from tests.factories import client_for, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -180,7 +179,7 @@ def test_sessions_end_when_idle_and_at_browser_close(client, province):
 @pytest.mark.django_db
 def test_personal_data_access_is_logged_once_per_user_household_day_and_channel(client, officer_a, department, commune_a, round_2024, django_assert_max_num_queries):
     from core.models import PersonalDataAccess
-    from tests.conftest import assess, make_household
+    from tests.factories import assess, make_household
 
     household = make_household(officer_a, commune_a, code="ACC-1")
     other = make_household(officer_a, commune_a, code="ACC-2")
@@ -292,7 +291,7 @@ def test_department_staff_sign_in_with_a_second_factor_when_required(client, pro
 @pytest.mark.django_db
 def test_department_staff_can_edit_a_draft_standard_in_the_admin(client, province, department, officer_a):
     from surveys.models import CriteriaSet
-    from surveys.simulation import criteria_set_copy_as_draft
+    from surveys.reports.simulation import criteria_set_copy_as_draft
 
     department.is_staff = True
     department.save()

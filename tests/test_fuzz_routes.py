@@ -13,7 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from households.models import Role
-from tests.conftest import assess, make_household, make_user
+from tests.factories import assess, make_household, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,7 @@ from households.models import Hamlet, Household, Member
 from households.services import household_update
 from surveys import approval
 from surveys.models import Assessment, CommuneList
-from tests.conftest import assess, default_members, make_household
-from tests.test_approval import FOUR, POOR_INCOME, fill_commune, record_procedure
+from tests.factories import FOUR, POOR_INCOME, assess, default_members, fill_commune, make_household, record_procedure
 
 UTC = datetime.UTC
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from core.exceptions import ConflictError
 from core.models import AuditEvent
 from households.models import Hamlet, Household, HouseholdStatus, Member
 from households.services import MemberData, hamlet_get_or_create, household_set_status, household_update
-from tests.conftest import default_members, make_household
+from tests.factories import default_members, make_household
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from core.models import AuditEvent
 from households.models import Hamlet, Household, Member
 from surveys.imports.importer import OLE_MAGIC, SHEETS, FileProblem, survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CommuneList, Denominator, ListStatus
-from tests.conftest import make_household
+from tests.factories import basic_rows, household, make_household, member, write
 
 
 @pytest.fixture(autouse=True)
@@ -23,45 +23,6 @@ def _english_messages():
     # Messages are checked in English; the same code paths answer in Vietnamese by default.
     with translation.override("en"):
         yield
-
-
-URBAN_NEAR = 1_900_000  # VN-2022 urban line is 2,000,000
-
-
-def member(code, name="Trần Văn An", **over):
-    row = {"household_code": code, "full_name": name, "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": None,
-           "ethnicity": "Kinh", "able_to_work": 1, "social_protection": 0, "merit": 0, "disability": 0}
-    row.update(over)
-    return row
-
-
-def household(code, commune="25747", **over):
-    row = {"household_code": code, "commune_code": commune, "hamlet": "Khu phố 1", "head_name": "Trần Văn An",
-           "address": "12 Đường 30/4", "income_per_capita": URBAN_NEAR, "deprived": "HEALTH_INSURANCE, WATER, LATRINE"}
-    row.update(over)
-    return row
-
-
-def basic_rows():
-    households = [
-        household("IMP-1"),  # poor: under the line, 3 deprived
-        household("IMP-2", hamlet="Khu phố Mới", deprived=""),  # near-poor, new hamlet
-        household("IMP-3", income_per_capita=5_000_000, deprived="WATER"),  # not poor
-    ]
-    members = [
-        member("IMP-1"), member("IMP-1", "Lê Thị Hoa", sex="F", relation="spouse", citizen_id="074190000001"),
-        member("IMP-2", able_to_work=0, social_protection=1, ethnicity="Khmer"),
-        member("IMP-3"),
-    ]
-    return households, members
-
-
-def write(tmp_path, name="survey.xlsx", households=None, members=None, denominators=(), labels=False):
-    if households is None:
-        households, members = basic_rows()
-    path = tmp_path / name
-    write_survey_workbook(path, households=households, members=members, denominators=denominators, labels=labels)
-    return path
 
 
 def test_import_creates_households_members_hamlets_assessments_and_one_audit_event(tmp_path, round_2024, officer_a):

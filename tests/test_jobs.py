@@ -10,12 +10,11 @@ from django_tasks_db.models import DBTaskResult
 from core.models import AuditEvent, Job, JobStatus
 from households.models import Household
 from surveys.models import Assessment
-from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
-from tests.test_import import write
+from tests.factories import write
 
 # The worker opens and closes its own connections: transactional tests, with the shipped criteria sets put
 # back after each flush as the browser tests do.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 

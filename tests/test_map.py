@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from households.models import AdminUnit, Level, Role, Structure
-from surveys import maps
 from surveys.models import CriteriaSet
+from surveys.reports import maps
 from surveys.services import round_create
-from tests.conftest import approved_list, assess, make_household, make_user
+from tests.factories import approved_list, assess, make_household, make_user
 
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
 CIRCLE = re.compile(r'<a href="(?P<href>[^"]*)" data-commune="(?P<code>\d+)" data-x="(?P<x>[\d.]+)" data-y="(?P<y>[\d.]+)"(?P<rest>[^>]*)>\s*<title>(?P<title>[^<]*)</title>')

@@ -13,8 +13,7 @@ from django.utils import timezone
 from surveys import monthly
 from surveys.models import CriteriaSet, ListStatus
 from surveys.services import round_create
-from tests.conftest import approved_list, assess, make_household
-from tests.test_api_support import assert_error, client_for
+from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
 

@@ -19,9 +19,8 @@ from offline.selectors import next_household_code, spec_json
 from surveys import classification as cl
 from surveys.models import Assessment, CommuneList, CriteriaSet, ListStatus
 from surveys.services import criteria_spec
-from tests.conftest import assess, make_household
-from tests.test_api_support import _fresh_throttle_cache, assert_error, client_for  # noqa: F401
-from tests.test_classification import CASES
+from tests.factories import CLASSIFICATION_CASES as CASES
+from tests.factories import assert_error, assess, client_for, make_household
 
 PACKAGE = "/offline/package/"
 

@@ -14,11 +14,10 @@ from openpyxl import load_workbook
 from households.models import HouseholdStatus
 from households.services import household_set_status
 from surveys.models import CommuneList, CriteriaSet, ListStatus
+from surveys.reports.tables import RATE_COLUMNS
 from surveys.selectors import persons_denominators_for, rate, rates_for, rates_total
 from surveys.services import denominator_set, round_create
-from surveys.views_reports import RATE_COLUMNS
-from tests.conftest import assess, default_members, make_household
-from tests.test_reports import approve
+from tests.factories import approve, assess, default_members, make_household
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

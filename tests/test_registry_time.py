@@ -18,14 +18,13 @@ from households.rehoming import households_rehome, rehome_plan
 from households.services import household_update
 from households.units import default_successor_codes, load_2025
 from surveys.approval import approved_revision, commune_list_open_revision, escaped_rows, posting_rows
-from surveys.flows import flows_for
 from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet, ListEntry, RoundArea, SurveyRound
-from surveys.reports import breakdowns
+from surveys.reports.breakdowns import breakdowns
+from surveys.reports.flows import flows_for
 from surveys.selectors import rates_for, rates_total
 from surveys.services import assessment_save, round_area_set, round_create
-from tests.conftest import approved_list, assess, default_members, make_household, make_user
-from tests.test_api_support import assert_error, client_for
+from tests.factories import approved_list, assert_error, assess, client_for, default_members, make_household, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -329,7 +328,7 @@ def test_rehome_page_previews_then_confirms(client, province, split_commune):
 
 
 def test_trend_crosses_the_boundary(province, department, officer_a, commune_a):
-    from surveys.reports import trend
+    from surveys.reports.rates import trend
 
     load_2025("74")
     vn = CriteriaSet.objects.get(code="VN-2022")

@@ -7,12 +7,10 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import approved_list, assess, make_household
-from tests.factories import shipped_data, shipped_data_afterwards  # noqa: F401 (fixtures)
-from tests.test_api_support import client_for
+from tests.factories import approved_list, assess, client_for, make_household
 
 # Committed data (a transactional test): the mirror is its own connection to the same database, as a real replica is.
-pytestmark = [pytest.mark.django_db(databases=["default", "replica"], transaction=True), pytest.mark.usefixtures("shipped_data", "shipped_data_afterwards")]
+pytestmark = pytest.mark.django_db(databases=["default", "replica"], transaction=True)
 
 
 

@@ -3,40 +3,17 @@ and breakdowns, charts with a table fallback."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.utils import timezone
 
-from households.models import Hamlet
 from households.services import MemberData
-from surveys import reports
-from surveys.approval import (
-    commune_list_approve,
-    commune_list_get_or_create,
-    commune_list_review,
-    commune_list_submit,
-    hamlet_meeting_record,
-    public_posting_record,
-)
 from surveys.models import CriteriaSet
+from surveys.reports.breakdowns import breakdowns
 from surveys.selectors import rates_for, rates_total
 from surveys.services import round_create
-from tests.conftest import assess, default_members, make_household, recognise
+from tests.factories import approve, assess, default_members, make_household
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
-
-
-def approve(survey_round, commune, *, officer, district, department):
-    today = timezone.localdate()
-    cl = commune_list_get_or_create(actor=officer, round=survey_round, commune=commune)
-    for hamlet in Hamlet.objects.filter(commune=commune):
-        hamlet_meeting_record(actor=officer, commune_list=cl, hamlet=hamlet, held_on=today - datetime.timedelta(days=30), attendees=10, agreeing=9)
-    public_posting_record(actor=officer, commune_list=cl, starts_on=today - datetime.timedelta(days=25), ends_on=today - datetime.timedelta(days=10))
-    recognise(cl, officer)
-    cl = commune_list_review(actor=district, commune_list=commune_list_submit(actor=officer, commune_list=cl))
-    return commune_list_approve(actor=department, commune_list=cl)
 
 
 @pytest.fixture
@@ -141,7 +118,7 @@ def test_deprivation_table_and_breakdowns(client, world, department, province):
     poor, near = page.context["breakdowns"]
     assert (poor.category, poor.households, poor.ethnic_minority, poor.female_head, poor.merit, poor.no_working_capacity) == ("poor", 3, 1, 1, 1, 1)
     assert poor.ethnic_minority_rate == "33.33" and near.households == 2 and near.ethnic_minority == 0
-    approved = reports.breakdowns(round=world["r24"], unit=province, status="approved")
+    approved = breakdowns(round=world["r24"], unit=province, status="approved")
     assert approved[0].households == 2  # commune B's list is not approved
 
 

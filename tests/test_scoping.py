@@ -13,7 +13,7 @@ from households import urls as household_urls
 from households.models import Household
 from surveys import urls as survey_urls
 from surveys.models import Assessment
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from openpyxl import load_workbook
 from surveys import classification as cl
 from surveys.models import Assessment, CriteriaSet
 from surveys.services import criteria_spec
-from tests.conftest import make_household
-from tests.test_api_support import assert_error, client_for
+from tests.factories import assert_error, client_for, make_household
 
 LINES = {"rural": 140, "urban": 175}
 ABLE = [cl.MemberFacts(able_to_work=True)]
@@ -134,7 +133,7 @@ def test_the_assessment_form_takes_score_a_with_a_live_preview(client, officer_a
 
 def test_the_import_takes_score_a_and_refuses_both_or_neither(tmp_path, officer_a, round_2024):
     from surveys.imports.importer import survey_import
-    from tests.test_import import household, member, write
+    from tests.factories import household, member, write
 
     rows = [household("SC-1", income_per_capita=None, score_a=160), household("SC-2")]
     result = survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, households=rows, members=[member("SC-1"), member("SC-2")]))

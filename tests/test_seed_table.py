@@ -24,7 +24,7 @@ from surveys.approval import (
 from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import CriteriaSet
 from surveys.services import round_create
-from tests.conftest import make_user, recognise
+from tests.factories import make_user, recognise
 
 TOTAL = 294_573
 POVERTY_REDUCTION, SOCIAL_PROTECTION, NEAR_POOR, NOT_POOR = 1_989, 1_217, 2_883, 2_000

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.models import AuditEvent
 from surveys.models import Assessment, CriteriaSet, Rule
+from surveys.reports.simulation import criteria_set_copy_as_draft, simulate
 from surveys.services import round_create
-from surveys.simulation import criteria_set_copy_as_draft, simulate
-from tests.conftest import assess, default_members, make_household
+from tests.factories import assess, default_members, make_household
 
 
 @pytest.fixture

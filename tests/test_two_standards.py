@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 from surveys import classification as cl
 from surveys.models import Assessment, CriteriaSet, EntryResult, StandardResult, SurveyRound
 from surveys.services import assessment_save, criteria_spec, round_standards_set
-from tests.conftest import approved_list, assess, make_household
-from tests.test_api_support import assert_error, client_for
+from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 ABLE = [cl.MemberFacts(able_to_work=True)]
 
@@ -155,7 +154,7 @@ def test_the_form_asks_for_the_income_beside_score_a_and_previews_both(two_stand
 
 def test_the_import_needs_the_income_beside_score_a(tmp_path, two_standards, officer_a):
     from surveys.imports.importer import survey_import
-    from tests.test_import import household, member, write
+    from tests.factories import household, member, write
 
     rows = [household("TSI-1", income_per_capita=None, score_a=160), household("TSI-2", income_per_capita=3_000_000, score_a=160)]
     result = survey_import(actor=officer_a, round=two_standards, path=write(tmp_path, households=rows, members=[member("TSI-1"), member("TSI-2")]))
@@ -228,7 +227,7 @@ def test_low_income_workers_are_counted_apart_and_frozen_with_the_list(round_202
 def test_flows_start_from_the_previous_rounds_decision(round_2024, province, department, api_reader):
     import datetime
 
-    from surveys.approval import round_decision_record
+    from surveys.approval.decisions import round_decision_record
     from surveys.services import round_create
 
     round_decision_record(actor=department, round=round_2024, number="505/QĐ-UBND", date=datetime.date(2025, 1, 20), signer="Chủ tịch")

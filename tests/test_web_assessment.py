@@ -10,7 +10,7 @@ from households.models import HouseholdStatus
 from households.templatetags.povreg_ui import dmy, vnd
 from surveys.forms import VndField
 from surveys.models import Assessment, CommuneList, ListStatus
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.django_db
 THREE_DEPRIVED = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

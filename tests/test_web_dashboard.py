@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from households.models import AdminUnit, Level
 from surveys.models import CommuneList, ListStatus
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.django_db
 POOR = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

@@ -8,23 +8,9 @@ from django.urls import reverse
 from core.models import AuditEvent
 from households.models import Hamlet, Household, Member
 from households.services import MemberData
-from tests.conftest import assess, make_household
+from tests.factories import assess, form_token, make_household, member_post
 
 pytestmark = pytest.mark.django_db
-
-
-def member_post(prefix: str, members: list[dict], *, initial: int = 0) -> dict:
-    data = {f"{prefix}-TOTAL_FORMS": str(len(members)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "1", f"{prefix}-MAX_NUM_FORMS": "40"}
-    for i, m in enumerate(members):
-        row = {"relation": "other", "ethnicity": "Kinh", "citizen_id": "", **m}
-        for key, value in row.items():
-            if isinstance(value, bool):
-                if value:
-                    data[f"{prefix}-{i}-{key}"] = "on"
-            else:
-                data[f"{prefix}-{i}-{key}"] = str(value)
-    return data
 
 
 THREE = [
@@ -32,11 +18,6 @@ THREE = [
     {"full_name": "Lê Thị Bình", "sex": "F", "birth_year": 1978, "relation": "spouse", "able_to_work": True},
     {"full_name": "Trần Văn Cường", "sex": "M", "birth_year": 2008, "relation": "child"},
 ]
-
-
-def form_token(client) -> str:
-    """The one-time token of a freshly opened registration form (each one saves once)."""
-    return client.get(reverse("household-create")).context["form"]["form_token"].value()
 
 
 def test_list_search_and_filters(client, officer_a, commune_a, round_2024):
@@ -259,7 +240,7 @@ def test_detail_shows_the_history_and_stays_within_a_query_budget(client, office
 
 def test_household_status_change_from_the_detail_page(client, officer_a, commune_a):
     from core.models import AuditEvent
-    from tests.conftest import make_household as make
+    from tests.factories import make_household as make
 
     a = make(officer_a, commune_a, code="HH-STATUS-A")
     b = make(officer_a, commune_a, code="HH-STATUS-B")
@@ -282,7 +263,7 @@ def test_household_status_change_from_the_detail_page(client, officer_a, commune
 
 
 def test_district_officer_cannot_change_status(client, officer_a, district_officer, commune_a):
-    from tests.conftest import make_household as make
+    from tests.factories import make_household as make
 
     a = make(officer_a, commune_a, code="HH-STATUS-C")
     client.force_login(district_officer)

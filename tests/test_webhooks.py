@@ -20,23 +20,10 @@ from django.utils import timezone
 from core.changes import event_ids, feed_head
 from core.models import AccessChannel, AuditEvent, PersonalDataAccess, WebhookDelivery, WebhookSubscription
 from core.webhooks import backoff, deliver, deliver_due, post, webhook_subscription_save
-from tests.browser.conftest import _install_shipped_sets
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the feed reads committed changes; the worker its own connection
 SECRET = "s3cret-shared-with-the-receiver"
-
-
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    _install_shipped_sets()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _install_shipped_sets()
 
 
 class Receiver:
@@ -232,7 +219,7 @@ def test_the_admin_registers_a_webhook_for_its_owner(client, receiver, departmen
     # Another department's staff do not see it.
     from households.models import AdminUnit, Role, Structure
     from households.units import load_legacy
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     load_legacy("75")
     other = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"), is_staff=True)

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import AdminUnit, Level, Structure
+from households.unit_filter import UnitCodeFilter
 
 
 class UnitFilterSet(django_filters.FilterSet):
@@ -12,7 +13,7 @@ class UnitFilterSet(django_filters.FilterSet):
     structure = django_filters.ChoiceFilter(choices=Structure.choices, label=_("Structure"))
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"))
     parent = django_filters.CharFilter(field_name="parent__code", label=_("Parent unit code"))
-    under = django_filters.CharFilter(method="filter_under", label=_("Unit code: the unit and everything under it"))
+    under = UnitCodeFilter(commune_field="", label=_("Unit code: the unit and everything under it"))
     ordering = django_filters.OrderingFilter(fields=(("code", "code"), ("name", "name")), label=_("Order by"))
 
     class Meta:
@@ -25,7 +26,3 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(code__startswith=value) | Q(name__icontains=value)) if value else queryset
-
-    def filter_under(self, queryset, name, value):
-        units = AdminUnit.objects.filter(code=value.strip())
-        return queryset.filter(Q(pk__in=units) | Q(parent__in=units) | Q(parent__parent__in=units))

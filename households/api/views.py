@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -37,7 +36,7 @@ from households.api.serializers import (
 )
 from households.filters import HouseholdFilterSet
 from households.models import AdminUnit, Household, Member, communes_visible_to
-from households.services import hamlet_get_or_create, household_create, household_set_status, household_update
+from households.services import household_create, household_set_status, household_update
 from offline.idempotency import IDEMPOTENCY_KEY, idempotent
 
 # Any segment reaches the view, so an unknown code gets the API's JSON 404, not the site's HTML one.
@@ -242,12 +241,10 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         write.is_valid(raise_exception=True)
         data = write.validated_data
         commune = resolve_commune(request.user, data["commune"])
-        with transaction.atomic():
-            hamlet = hamlet_get_or_create(commune=commune, name=data["hamlet"], actor=request.user) if data.get("hamlet") else None
-            household = household_create(
-                actor=request.user, code=data["code"], commune=commune, hamlet=hamlet, head_name=data["head_name"],
-                address=data.get("address", ""), members=write.member_data(data["members"]),
-            )
+        household = household_create(
+            actor=request.user, code=data["code"], commune=commune, hamlet_name=data.get("hamlet") or "",
+            head_name=data["head_name"], address=data.get("address", ""), members=write.member_data(data["members"]),
+        )
         return self._respond(household, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -264,14 +261,13 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
                 fields["commune"] = commune
                 fields.setdefault("hamlet", None)
         members = write.member_data(data["members"]) if "members" in data else None
-        with transaction.atomic():
-            if "hamlet" in data:
-                name = data["hamlet"]
-                fields["hamlet"] = hamlet_get_or_create(commune=commune, name=name, actor=request.user) if name else None
-            household = household_update(
-                actor=request.user, household=household, expected_version=version, members=members,
-                reason=data.get("reason", ""), **fields,
-            )
+        if "hamlet" in data:
+            fields.pop("hamlet", None)
+            fields["hamlet_name"] = data["hamlet"] or ""
+        household = household_update(
+            actor=request.user, household=household, expected_version=version, members=members,
+            reason=data.get("reason", ""), **fields,
+        )
         return self._respond(household)
 
     def update(self, request, *args, **kwargs):

@@ -400,7 +400,7 @@ class CommuneListDetailSerializer(CommuneListSerializer):
         read_only_fields = fields
 
     def get_allowed_actions(self, obj) -> list[str]:
-        from surveys.approval import allowed_actions
+        from surveys.approval.selectors import allowed_actions
 
         request = self.context.get("request")
         names = {"open_revision": "open-revision"}
@@ -492,7 +492,7 @@ class PublicPostingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_working_days(self, obj) -> int:
-        from surveys.approval import working_days
+        from surveys.approval.selectors import working_days
 
         return working_days(obj.starts_on, obj.ends_on)
 

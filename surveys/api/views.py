@@ -1,6 +1,5 @@
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -23,7 +22,6 @@ from core.api import (
     expected_version,
     page_parameters,
 )
-from core.exceptions import ConflictError
 from core.models import AccessChannel, AuditEvent
 from core.permissions import AggregateReader, PersonalDataRole
 from core.routers import reads_replica
@@ -56,8 +54,9 @@ from surveys.api.serializers import (
     RoundSerializer,
     TransitionSerializer,
 )
-from surveys.approval import (
-    bulk_items,
+from surveys.approval.decisions import recognition_record
+from surveys.approval.selectors import bulk_items, current_list
+from surveys.approval.services import (
     commune_list_approve,
     commune_list_get_or_create,
     commune_list_open_revision,
@@ -65,14 +64,10 @@ from surveys.approval import (
     commune_list_review,
     commune_list_submit,
     commune_lists_bulk,
-    current_list,
-    hamlet_meeting_record,
-    public_posting_record,
-    recognition_record,
 )
+from surveys.approval.steps import hamlet_meeting_record, public_posting_record
 from surveys.approved_cache import cached_approved
 from surveys.filters import AssessmentFilterSet
-from surveys.flows import flows_for, flows_total
 from surveys.models import (
     Assessment,
     CommuneList,
@@ -85,9 +80,10 @@ from surveys.models import (
     StandardResult,
     SurveyRound,
 )
-from surveys.reports import can_see_live, read_criteria, read_structure, unit_read_in
+from surveys.reports.flows import flows_for, flows_total
+from surveys.reports.rates import can_see_live, read_criteria, read_structure, unit_read_in
 from surveys.selectors import rates_for, rates_total
-from surveys.services import assessment_save, preview
+from surveys.services import assessment_create, assessment_update, preview
 
 
 @extend_schema_view(
@@ -352,13 +348,10 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         household = Household.objects.visible_to(request.user).filter(code=data["household"]).first()
         if household is None:
             raise error("household", _("Unknown household %(code)s.") % {"code": data["household"]}, "unknown")
-        with transaction.atomic():
-            if Assessment.objects.select_for_update().filter(household=household, round=survey_round).exists():
-                raise ConflictError(_("This household is already assessed in this round; change it with PUT."), field="household")
-            assessment = assessment_save(
-                actor=request.user, household=household, round=survey_round, income_per_capita=data.get("income_per_capita"),
-                score_a=data.get("score_a"), deprived=data["deprived"], reason=data.get("reason", ""),
-            )
+        assessment = assessment_create(
+            actor=request.user, household=household, round=survey_round, income_per_capita=data.get("income_per_capita"),
+            score_a=data.get("score_a"), deprived=data["deprived"], reason=data.get("reason", ""),
+        )
         return self._respond(assessment, status.HTTP_201_CREATED)
 
     @idempotent
@@ -371,7 +364,7 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
             if data.get(field) not in (None, current):
                 raise error(field, _("Does not match the address of this assessment."), "mismatch")
         version = expected_version(request, data)
-        assessment = assessment_save(
+        assessment = assessment_update(
             actor=request.user, household=assessment.household, round=assessment.round,
             income_per_capita=data.get("income_per_capita"), score_a=data.get("score_a"), deprived=data["deprived"],
             expected_version=version, reason=data.get("reason", ""),
@@ -510,7 +503,7 @@ class RatesView(APIView):
 
 def _decision_json(survey_round: SurveyRound) -> dict | None:
     """The provincial decision that approved a round's result: where the next round's flows start."""
-    from surveys.approval import round_decision
+    from surveys.approval.selectors import round_decision
 
     decision = round_decision(survey_round)
     return {"round": survey_round.code, "number": decision.number, "date": decision.date.isoformat()} if decision else None
@@ -895,7 +888,7 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         name = data["hamlet"].strip()
-        hamlet = Hamlet.objects.filter(commune_id=commune_list.commune_id, name=name).first()
+        hamlet = Hamlet.objects.filter(commune_id=commune_list.commune_id, name_key=Hamlet.key(name)).first()
         if hamlet is None:
             raise error("hamlet", _("No hamlet named %(name)s in the commune.") % {"name": name}, "unknown")
         meeting = hamlet_meeting_record(

@@ -51,31 +51,11 @@ def logout(page, base_url: str) -> None:
     page.wait_for_url(f"{base_url}/accounts/login/")
 
 
-
-def _install_shipped_sets() -> None:
-    from households.ethnicity import install_groups
-    from surveys.criteria_data import install
-    from surveys.models import CriteriaSet, Indicator, Rule
-
-    install(CriteriaSet, Indicator, Rule)
-    install_groups()  # the ethnic groups are data of a migration too
-
-
 @pytest.fixture(scope="module", autouse=True)
-def restore_shipped_sets_afterwards(django_db_setup, django_db_blocker):
-    """Leave the database as the migrations made it for the tests that run after these (the last flush
-    empties the data migrations' rows too)."""
+def _close_connections_afterwards(django_db_setup, django_db_blocker):
+    """The connection opened under Playwright's event loop is not the one Django closes at the end of the
+    session; close it when the module ends, or PostgreSQL refuses to drop the test database ("accessed by
+    other users"). (tests/conftest.py puts the standing data back after each test's flush.)"""
     yield
     with django_db_blocker.unblock():
-        _install_shipped_sets()
-        # The connection opened under Playwright's event loop is not the one Django closes at the end of the
-        # session; close it here, or PostgreSQL refuses to drop the test database ("accessed by other users").
         connections.close_all()
-
-
-@pytest.fixture(autouse=True)
-def shipped_criteria_sets(transactional_db):
-    """A transactional test ends with a flush that also empties what data migrations installed: put the
-    shipped criteria sets back. (serialized_rollback cannot do it here: once Playwright's event loop runs,
-    Django hands this thread a fresh connection object without the serialized copy.)"""
-    _install_shipped_sets()

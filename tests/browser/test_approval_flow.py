@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from surveys.models import CommuneList, ListStatus
 from tests.browser.conftest import login, logout
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from households.models import Household
 from surveys.models import Assessment
 from tests.browser.conftest import login
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,7 +19,7 @@ from surveys.models import Assessment, CommuneList, CriteriaSet, ListStatus
 from surveys.services import assessment_save, criteria_spec
 from tests import test_classification, test_scores
 from tests.browser.conftest import login
-from tests.conftest import assess, make_household
+from tests.factories import assess, make_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

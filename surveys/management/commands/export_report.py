@@ -5,9 +5,10 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys import excel, reports
-from surveys import views_reports as v
+from surveys import excel
 from surveys.models import Assessment, SurveyRound
+from surveys.reports import breakdowns, rates
+from surveys.reports import tables as report_tables
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--round", required=True, dest="round_code")
         parser.add_argument("--unit", help="unit code (default: the round's province)")
         parser.add_argument("--report", choices=["rates", "flows", "deprivation", "households"], default="rates")
-        parser.add_argument("--status", choices=list(reports.STATUSES), default="approved")
+        parser.add_argument("--status", choices=list(rates.STATUSES), default="approved")
         parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", dest="fmt")
         parser.add_argument("--lang", choices=["vi", "en"], default="vi")
         parser.add_argument("--decimals", type=int, choices=range(0, 7), default=2, help="decimals of rates (0-6, default 2)")
@@ -31,8 +32,8 @@ class Command(BaseCommand):
         except SurveyRound.DoesNotExist:
             raise CommandError(f"--round: no survey round {round_code!r}.") from None
         try:
-            structure = reports.read_structure(survey_round, structure)
-            unit_obj = reports.unit_read_in(survey_round, unit, structure)
+            structure = rates.read_structure(survey_round, structure)
+            unit_obj = rates.unit_read_in(survey_round, unit, structure)
         except ValidationError as exc:
             raise CommandError("; ".join(f"--{k}: {' '.join(m)}" for k, m in exc.message_dict.items())) from None
         if unit_obj is None:
@@ -42,14 +43,14 @@ class Command(BaseCommand):
         ctx = {"survey_round": survey_round, "unit": unit_obj, "status": status, "decimals": decimals, "structure": structure}
         args = {"round": survey_round, "unit": unit_obj, "status": status, "structure": structure}
         if report == "rates":
-            ctx["report"] = reports.rate_report(**args, decimals=decimals)
-            tables = [v.rate_table(ctx, lang)]
+            ctx["report"] = rates.rate_report(**args, decimals=decimals)
+            tables = [report_tables.rate_table(ctx, lang)]
         elif report == "flows":
-            tables = v.flow_tables(ctx, v._flow_data(ctx), lang)
+            tables = report_tables.flow_tables(ctx, report_tables.flow_data(ctx), lang)
         elif report == "deprivation":
-            ctx["deprivation"] = reports.deprivation_table(**args, lang=lang)
-            ctx["breakdowns"] = reports.breakdowns(**args)
-            tables = v.deprivation_tables(ctx, lang)
+            ctx["deprivation"] = breakdowns.deprivation_table(**args, lang=lang)
+            ctx["breakdowns"] = breakdowns.breakdowns(**args)
+            tables = report_tables.deprivation_tables(ctx, lang)
         else:
             from core.audit import audit
             from households.models import AdminUnit, Level
@@ -59,9 +60,9 @@ class Command(BaseCommand):
             if category:
                 queryset = queryset.filter(category=category)
             ctx["status"] = "all"
-            title, subtitles = v._title_lines(ctx, lang, "Danh sách hộ" if lang == "vi" else "Household list")
+            title, subtitles = report_tables.title_lines(ctx, lang, "Danh sách hộ" if lang == "vi" else "Household list")
             tables = [excel.Table(sheet="Danh sách hộ" if lang == "vi" else "Households", title=title, subtitles=subtitles,
-                                  columns=v.columns(v.HOUSEHOLD_COLUMNS, lang), rows=v.household_rows(queryset, lang))]
+                                  columns=report_tables.columns(report_tables.HOUSEHOLD_COLUMNS, lang), rows=report_tables.household_rows(queryset, lang))]
             audit(actor=None, action="export.household_list", target=survey_round, reason=f"manage.py export_report {fmt}",
                   changes={"filters": [None, {"unit": unit_obj.code, "category": category or ""}]})
         output = output or f"{report}-{survey_round.code}-{unit_obj.code}.{fmt}"

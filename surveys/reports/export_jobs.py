@@ -51,7 +51,7 @@ def export_job(job, progress) -> dict:
     """Write the household list the owner asked for (job.params: round, query, fmt, language)."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    from surveys.views_reports import household_export_table
+    from surveys.reports.tables import household_export_table
 
     params = job.params
     query = QueryDict(mutable=True)

@@ -1,4 +1,4 @@
-"""Forms of the approval pages: they only collect input; surveys/approval.py decides and records."""
+"""Forms of the approval pages: they only collect input; the approval services decide and record."""
 
 from __future__ import annotations
 

@@ -1,150 +1,13 @@
-"""The official layout of the rate and flow reports (`layout=official`): the shape of the forms a department
-sends to the Ministry (LAW.md "Report columns": the pattern of Circular 07/2021's annex VII forms).
-
-Rows: section I urban, section II rural, then the total; within each section the report's units (districts
-under a legacy province, else communes), each counting only its communes of that area type. A commune's area
-type is the one it has in the round (`surveys.services.areas_in_round`: RoundArea, else the unit's).
-Columns: households, and "of which ethnic-minority households" (trong đó hộ DTTS), read from the flag frozen on
-each approved entry (`ListEntry.head_ethnic_minority`; the flag's definition lives where the entry is frozen).
-Numbers: the frozen entries of each commune's latest approved list (`ListEntry.objects.approved`), the
-denominators frozen with the list, and the flows of `surveys.flows.flows_for` at commune level (its `start`
-is the previous round's approved entries: the figure of the previous provincial decision). The flows' own
-fields are mapped to the form's columns here and the mapping is written in the form's notes.
-
-Each form renders to the page (`OfficialForm.render`) and to a workbook (`write_workbook`): a title block
-(issuer, national motto, title, "Kèm theo Quyết định số … ngày …"), two header rows, numbered columns, the
-rows, numbered notes and the signing block, set up for A4 landscape. Form text is bilingual data like the
-exports' column labels (`views_reports.L`), so an export reads the same whatever the server's catalogue.
-Approved numbers only, in the round's own units, under its official standard; anything else is refused
-naming `layout`.
-"""
+"""The official forms' shape: columns, lines (sections I urban, II rural, the total), notes, and the rates form and
+the two flows forms built from `official_data.OfficialData` (see that module for the layout's rules)."""
 
 from __future__ import annotations
 
-import decimal
-from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.utils.translation import gettext as _
-
-from households.models import AdminUnit, AreaType, Level
-from surveys.flows import flows_for
-from surveys.models import Category, ListEntry, SurveyRound
-from surveys.selectors import approved_commune_counts, rate, report_unit_of
-
-LAYOUTS = ("official",)
-SECTIONS = ((AreaType.URBAN, "I"), (AreaType.RURAL, "II"))
-
-
-def L(vi: str, en: str) -> dict[str, str]:  # noqa: N802 (a text in both languages)
-    return {"vi": vi, "en": en}
-
-
-SECTION_NAMES = {AreaType.URBAN: L("Thành thị", "Urban"), AreaType.RURAL: L("Nông thôn", "Rural")}
-TOTAL_NAME = L("Tổng cộng", "Total")
-NUMBER_LABEL, CODE_LABEL, UNIT_LABEL = L("TT", "No."), L("Mã", "Code"), L("Đơn vị", "Unit")
-
-
-def parse_layout(value) -> str | None:
-    """The `layout` parameter: empty for the ordinary report, or "official"; anything else is a 400 naming it."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    if text not in LAYOUTS:
-        raise ValidationError({"layout": _("layout is official, or empty for the ordinary report.")})
-    return text
-
-
-def check_official(*, status: str, structure: str | None, criteria_set) -> None:
-    """The official layout is of approved numbers, in the round's own units, under its official standard."""
-    if status != "approved":
-        raise ValidationError({"layout": _("The official layout shows approved numbers only (status=approved).")})
-    if structure:
-        raise ValidationError({"layout": _("The official layout reads a round in its own units (no structure).")})
-    if criteria_set is not None:
-        raise ValidationError({"layout": _("The official layout is of the round's official standard (no criteria).")})
-
-
-# ---------------------------------------------------------------- the numbers, per commune
-
-
-@dataclass
-class OfficialData:
-    round: SurveyRound
-    unit: AdminUnit
-    level: str
-    communes: list[AdminUnit]
-    areas: dict[int, str]
-    values: dict[int, dict[str, int]]  # commune id → counts (see `official_data`)
-    included: set[int]  # communes with an approved list
-    previous: list[tuple[SurveyRound, object]]  # previous rounds, each with its decision (or None)
-
-
-def _flow_values(row: dict, kind: str) -> dict[str, int]:
-    """A flows_for row mapped to the form's columns (the mapping the notes state)."""
-    if kind == "poor":
-        return {
-            "poor_start": row["start"],
-            "poor_escaped": row["escaped_to_near_poor"] + row["escaped_above_near_poor"],
-            "poor_other_out": row["other_out"],
-            "poor_re": row["re_poor"],
-            "poor_new": row["newly_poor"] + row["near_poor_to_poor"],
-            "poor_new_from_other": row["near_poor_to_poor"],
-            "poor_other_in": row["other_in"],
-            "poor_end": row["end"],
-        }
-    return {
-        "near_poor_start": row["start"],
-        "near_poor_escaped": row["escaped_above_near_poor"],
-        "near_poor_to_poor": row["near_poor_to_poor"],
-        "near_poor_other_out": row["other_out"],
-        "near_poor_re": row["re_near_poor"],
-        "near_poor_new": row["newly_near_poor"] + row["poor_to_near_poor"],
-        "near_poor_new_from_other": row["poor_to_near_poor"],
-        "near_poor_other_in": row["other_in"],
-        "near_poor_end": row["end"],
-    }
-
-
-def official_data(*, round: SurveyRound, unit: AdminUnit, level: str) -> OfficialData:
-    """Per commune under `unit`: total households (frozen with the approved list), poor and near-poor households
-    and those of them with an ethnic-minority head (approved entries), and the flows of both kinds mapped to the
-    form's columns. A fixed number of queries, whatever the number of communes or households."""
-    from surveys.approval import round_decision
-    from surveys.services import areas_in_round
-
-    communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
-    ids = [c.pk for c in communes]
-    areas = areas_in_round(round=round, commune_ids=ids)
-    frozen = approved_commune_counts(round=round, commune_ids=ids)
-    values: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for cid, row in frozen.items():
-        values[cid]["total_households"] = row["total_households"]
-    poor, near = Q(category=Category.POOR), Q(category=Category.NEAR_POOR)
-    em = Q(head_ethnic_minority=True)
-    for row in (
-        ListEntry.objects.approved(round_ids=[round.pk]).filter(commune_id__in=ids, category__in=[Category.POOR, Category.NEAR_POOR])
-        .values("commune_id")
-        .annotate(poor=Count("id", filter=poor), poor_em=Count("id", filter=poor & em),
-                  near_poor=Count("id", filter=near), near_poor_em=Count("id", filter=near & em))
-        .order_by()
-    ):
-        values[row.pop("commune_id")].update(row)
-    by_code = {c.code: c.pk for c in communes}
-    for kind in ("poor", "near_poor"):
-        for row in flows_for(round=round, unit=unit, level=Level.COMMUNE, status="approved", kind=kind):
-            if row["unit_code"] in by_code:
-                values[by_code[row["unit_code"]]].update(_flow_values(row, kind))
-    previous = [(r, round_decision(r)) for r in round.previous_list()]
-    return OfficialData(
-        round=round, unit=unit, level=level, communes=communes, areas=areas,
-        values={cid: dict(v) for cid, v in values.items()}, included=set(frozen), previous=previous,
-    )
-
-
-# ---------------------------------------------------------------- forms: columns, lines, notes
+from households.models import AdminUnit
+from surveys.reports.official_data import NUMBER_LABEL, SECTION_NAMES, SECTIONS, TOTAL_NAME, UNIT_LABEL, L, OfficialData
+from surveys.selectors import rate, report_unit_of
 
 
 @dataclass(frozen=True)
@@ -319,7 +182,7 @@ def _em_note() -> dict:
 
 
 def _common_remarks(data: OfficialData, decimals: int) -> list[dict]:
-    from surveys import reports
+    from surveys.reports.rates import coverage_text
 
     total = FormLine(kind="total", number="", code="", name="", counts={},
                      communes=len(data.communes), communes_included=len(data.included & {c.pk for c in data.communes}))
@@ -339,14 +202,18 @@ def _common_remarks(data: OfficialData, decimals: int) -> list[dict]:
           "The layout follows the pattern of Circular 07/2021/TT-BLĐTBXH's summary forms (annex VII): not checked column "
           "by column against the original."),
     ]
-    coverage_vi = reports.coverage_text(total, "vi", approved=True)
+    coverage_vi = coverage_text(total, "vi", approved=True)
     if coverage_vi:
-        remarks.insert(0, L(coverage_vi.upper(), reports.coverage_text(total, "en", approved=True)))
+        remarks.insert(0, L(coverage_vi.upper(), coverage_text(total, "en", approved=True)))
     return remarks
 
 
 HH = L("Số hộ", "Households")
+
+
 RATE = L("Tỷ lệ (%)", "Rate (%)")
+
+
 EM = L("Trong đó hộ DTTS", "Of which ethnic-minority households")
 
 
@@ -460,173 +327,3 @@ def flows_forms(data: OfficialData, *, decimals: int = 2) -> list[OfficialForm]:
             decimals=decimals,
         ),
     ]
-
-
-# ---------------------------------------------------------------- title and signing blocks
-
-
-def title_block(*, round: SurveyRound, unit: AdminUnit, decision, form: OfficialForm, language: str) -> dict:
-    """The lines above the table: issuer and motto side by side, the title, the decision it is attached to."""
-    cs = round.criteria_set
-    if language == "vi":
-        attached = (f"(Kèm theo Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y})" if decision
-                    else "(Kèm theo Quyết định số ……… ngày ………)")
-        return {
-            "issuer": [f"UBND {unit.name.upper()}", "ĐƠN VỊ BÁO CÁO: ………………"],
-            "motto": ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
-            "title": form.title["vi"], "attached": attached, "decision": bool(decision),
-            "details": f"Đơn vị: {unit.name} ({unit.code}) · Kỳ rà soát: {round.code} · Bộ tiêu chí: {cs.code} ({cs.legal_basis})",
-            "unit_of_measure": "Đơn vị tính: hộ; tỷ lệ: %",
-        }
-    attached = (f"(Attached to Decision No. {decision.number} of {decision.date:%d/%m/%Y})" if decision
-                else "(Attached to Decision No. ……… of ………)")
-    return {
-        "issuer": [f"People's Committee of {unit.name}", "REPORTING UNIT: ………………"],
-        "motto": ["SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"],
-        "title": form.title["en"], "attached": attached, "decision": bool(decision),
-        "details": f"Unit: {unit.name} ({unit.code}) · Round: {round.code} · Criteria set: {cs.code} ({cs.legal_basis})",
-        "unit_of_measure": "Unit: households; rates: %",
-    }
-
-
-def signing_block(language: str) -> dict:
-    if language == "vi":
-        return {"left": ["NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"],
-                "right": ["………, ngày … tháng … năm ……", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"]}
-    return {"left": ["PREPARED BY", "(Signature, full name)"],
-            "right": ["………, date ……………", "HEAD OF THE UNIT", "(Signature and seal)"]}
-
-
-# ---------------------------------------------------------------- workbook and CSV
-
-
-def write_workbook(forms: list[OfficialForm], *, round: SurveyRound, unit: AdminUnit, decision, language: str, out) -> None:
-    """One sheet per form, as offices print it: A4 landscape, one page wide, the header rows repeated."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
-    from surveys.excel import HEADER_FILL, NUMBER_FORMATS, neutralise
-
-    thin = Side(style="thin", color="000000")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    left_wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
-    section_fill = PatternFill("solid", fgColor="F2F4F7")
-    wb = Workbook()
-    wb.remove(wb.active)
-    for form in forms:
-        ws = wb.create_sheet(title=form.sheet[language][:31])
-        fixed = [(NUMBER_LABEL[language], 5), (CODE_LABEL[language], 8), (UNIT_LABEL[language], 28)]
-        ncols = len(fixed) + len(form.columns)
-        half = max(3, ncols // 2)
-        for i, (_label, width) in enumerate(fixed, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        for i, column in enumerate(form.columns, start=len(fixed) + 1):
-            ws.column_dimensions[get_column_letter(i)].width = column.width
-
-        def put(row: int, first: int, last_col: int, value, *, font=None, align=centre, ws=ws):
-            cell = ws.cell(row=row, column=first, value=neutralise(value))
-            if last_col > first:
-                ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last_col)
-            cell.alignment = align
-            if font:
-                cell.font = font
-
-        block = title_block(round=round, unit=unit, decision=decision, form=form, language=language)
-        put(1, 1, half, block["issuer"][0], font=Font(bold=True))
-        put(1, half + 1, ncols, block["motto"][0], font=Font(bold=True))
-        put(2, 1, half, block["issuer"][1])
-        put(2, half + 1, ncols, block["motto"][1], font=Font(bold=True, underline="single"))
-        put(4, 1, ncols, block["title"], font=Font(bold=True, size=14))
-        put(5, 1, ncols, block["attached"], font=Font(italic=True))
-        put(6, 1, ncols, block["details"], font=Font(italic=True))
-        put(7, 1, ncols, block["unit_of_measure"], font=Font(italic=True), align=Alignment(horizontal="right"))
-
-        # Two header rows (groups over their columns), then the column numbers.
-        h1, h2, h3 = 8, 9, 10
-        for i, (label, _w) in enumerate(fixed, start=1):
-            put(h1, i, i, label, font=Font(bold=True))
-            ws.merge_cells(start_row=h1, start_column=i, end_row=h2, end_column=i)
-        rendered = form.render(language)
-        col = len(fixed) + 1
-        sub = iter(rendered["sub"])
-        for head in rendered["top"]:
-            if head["rowspan"] == 2:
-                put(h1, col, col, head["label"], font=Font(bold=True))
-                ws.merge_cells(start_row=h1, start_column=col, end_row=h2, end_column=col)
-                col += 1
-            else:
-                put(h1, col, col + head["colspan"] - 1, head["label"], font=Font(bold=True))
-                for c in range(col, col + head["colspan"]):
-                    put(h2, c, c, next(sub)["label"], font=Font(bold=True))
-                col += head["colspan"]
-        for i, label in enumerate(["A", "B", "C", *rendered["numbers"]], start=1):
-            put(h3, i, i, label, font=Font(italic=True))
-        for r in (h1, h2, h3):
-            for c in range(1, ncols + 1):
-                ws.cell(row=r, column=c).border = box
-                ws.cell(row=r, column=c).fill = HEADER_FILL
-        ws.row_dimensions[h2].height = 58
-
-        row = h3 + 1
-        for line in form.lines:
-            name = line.name[language] if isinstance(line.name, dict) else line.name
-            bold = line.kind in ("section", "total")
-            cells = [line.number, line.code, name, *form.line_values(line)]
-            kinds = ["text", "text", "text", *[c.kind for c in form.columns]]
-            for c, (value, kind) in enumerate(zip(cells, kinds, strict=True), start=1):
-                if kind == "rate" and value is not None:
-                    value = decimal.Decimal(value)
-                cell = ws.cell(row=row, column=c, value=neutralise(value) if kind == "text" else value)
-                cell.border = box
-                if NUMBER_FORMATS.get(kind):
-                    cell.number_format = "0." + "0" * form.decimals if kind == "rate" and form.decimals else NUMBER_FORMATS[kind]
-                if bold:
-                    cell.font = Font(bold=True)
-                    cell.fill = section_fill
-            row += 1
-        ws.freeze_panes = ws.cell(row=h3 + 1, column=len(fixed) + 1)
-
-        row += 1
-        put(row, 1, ncols, "Ghi chú:" if language == "vi" else "Notes:", font=Font(bold=True), align=Alignment(horizontal="left"))
-        row += 1
-        chars_per_line = max(60, int(sum(ws.column_dimensions[get_column_letter(i)].width for i in range(1, ncols + 1)) * 1.1))
-        texts = [f"({n}) {text[language]}" for n, text in enumerate(form.notes, start=1)] + [f"– {r[language]}" for r in form.remarks]
-        for text in texts:
-            put(row, 1, ncols, text, align=left_wrap)
-            ws.row_dimensions[row].height = 15 * (len(text) // chars_per_line + 1)
-            row += 1
-
-        row += 1
-        sign = signing_block(language)
-        for offset in range(3):
-            if offset < len(sign["left"]):
-                put(row + offset, 1, half, sign["left"][offset], font=Font(bold=offset == 0, italic=offset > 0))
-            put(row + offset, half + 1, ncols, sign["right"][offset], font=Font(bold=offset == 1, italic=offset != 1))
-
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = f"{h1}:{h3}"
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.5
-    wb.save(out)
-
-
-def csv_table(form: OfficialForm, *, round: SurveyRound, unit: AdminUnit, decision, language: str):
-    """The form as an `excel.Table` for CSV: one header row (group – column), the lines, the notes as subtitles."""
-    from surveys.excel import Column, Table
-
-    block = title_block(round=round, unit=unit, decision=decision, form=form, language=language)
-    columns = [Column("number", NUMBER_LABEL[language]), Column("code", CODE_LABEL[language]), Column("name", UNIT_LABEL[language])]
-    columns += [Column(c.key, (f"{c.group[language]} – " if c.group else "") + form.header_label(c, language), c.kind)
-                for c in form.columns]
-    rows = [[line.number, line.code, line.name[language] if isinstance(line.name, dict) else line.name, *form.line_values(line)]
-            for line in form.lines]
-    notes = [f"({n}) {text[language]}" for n, text in enumerate(form.notes, start=1)] + [r[language] for r in form.remarks]
-    return Table(sheet=form.sheet[language], title=block["title"], subtitles=[block["attached"], block["details"], *notes],
-                 columns=columns, rows=rows)

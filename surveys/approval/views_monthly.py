@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from core.policy import Action, can, communes_for
 from households.models import Household
 from surveys import monthly
-from surveys.forms_approval import date_field
+from surveys.approval.forms import date_field
 from surveys.models import Application, ApplicationKind, ApplicationStatus
-from surveys.views_approval import _error_messages, _form_error_messages
+from surveys.web import error_messages, form_error_messages
 
 
 class ApplicationForm(forms.Form):
@@ -62,7 +62,7 @@ def application_add(request):
         raise PermissionDenied(_("Only the commune's officers or chairman record applications."))
     form = ApplicationForm(request.POST)
     if not form.is_valid():
-        _form_error_messages(request, form)
+        form_error_messages(request, form)
         return redirect("approval:applications")
     household = Household.objects.visible_to(request.user).filter(code=form.cleaned_data["household"].strip()).first()
     if household is None:
@@ -74,7 +74,7 @@ def application_add(request):
     except PermissionDenied:
         raise
     except ValidationError as exc:
-        _error_messages(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("The application was recorded; the decision is due by %(date)s.") % {"date": f"{application.due_on:%d/%m/%Y}"})
     return redirect("approval:applications")
@@ -86,14 +86,14 @@ def application_decide(request, pk: int):
     application = get_object_or_404(Application.objects.filter(commune__in=communes_for(request.user, Action.VIEW)), pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        _form_error_messages(request, form)
+        form_error_messages(request, form)
         return redirect("approval:applications")
     try:
         monthly.application_decide(actor=request.user, application=application, **form.cleaned_data)
     except ObjectDoesNotExist:
         raise Http404
     except ValidationError as exc:
-        _error_messages(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("The decision was recorded."))
     return redirect("approval:applications")
