@@ -40,8 +40,11 @@ serve: $(STAMP)
 	$(PY) manage.py db_worker -v0 & \
 	$(VENV)/bin/gunicorn povreg.wsgi --bind $${BIND:-127.0.0.1:$(PORT)} --workers $${WORKERS:-2}
 
+# Two workers by default (TEST_WORKERS=auto: one per core; 0: none), each with its own test database; the browser
+# tests run last, as one group on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

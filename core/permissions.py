@@ -22,10 +22,6 @@ def has_personal_data_role(request) -> bool:
     return _can(request, Action.VIEW)
 
 
-def is_department(request) -> bool:
-    return _can(request, Action.SEE_LIVE)
-
-
 class PersonalDataRole(BasePermission):
     """Households, assessments, lists and audit trails: only roles that may read personal data
     (the API reader role sees aggregates only)."""

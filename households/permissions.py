@@ -8,12 +8,6 @@ from households.models import AdminUnit, Assignment, Level, Role
 EDIT_ROLES = roles_for(Action.EDIT)
 
 
-def roles_of(user) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return set(Assignment.objects.filter(user=user).values_list("role", flat=True))
-
-
 def has_role(user, *roles: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

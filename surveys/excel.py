@@ -21,7 +21,8 @@ from openpyxl.worksheet.cell_range import CellRange
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0", "rate": "0.00", "year": "0", "text": None}
+NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0", "rate": "0.00", "year": "0", "text": None, "any": None}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TITLE_FONT = Font(bold=True, size=14)
 SUBTITLE_FONT = Font(italic=True)
 HEADER_FONT = Font(bold=True)
@@ -41,7 +42,7 @@ def neutralise(value):
 class Column:
     key: str
     header: str
-    kind: str = "text"  # text | int | money | rate | year
+    kind: str = "text"  # text | int | money | rate | year | any (written as it is, text neutralised)
     width: float = 14
 
 
@@ -63,6 +64,8 @@ def _cell_value(kind: str, value):
         return decimal.Decimal(value)  # the report's rounded string, written as the number it reads as
     if kind == "text":
         return neutralise(str(value))
+    if kind == "any":
+        return neutralise(value)
     return value
 
 
@@ -71,7 +74,8 @@ def _write_table(wb: Workbook, table: Table) -> int:
     ncols = len(table.columns)
     for index, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
-    header_row = 2 + len(table.subtitles) + 1
+    # A table without a title (a plain list such as the posting list) starts with its header row.
+    header_row = 2 + len(table.subtitles) + 1 if table.title else 1
     ws.freeze_panes = f"B{header_row + 1}"
     last = get_column_letter(ncols)
     # Printed as offices print reports: A4 landscape, one page wide, the header row repeated on every page,
@@ -83,16 +87,17 @@ def _write_table(wb: Workbook, table: Table) -> int:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.print_options.horizontalCentered = True
-    title = WriteOnlyCell(ws, value=neutralise(table.title))
-    title.font = TITLE_FONT
-    ws.append([title])
-    ws.merged_cells.add(CellRange(f"A1:{last}1"))
-    for offset, line in enumerate(table.subtitles, start=2):
-        cell = WriteOnlyCell(ws, value=neutralise(line))
-        cell.font = SUBTITLE_FONT
-        ws.append([cell])
-        ws.merged_cells.add(CellRange(f"A{offset}:{last}{offset}"))
-    ws.append([])
+    if table.title:
+        title = WriteOnlyCell(ws, value=neutralise(table.title))
+        title.font = TITLE_FONT
+        ws.append([title])
+        ws.merged_cells.add(CellRange(f"A1:{last}1"))
+        for offset, line in enumerate(table.subtitles, start=2):
+            cell = WriteOnlyCell(ws, value=neutralise(line))
+            cell.font = SUBTITLE_FONT
+            ws.append([cell])
+            ws.merged_cells.add(CellRange(f"A{offset}:{last}{offset}"))
+        ws.append([])
     headers = []
     for column in table.columns:
         cell = WriteOnlyCell(ws, value=neutralise(column.header))
@@ -145,6 +150,25 @@ def write_workbook(tables: Iterable[Table], out) -> int:
     written = sum(_write_table(wb, table) for table in tables)
     wb.save(out)
     return written
+
+
+def xlsx_response(tables: list[Table], filename: str):
+    """The tables as an .xlsx download: built in a temporary file (rows streamed through openpyxl), then sent.
+    Every spreadsheet the site sends goes through here and `write_workbook`."""
+    import tempfile
+
+    from django.http import FileResponse
+
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    write_workbook(tables, handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+def plain_table(sheet: str, header: Sequence[str], rows: Iterable[Sequence]) -> Table:
+    """A list without a title block: the header row, then the rows, each value written as it is."""
+    return Table(sheet=sheet, title="", columns=[Column(key=str(i), header=str(h), kind="any", width=18) for i, h in enumerate(header)],
+                 rows=rows)
 
 
 class _Echo:

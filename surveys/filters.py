@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Hamlet
 from households.unit_filter import UnitCodeFilter
-from surveys.models import Assessment, Category, Group, SurveyRound
+from surveys.models import Assessment, Category, CommuneList, Group, ListStatus, SurveyRound
 
 
 class AssessmentFilterSet(django_filters.FilterSet):
@@ -31,3 +31,18 @@ class AssessmentFilterSet(django_filters.FilterSet):
         value = value.strip()
         return queryset.filter(Q(household__code__icontains=value) | Q(household__head_name__icontains=value)) if value else queryset
 
+
+class CommuneListFilterSet(django_filters.FilterSet):
+    round = django_filters.ModelChoiceFilter(queryset=SurveyRound.objects.all(), to_field_name="code", label=_("Round"))
+    unit = UnitCodeFilter()
+    status = django_filters.ChoiceFilter(choices=ListStatus.choices, label=_("Status"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("commune__code", "commune"), ("status", "status"), ("revision", "revision")), label=_("Order by")
+    )
+
+    class Meta:
+        model = CommuneList
+        fields = ["round", "unit", "status"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -156,10 +156,6 @@ def approved_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dic
     }
 
 
-def round_units(round: SurveyRound) -> dict[str, AdminUnit]:
-    return {u.code: u for u in AdminUnit.objects.under(round.province)}
-
-
 def standard_commune_counts(*, round: SurveyRound, criteria_set, commune_ids, status: str) -> dict[int, dict[str, int]]:
     """Per commune, the counts under one of the round's additional standards: from the results frozen with the
     approved lists, or (status=all) from the live results. The same aggregates as the official counts."""
@@ -321,6 +317,3 @@ def rates_total(rows: list[RateRow], *, unit: AdminUnit, decimals: int = DEFAULT
     fields = ("total_households", "total_persons", *COUNT_FIELDS, "communes", "communes_included")
     return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields}, decimals)
 
-
-def assessments_visible(user):
-    return Assessment.objects.visible_to(user).select_related("household", "round", "commune", "hamlet")

@@ -216,13 +216,13 @@ def test_xlsx_exports_are_audited_and_neutralise_formulas(client, officer_a, com
     client.force_login(officer_a)
     response = client.get(reverse("approval:posting_xlsx", args=[round_2024.code, commune_a.code]))
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == household.code and rows[1][1] == "'=HYPERLINK(\"http://x\")"
     event = AuditEvent.objects.get(action="export.posting_list")
     assert event.actor == officer_a and event.changes == {"rows": [None, 1], "format": [None, "xlsx"]}
     recognition = client.get(reverse("approval:recognition_xlsx", args=[round_2024.code, commune_a.code]))
-    assert len(load_workbook(io.BytesIO(recognition.content)).sheetnames) == 3
+    assert len(load_workbook(io.BytesIO(b"".join(recognition.streaming_content))).sheetnames) == 3
     assert AuditEvent.objects.filter(action="export.recognition_list").count() == 1
 
 
@@ -255,3 +255,18 @@ def test_printable_lists_are_audited_as_exports(client, officer_a, commune_a, ro
         "export.posting_list": {"rows": [None, 1], "format": [None, "print"]},
         "export.recognition_list": {"rows": [None, 1], "format": [None, "print"]},
     }
+
+
+def test_an_unnamed_action_is_refused(province):
+    """Every intent is an AuditAction with its label: a typo in an action name fails at once, not in the history panel."""
+    from core.audit import audit
+    from core.audit_actions import AuditAction
+
+    with pytest.raises(ValueError):
+        audit(actor=None, action="household.creatd", target=province)
+    assert not AuditEvent.objects.filter(action="household.creatd").exists()
+    assert audit(actor=None, action=AuditAction.ADMINUNIT_UPDATED, target=province).action == "adminunit.updated"
+    from django.utils import translation
+
+    with translation.override("vi"):
+        assert str(AuditAction.HOUSEHOLD_CREATED.label) == "Đăng ký hộ gia đình"

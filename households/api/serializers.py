@@ -133,10 +133,3 @@ class HouseholdStatusSerializer(StrictTypes, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
 
 
-class AuditEventSerializer(serializers.Serializer):
-    time = serializers.DateTimeField(source="created_at")
-    actor = serializers.CharField(source="actor_username")
-    action = serializers.CharField()
-    changes = serializers.JSONField(help_text=_("{field: [old, new]} for each changed field."))
-    reason = serializers.CharField()
-    request_id = serializers.CharField()

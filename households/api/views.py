@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,11 +23,11 @@ from core.api import (
     expected_version,
     page_parameters,
 )
-from core.models import AccessChannel, AuditEvent
+from core.api_audit import AuditPageSerializer, AuditTrailMixin
+from core.models import AccessChannel
 from core.permissions import PersonalDataRole
 from households.api.filters import UnitFilterSet
 from households.api.serializers import (
-    AuditEventSerializer,
     HouseholdCreateSerializer,
     HouseholdSerializer,
     HouseholdStatusSerializer,
@@ -53,23 +53,6 @@ UNIT_CODE_PATH = OpenApiParameter(
 
 # The shared FilterSet's `round` takes a round code; tell the schema so (it cannot infer it from a method filter).
 extend_schema_field(OpenApiTypes.STR)(HouseholdFilterSet.base_filters["round"])
-
-
-class AuditPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = AuditEventSerializer(many=True)
-
-
-class AuditTrailMixin:
-    """`GET …/{id}/audit/`: the object's audit events, newest first, for callers who can see the object."""
-
-    def audit_response(self, request, obj):
-        events = AuditEvent.objects.for_object(obj).order_by("-created_at", "-id")
-        paginator = Pagination()
-        page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
 
 def resolve_commune(user, code: str, field: str = "commune") -> AdminUnit:

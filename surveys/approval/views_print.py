@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -15,9 +15,9 @@ from core.access_log import note_access
 from core.audit import audit_export
 from core.models import AccessChannel
 from core.policy import Action, can
+from surveys import excel
 from surveys.approval.selectors import approved_revision, current_list, escaped_rows, posting_rows, round_decision
 from surveys.approval.views import _commune, _round
-from surveys.excel import neutralise
 from surveys.models import Category, CommuneList, ListStatus
 
 
@@ -44,22 +44,6 @@ def certificate(request, round_code: str, commune_code: str, household_code: str
         "members": entry.household.members.order_by("id"), "decision": round_decision(survey_round),
         "today": timezone.localdate(),
     })
-
-
-def xlsx_response(filename: str, sheets: list[tuple[str, list[str], list[list]]]) -> HttpResponse:
-    """An xlsx workbook streamed row by row (openpyxl write-only), one sheet per (title, header, rows)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([neutralise(h) for h in header])
-        for row in rows:
-            sheet.append([neutralise(v) for v in row])
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    workbook.save(response)
-    return response
 
 
 def _posting_context(request, round_code: str, commune_code: str) -> dict:
@@ -112,7 +96,7 @@ def posting_xlsx(request, round_code: str, commune_code: str):
     name = f"posting-{context['survey_round'].code}-{context['commune'].code}"
     if context["hamlet"]:
         name += "-" + slugify(context["hamlet"].name)
-    return xlsx_response(f"{name}.xlsx", [(_("Public posting"), _row_header(), rows)])
+    return excel.xlsx_response([excel.plain_table(_("Public posting"), _row_header(), rows)], f"{name}.xlsx")
 
 
 def _recognition_context(request, round_code: str, commune_code: str) -> dict:
@@ -165,4 +149,5 @@ def recognition_xlsx(request, round_code: str, commune_code: str):
     count = sum(len(rows) for _title, _header, rows in sheets)
     audit_export(actor=request.user, what="recognition_list", target=_export_target(context), count=count)
     note_access(request, [r.household_id for k in ("poor", "near_poor", "escaped") for r in context[k]], AccessChannel.EXPORT)
-    return xlsx_response(f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx", sheets)
+    return excel.xlsx_response([excel.plain_table(*sheet) for sheet in sheets],
+                               f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx")

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from core.audit import audit
+from core.audit import audit_export
 from households.ethnicity import MINORITY_DEFINITION
 from households.models import communes_visible_to
 from surveys import classification as cl
@@ -278,7 +278,7 @@ def household_table(*, user, survey_round, filterset, query, language: str, fmt:
     ctx = {"survey_round": survey_round, "unit": rates.unit_in_round(survey_round, query.get("unit")), "status": "all"}
     title, subtitles = title_lines(ctx, language, "Danh sách hộ" if language == "vi" else "Household list")
     filters = {k: v for k, v in query.items() if v and k not in ("lang",)}
-    audit(actor=user, action="export.household_list", target=survey_round, reason=fmt, changes={"filters": [None, filters]})
+    audit_export(actor=user, what="household_list", target=survey_round, count=None, fmt=fmt, filters=filters)
     table = excel.Table(
         sheet="Danh sách hộ" if language == "vi" else "Households", title=title, subtitles=subtitles,
         columns=columns(HOUSEHOLD_COLUMNS, language), rows=household_rows(filterset.qs, language),

@@ -28,17 +28,6 @@ def _filename(ctx: dict, kind: str, ext: str) -> str:
     return f"{kind}-{ctx['survey_round'].code}-{ctx['unit'].code}.{ext}"
 
 
-def _xlsx_response(tables: list[excel.Table], filename: str) -> FileResponse:
-    """Build the workbook in a temporary file (rows streamed through openpyxl), then send that file."""
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    excel.write_workbook(tables, handle)
-    handle.seek(0)
-    return FileResponse(
-        handle, as_attachment=True, filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
 def _csv_response(table: excel.Table, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(excel.csv_lines(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -69,7 +58,7 @@ def rates_export(request, fmt: str):
     table = rate_table(ctx, _export_language(request))
     if fmt == "csv":
         return _csv_response(table, _filename(ctx, "rates", "csv"))
-    return _xlsx_response([table], _filename(ctx, "rates", "xlsx"))
+    return excel.xlsx_response([table], _filename(ctx, "rates", "xlsx"))
 
 
 @report_access
@@ -82,7 +71,7 @@ def flows_export(request, fmt: str):
     if fmt == "csv":
         kind = 1 if request.GET.get("kind") == "near_poor" else 0
         return _csv_response(tables[kind], _filename(ctx, "flows", "csv"))
-    return _xlsx_response(tables, _filename(ctx, "flows", "xlsx"))
+    return excel.xlsx_response(tables, _filename(ctx, "flows", "xlsx"))
 
 
 @report_access
@@ -92,7 +81,7 @@ def deprivation_export(request, fmt: str):
     tables = deprivation_tables(ctx, _export_language(request))
     if fmt == "csv":
         return _csv_response(tables[1 if request.GET.get("table") == "breakdowns" else 0], _filename(ctx, "deprivation", "csv"))
-    return _xlsx_response(tables, _filename(ctx, "deprivation", "xlsx"))
+    return excel.xlsx_response(tables, _filename(ctx, "deprivation", "xlsx"))
 
 
 @login_required
@@ -118,4 +107,4 @@ def households_export(request, fmt: str):
                                    language=language, fmt=fmt)
     if fmt == "csv":
         return _csv_response(table, name)
-    return _xlsx_response([table], name)
+    return excel.xlsx_response([table], name)

@@ -52,7 +52,7 @@ class Command(BaseCommand):
             ctx["breakdowns"] = breakdowns.breakdowns(**args)
             tables = report_tables.deprivation_tables(ctx, lang)
         else:
-            from core.audit import audit
+            from core.audit import audit_export
             from households.models import AdminUnit, Level
 
             communes = AdminUnit.objects.under(unit_obj).filter(level=Level.COMMUNE)
@@ -63,8 +63,8 @@ class Command(BaseCommand):
             title, subtitles = report_tables.title_lines(ctx, lang, "Danh sách hộ" if lang == "vi" else "Household list")
             tables = [excel.Table(sheet="Danh sách hộ" if lang == "vi" else "Households", title=title, subtitles=subtitles,
                                   columns=report_tables.columns(report_tables.HOUSEHOLD_COLUMNS, lang), rows=report_tables.household_rows(queryset, lang))]
-            audit(actor=None, action="export.household_list", target=survey_round, reason=f"manage.py export_report {fmt}",
-                  changes={"filters": [None, {"unit": unit_obj.code, "category": category or ""}]})
+            audit_export(actor=None, what="household_list", target=survey_round, count=None, fmt=fmt,
+                         filters={"unit": unit_obj.code, "category": category or ""}, reason="manage.py export_report")
         output = output or f"{report}-{survey_round.code}-{unit_obj.code}.{fmt}"
         if fmt == "csv":
             if len(tables) > 1:
