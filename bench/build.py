@@ -62,7 +62,8 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
     from households.units import load_legacy
     from surveys import classification as cl
     from surveys.models import Assessment, CriteriaSet, Denominator, SurveyRound
-    from surveys.services import criteria_spec, round_create
+    from surveys.rounds import round_create
+    from surveys.services import criteria_spec
 
     load_legacy(province_code)
     province = AdminUnit.objects.get(structure=Structure.LEGACY, code=province_code)

@@ -173,8 +173,8 @@ def bench_approve(current):
     from django.db import connection, transaction
 
     from surveys.approval.freeze import list_entries_freeze
-    from surveys.reports.flows import flows_for, flows_total
     from surveys.models import CommuneList, ListEntry, ListStatus
+    from surveys.reports.flows import flows_for, flows_total
 
     rounds = [current.previous_round, current]
     communes = list(current.province.children.all().values_list("children__pk", flat=True))
@@ -220,7 +220,7 @@ def bench_import(rows: int, seed: int):
     from households.models import AdminUnit, Level, Structure
     from surveys.imports.importer import survey_import, write_survey_workbook
     from surveys.models import CriteriaSet, SurveyRound
-    from surveys.services import round_create
+    from surveys.rounds import round_create
 
     province = AdminUnit.objects.get(structure=Structure.LEGACY, code="74")
     code = f"BENCH-IMPORT-{int(time.time())}"

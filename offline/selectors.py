@@ -19,14 +19,8 @@ from core.policy import Action, communes_for
 from households.models import AdminUnit, EthnicGroup, Hamlet, Household, HouseholdStatus, Member, Relation, Sex
 from surveys import classification as cl
 from surveys.models import Assessment, CriteriaSet, ListStatus, SurveyRound
-from surveys.services import (
-    LOCKED_LIST_STATES,
-    area_in_round,
-    criteria_spec,
-    income_sets,
-    newest_open_round,
-    round_additional_sets,
-)
+from surveys.round_areas import area_in_round
+from surveys.services import LOCKED_LIST_STATES, criteria_spec, income_sets, newest_open_round, round_additional_sets
 
 PACKAGE_FORMAT = 1
 

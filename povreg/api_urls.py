@@ -6,11 +6,11 @@ from rest_framework.routers import DefaultRouter
 from core.api_changes import ChangesView
 from core.auth_api import TokenListView, TokenRevokeView, TokenView
 from households.api.views import HouseholdViewSet, UnitViewSet
-from surveys.api.monthly import ApplicationDecideView, ApplicationListView, ListInForceView
 from surveys.api.assessments import AssessmentViewSet
 from surveys.api.bulk import CommuneListBulkView
 from surveys.api.criteria import ClassifyView, CriteriaSetViewSet
 from surveys.api.lists import CommuneListViewSet
+from surveys.api.monthly import ApplicationDecideView, ApplicationListView, ListInForceView
 from surveys.api.rates import FlowsView, RatesView
 from surveys.api.rounds import RoundViewSet
 

@@ -96,7 +96,7 @@ class DenominatorInline(admin.TabularInline):
 class RoundAreaFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        from surveys.services import round_area_change_blocker
+        from surveys.rounds import round_area_change_blocker
 
         for form in self.forms:
             if form.instance.pk and "area_type" in form.changed_data:
@@ -161,11 +161,11 @@ class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
         before = list(form.instance.additional_sets.all()) if change else []
         super().save_related(request, form, formsets, change)
         if not change:
-            from surveys.services import round_areas_fill
+            from surveys.round_areas import round_areas_fill
 
             round_areas_fill(round=form.instance)
         if "additional_sets" in form.changed_data:
-            from surveys.services import round_standards_set
+            from surveys.rounds import round_standards_set
 
             # Through the service: its checks, the audit, and the round's assessments classified under the new sets.
             wanted = list(form.instance.additional_sets.all())

@@ -24,7 +24,9 @@ from households.units import load_2025, load_legacy
 from surveys import classification as cl
 from surveys.approval.freeze import frozen_counts, list_entries_freeze
 from surveys.models import Assessment, CommuneList, CriteriaSet, HamletMeeting, ListStatus, PublicPosting, SurveyRound
-from surveys.services import areas_in_round, criteria_spec, round_create, round_standards_set
+from surveys.round_areas import areas_in_round
+from surveys.rounds import round_create, round_standards_set
+from surveys.services import criteria_spec
 
 PROVINCE = "74"
 DEMO_PASSWORD = "povreg-demo-2026"  # noqa: S105 (printed demo login)

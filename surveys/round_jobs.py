@@ -1,5 +1,5 @@
 """Round reclassification as a background job: every assessment of a round recomputed from its stored inputs under
-the criteria set as it now stands (surveys.services.round_reclassify, one transaction: all or nothing)."""
+the criteria set as it now stands (surveys.rounds.round_reclassify, one transaction: all or nothing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 
 from core.jobs import JobFailed
 from surveys.models import SurveyRound
-from surveys.services import round_reclassify
+from surveys.rounds import round_reclassify
 
 
 def reclassify_job(job, progress) -> dict:

@@ -23,15 +23,8 @@ from surveys import classification as cl
 from surveys.consistency import possible_warnings, warnings_for
 from surveys.forms import AssessmentForm, format_amount
 from surveys.models import Assessment, SurveyRound
-from surveys.services import (
-    area_in_round,
-    assessment_save,
-    income_sets,
-    list_is_locked,
-    member_facts,
-    preview,
-    round_additional_sets,
-)
+from surveys.round_areas import area_in_round
+from surveys.services import assessment_save, income_sets, list_is_locked, member_facts, preview, round_additional_sets
 
 
 def _preview_context(form: AssessmentForm, household: Household, survey_round: SurveyRound, members: list[dict]) -> dict:

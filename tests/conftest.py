@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 
 from households.models import AdminUnit
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import (  # noqa: F401 (re-exported for the modules that import them from here)
     COMMUNE_A,
     COMMUNE_B,

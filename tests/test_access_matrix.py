@@ -174,7 +174,7 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     assess(officer_a, household, round_2024, 1_234_567, ["WATER", "LATRINE", "NUTRITION"])
     CommuneList.objects.create(round=round_2024, commune=commune_a)
     from surveys.models import CriteriaSet
-    from surveys.services import round_create
+    from surveys.rounds import round_create
     from tests.factories import approved_list
 
     r2023 = round_create(actor=department, code="BD-2023", year=2023, criteria_set=CriteriaSet.objects.get(code="VN-2022"),

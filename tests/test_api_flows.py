@@ -8,7 +8,7 @@ from households.models import Level
 from households.services import household_update
 from surveys.models import CriteriaSet
 from surveys.reports.flows import flows_for, flows_total
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approved_list, assess, make_household
 
 POOR = (1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])

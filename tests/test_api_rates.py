@@ -7,7 +7,7 @@ from django.test import override_settings
 from rest_framework.throttling import AnonRateThrottle
 
 from surveys.models import CommuneList, CriteriaSet, ListStatus
-from surveys.services import denominator_set, round_create
+from surveys.rounds import denominator_set, round_create
 from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 RATE_KEYS = {

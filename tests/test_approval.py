@@ -16,8 +16,8 @@ from households.models import AdminUnit, Assignment, Hamlet, Role, Structure
 from households.units import load_2025
 from surveys import approval
 from surveys.models import CommuneList, CriteriaSet, ListStatus
+from surveys.rounds import round_create
 from surveys.selectors import rates_for
-from surveys.services import round_create
 from tests.factories import (
     FOUR,
     POOR_INCOME,

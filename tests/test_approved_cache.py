@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from surveys import approval
 from surveys.models import SurveyRound
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import client_for, fill_commune, recognise, record_procedure
 
 TODAY = timezone.localdate()

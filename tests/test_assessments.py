@@ -80,7 +80,7 @@ def test_stale_version_conflicts(officer_a, commune_a, round_2024):
 
 def test_member_change_recomputes_open_round_only(officer_a, commune_a, round_2024, department, province):
     from surveys.models import CriteriaSet
-    from surveys.services import round_create
+    from surveys.rounds import round_create
 
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000, THREE)
@@ -113,7 +113,7 @@ def test_closed_round_refuses_entry(officer_a, commune_a, round_2024):
 
 
 def test_round_reclassify_after_rule_correction(officer_a, commune_a, round_2024, department):
-    from surveys.services import round_reclassify
+    from surveys.rounds import round_reclassify
 
     household = make_household(officer_a, commune_a)
     a = assess(officer_a, household, round_2024, 2_100_000, THREE)

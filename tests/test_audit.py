@@ -227,7 +227,7 @@ def test_xlsx_exports_are_audited_and_neutralise_formulas(client, officer_a, com
 
 
 def test_recognition_list_shows_escaped_households(client, officer_a, department, commune_a, province, round_2024):
-    from surveys.services import round_create
+    from surveys.rounds import round_create
 
     round_2025 = round_create(actor=department, code="BD-2025", year=2025, criteria_set=round_2024.criteria_set,
                               province=province, starts_on=datetime.date(2025, 9, 1), ends_on=datetime.date(2025, 12, 14))

@@ -78,7 +78,7 @@ def test_reports_open_on_the_latest_round_with_approved_numbers_and_an_empty_one
     client, department, officer_a, commune_a, round_2024, province,
 ):
     from surveys.models import CriteriaSet
-    from surveys.services import round_create
+    from surveys.rounds import round_create
 
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])

@@ -19,7 +19,7 @@ from households.services import MemberData
 from surveys.consistency import CHECKS, DependantsOverHalf, MemberOfAge, dependants, possible_warnings, warnings_for
 from surveys.imports.importer import survey_import, write_error_copy, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import assess, form_token, make_household, member_post
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from core.tokens import token_issue
 from households.models import Member
 from households.services import household_set_status
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approved_list, assess, client_for, make_household
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from core.models import AuditEvent
 from households.services import MemberData
 from surveys import excel
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import assess, make_household
 
 

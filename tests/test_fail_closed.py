@@ -14,7 +14,7 @@ from django.conf import settings
 from households.models import AdminUnit, Role, Structure
 from households.units import load_legacy
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import client_for, make_user
 
 ROOT = Path(__file__).resolve().parent.parent

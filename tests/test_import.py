@@ -316,7 +316,8 @@ def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, 
     from households.models import Household
     from households.services import MemberData, household_update
     from surveys.models import Assessment, CriteriaSet
-    from surveys.services import assessment_save, round_create
+    from surveys.rounds import round_create
+    from surveys.services import assessment_save
 
     assert survey_import(actor=department, round=round_2024, path=write(tmp_path)).ok
     household = Household.objects.get(code="IMP-1")

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from households.models import AdminUnit, Level, Role, Structure
 from surveys.models import CriteriaSet
 from surveys.reports import maps
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approved_list, assess, make_household, make_user
 
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

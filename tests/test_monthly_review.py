@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from surveys import monthly
 from surveys.models import CriteriaSet, ListStatus
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from households.services import MemberData
 from surveys.models import CriteriaSet, RoundDecision
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approved_list, assess, default_members, make_household
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000

@@ -12,7 +12,7 @@ import pytest
 from households.models import Hamlet, HouseholdStatus
 from households.services import household_set_status
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import approve, assess, client_for, default_members, make_household
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from households.models import HouseholdStatus
 from households.services import household_set_status
 from surveys.models import CommuneList, CriteriaSet, ListStatus
 from surveys.reports.tables import RATE_COLUMNS
+from surveys.rounds import denominator_set, round_create
 from surveys.selectors import persons_denominators_for, rate, rates_for, rates_total
-from surveys.services import denominator_set, round_create
 from tests.factories import approve, assess, default_members, make_household
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000

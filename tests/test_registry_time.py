@@ -22,8 +22,9 @@ from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import Assessment, CriteriaSet, ListEntry, RoundArea, SurveyRound
 from surveys.reports.breakdowns import breakdowns
 from surveys.reports.flows import flows_for
+from surveys.rounds import round_area_set, round_create
 from surveys.selectors import rates_for, rates_total
-from surveys.services import assessment_save, round_area_set, round_create
+from surveys.services import assessment_save
 from tests.factories import approved_list, assert_error, assess, client_for, default_members, make_household, make_user
 
 

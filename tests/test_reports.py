@@ -8,8 +8,8 @@ import pytest
 from households.services import MemberData
 from surveys.models import CriteriaSet
 from surveys.reports.breakdowns import breakdowns
+from surveys.rounds import round_create
 from surveys.selectors import rates_for, rates_total
-from surveys.services import round_create
 from tests.factories import approve, assess, default_members, make_household
 
 POOR_URBAN, NEAR_URBAN, RICH = 1_500_000, 1_800_000, 9_000_000

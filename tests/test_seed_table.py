@@ -23,7 +23,7 @@ from surveys.approval import (
 )
 from surveys.imports.importer import survey_import, write_survey_workbook
 from surveys.models import CriteriaSet
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import make_user, recognise
 
 TOTAL = 294_573

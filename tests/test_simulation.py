@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.models import AuditEvent
 from surveys.models import Assessment, CriteriaSet, Rule
 from surveys.reports.simulation import criteria_set_copy_as_draft, simulate
-from surveys.services import round_create
+from surveys.rounds import round_create
 from tests.factories import assess, default_members, make_household
 
 

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from surveys import classification as cl
 from surveys.models import Assessment, CriteriaSet, EntryResult, StandardResult, SurveyRound
-from surveys.services import assessment_save, criteria_spec, round_standards_set
+from surveys.rounds import round_standards_set
+from surveys.services import assessment_save, criteria_spec
 from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 ABLE = [cl.MemberFacts(able_to_work=True)]
@@ -228,7 +229,7 @@ def test_flows_start_from_the_previous_rounds_decision(round_2024, province, dep
     import datetime
 
     from surveys.approval.decisions import round_decision_record
-    from surveys.services import round_create
+    from surveys.rounds import round_create
 
     round_decision_record(actor=department, round=round_2024, number="505/QĐ-UBND", date=datetime.date(2025, 1, 20), signer="Chủ tịch")
     later = round_create(actor=department, code="BD-2025", year=2025, criteria_set=round_2024.criteria_set, province=province,

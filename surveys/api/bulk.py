@@ -12,10 +12,7 @@ from core.api import (
     error,
 )
 from core.permissions import PersonalDataRole
-from surveys.api.serializers import (
-    BulkRequestSerializer,
-    BulkResponseSerializer,
-)
+from surveys.api.serializers_lists import BulkRequestSerializer, BulkResponseSerializer
 from surveys.approval.selectors import bulk_items
 from surveys.approval.services import (
     commune_lists_bulk,

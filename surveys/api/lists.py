@@ -22,7 +22,7 @@ from core.api_audit import AuditEventSerializer, AuditPageSerializer
 from core.models import AuditEvent
 from core.permissions import PersonalDataRole
 from households.models import AdminUnit, Hamlet, Level
-from surveys.api.serializers import (
+from surveys.api.serializers_lists import (
     CommuneListCreateSerializer,
     CommuneListDetailSerializer,
     CommuneListSerializer,

@@ -12,7 +12,7 @@ from core.api import (
 from core.permissions import AggregateReader
 from core.routers import reads_replica
 from surveys.api.common import AGGREGATE_ERRORS, aggregate_parameters, resolve_aggregate_query
-from surveys.api.serializers import (
+from surveys.api.serializers_rates import (
     FlowsQuerySerializer,
     FlowsResponseSerializer,
     RatesAsOfQuerySerializer,

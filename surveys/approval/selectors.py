@@ -26,7 +26,7 @@ from surveys.models import (
     RoundDecision,
     SurveyRound,
 )
-from surveys.services import areas_in_round
+from surveys.round_areas import areas_in_round
 
 # The roles of each step, from the one access policy (core/policy.py).
 COMMUNE_ROLES = roles_for(Action.SUBMIT)

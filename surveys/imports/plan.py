@@ -15,7 +15,9 @@ from households.models import AdminUnit, Hamlet, Household, HouseholdStatus, Lev
 from surveys.imports import checks
 from surveys.imports.workbook import Issue, Row
 from surveys.models import CommuneList, SurveyRound
-from surveys.services import LOCKED_LIST_STATES, areas_in_round, round_area_change_blocker
+from surveys.round_areas import areas_in_round
+from surveys.rounds import round_area_change_blocker
+from surveys.services import LOCKED_LIST_STATES
 
 
 def chunks(items: list, size: int | None = None) -> Iterator[list]:

@@ -3,7 +3,7 @@ sends to the Ministry (LAW.md "Report columns": the pattern of Circular 07/2021'
 
 Rows: section I urban, section II rural, then the total; within each section the report's units (districts
 under a legacy province, else communes), each counting only its communes of that area type. A commune's area
-type is the one it has in the round (`surveys.services.areas_in_round`: RoundArea, else the unit's).
+type is the one it has in the round (`surveys.round_areas.areas_in_round`: RoundArea, else the unit's).
 Columns: households, and "of which ethnic-minority households" (trong đó hộ DTTS), read from the flag frozen on
 each approved entry (`ListEntry.head_ethnic_minority`; the flag's definition lives where the entry is frozen).
 Numbers: the frozen entries of each commune's latest approved list (`ListEntry.objects.approved`), the
@@ -111,7 +111,7 @@ def official_data(*, round: SurveyRound, unit: AdminUnit, level: str) -> Officia
     and those of them with an ethnic-minority head (approved entries), and the flows of both kinds mapped to the
     form's columns. A fixed number of queries, whatever the number of communes or households."""
     from surveys.approval.selectors import round_decision
-    from surveys.services import areas_in_round
+    from surveys.round_areas import areas_in_round
 
     communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
     ids = [c.pk for c in communes]

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from households.models import AdminUnit, Level
 from surveys.models import CriteriaSet, RoundKind, SurveyRound
-from surveys.services import round_create
+from surveys.rounds import round_create
 
 
 def province_for(code: str, on: datetime.date, structure: str | None = None) -> AdminUnit:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.models import SurveyRound
-from surveys.services import round_reclassify
+from surveys.rounds import round_reclassify
 
 
 class Command(BaseCommand):
