@@ -47,6 +47,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, models
 from django.db.models import Q
 
+from core.audit_actions import AuditAction
 from core.models import AuditEvent
 from core.policy import Action, can, communes_for
 
@@ -89,8 +90,8 @@ PERSONAL_TYPES = {
 # List-level targets: no personal data in the item (the diff aside).
 LIST_TYPES = {"surveys.communelist": "commune_list", "surveys.hamletmeeting": "hamlet_meeting", "surveys.publicposting": "public_posting"}
 # Round-level events (the unit is the round's province).
-ROUND_ACTIONS = {"round.decision_recorded": Kind.DECISION, "round.reclassified": Kind.ROUND}
-DECISION_ACTIONS = {"commune_list.recognised", "application.decided", "appeal.decided"}
+ROUND_ACTIONS = {AuditAction.ROUND_DECISION_RECORDED: Kind.DECISION, AuditAction.ROUND_RECLASSIFIED: Kind.ROUND}
+DECISION_ACTIONS = {AuditAction.COMMUNE_LIST_RECOGNISED, AuditAction.APPLICATION_DECIDED, AuditAction.APPEAL_DECIDED}
 
 
 # --- writing: the unit of each event -------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def _kind(event: dict) -> Kind:
     if action in DECISION_ACTIONS:
         return Kind.DECISION
     if target_type == "households.household":
-        only_members = action == "household.updated" and set(event["changes"] or {}) == {"members"}
+        only_members = action == AuditAction.HOUSEHOLD_UPDATED and set(event["changes"] or {}) == {"members"}
         return Kind.MEMBER if only_members else Kind.HOUSEHOLD
     if target_type in LIST_TYPES:
         return Kind.LIST

@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core.audit import audit, diff, snapshot
+from core.audit_actions import AuditAction
 from core.changes import Cursor, changes_since, feed_head
 from core.models import AccessChannel, PersonalDataAccess, WebhookDelivery, WebhookSubscription
 from core.policy import Action, can
@@ -105,7 +106,7 @@ def webhook_subscription_save(*, actor, subscription: WebhookSubscription, from_
         subscription.failures, subscription.last_error = 0, ""
     subscription.save()
     changes = diff(before, snapshot(subscription, AUDITED_FIELDS))
-    audit(actor=actor, action="webhook.created" if creating else "webhook.updated", target=subscription, changes=changes)
+    audit(actor=actor, action=AuditAction.WEBHOOK_CREATED if creating else AuditAction.WEBHOOK_UPDATED, target=subscription, changes=changes)
     if subscription.is_active:
         transaction.on_commit(lambda: webhook_schedule(subscription.pk))
     return subscription
@@ -116,7 +117,7 @@ def webhook_subscription_delete(*, actor, subscription: WebhookSubscription) -> 
     _require_department(actor)
     if not getattr(actor, "is_superuser", False) and subscription.owner_id != actor.pk:
         raise PermissionDenied(_("Only its owner changes a webhook."))
-    audit(actor=actor, action="webhook.deleted", target=subscription,
+    audit(actor=actor, action=AuditAction.WEBHOOK_DELETED, target=subscription,
           changes={k: [v, None] for k, v in snapshot(subscription, AUDITED_FIELDS).items()})
     subscription.delete()
 

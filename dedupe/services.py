@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from core.policy import Action, can
 from dedupe import blocking, matching
 from dedupe.models import CandidateStatus, DuplicateCandidate, DuplicateScan
@@ -130,7 +131,7 @@ def duplicates_scan(*, province: AdminUnit, actor=None, progress: Progress | Non
             started_at=started_at, finished_at=timezone.now(), members=figures["members"], pairs_compared=figures["pairs_compared"],
             candidates=len(found), new=len(new_rows), removed=len(stale), seconds=round(time.perf_counter() - started, 3),
         )
-        audit(actor=actor, action="duplicates.scanned", target=province, changes={
+        audit(actor=actor, action=AuditAction.DUPLICATES_SCANNED, target=province, changes={
             "members": [None, scan.members], "pairs_compared": [None, scan.pairs_compared],
             "candidates": [None, scan.candidates], "new": [None, scan.new], "removed": [None, scan.removed],
         })
@@ -196,6 +197,6 @@ def duplicate_decide(
     locked.save()
     after = {"status": locked.status, "kept": locked.kept_id, "merged": locked.merged}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    audit(actor=actor, action="duplicate.merged" if before["status"] == CandidateStatus.SAME else "duplicate.decided",
+    audit(actor=actor, action=AuditAction.DUPLICATE_MERGED if before["status"] == CandidateStatus.SAME else "duplicate.decided",
           target=locked, changes=changes, reason=note)
     return locked

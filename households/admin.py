@@ -5,10 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedAdminMixin, ReadOnlyAdmin
 from households.hooks import household_changed
-from households.models import AdminUnit, Assignment, EthnicGroup, Hamlet, Household, Member
+from households.models import MEMBER_FIELDS, AdminUnit, Assignment, EthnicGroup, Hamlet, Household, Member
 from households.services import (
     HOUSEHOLD_FIELDS,
-    MEMBER_FIELDS,
     household_search_key_refresh,
     household_set_status,
     household_status_errors,
@@ -55,10 +54,7 @@ class HamletAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
-    fields = (
-        "position", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnic_group", "ethnicity",
-        "able_to_work", "social_protection", "merit", "disability",
-    )
+    fields = ("position", *MEMBER_FIELDS[:5], "ethnic_group", *MEMBER_FIELDS[5:])  # the group chosen, its name shown
     # The text is the group's name, copied on save (Member.save); the group is what the reports count.
     readonly_fields = ("ethnicity",)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from households.ethnicity import CODES, match_code
 from households.models import (
     MAX_MEMBERS,
+    MEMBER_FIELDS,
     WORKING_AGE_FROM,
     AdminUnit,
     HouseholdStatus,
@@ -21,7 +22,7 @@ from households.models import (
     age_in,
     household_code_validator,
 )
-from households.services import MEMBER_FIELDS, MemberData, head_rule_errors
+from households.services import MemberData, head_rule_errors
 
 # Path segments under /households/ that are pages, not household codes.
 RESERVED_CODES = {"new"}

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit, audit_many
+from core.audit_actions import AuditAction
 from core.policy import Action, can
 from households.models import (
     AdminUnit,
@@ -229,7 +230,7 @@ def households_rehome(
                 new_hamlets[key] = Hamlet.build(commune_id=move.to_commune.pk, name=move.from_hamlet.name)
     for hamlet in Hamlet.objects.bulk_create(list(new_hamlets.values())):
         hamlets[(hamlet.commune_id, Hamlet.key(hamlet.name))] = hamlet
-    audit_many(actor=actor, action="hamlet.created", items=[
+    audit_many(actor=actor, action=AuditAction.HAMLET_CREATED, items=[
         (h, {"name": [None, h.name], "commune": [None, h.commune_id], "via": [None, "rehome"]}) for h in new_hamlets.values()
     ])
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -254,13 +255,13 @@ def households_rehome(
         }))
     Household.objects.bulk_update(changed, ["commune", "hamlet", "version", "updated_at"], batch_size=2000)
     Rehoming.objects.bulk_create(rehomings, batch_size=2000)
-    audit_many(actor=actor, action="household.rehomed", items=events, reason=f"rehome {province.code} → {structure}")
+    audit_many(actor=actor, action=AuditAction.HOUSEHOLD_REHOMED, items=events, reason=f"rehome {province.code} → {structure}")
     # Rates of the province's rounds read in today's units, and the flows of the rounds after them, change.
     from surveys.approved_cache import approval_stamp_bump
     from surveys.models import SurveyRound
 
     approval_stamp_bump(SurveyRound.objects.filter(province=province).values_list("pk", flat=True))
-    audit(actor=actor, action="households.rehomed", target=province, changes={
+    audit(actor=actor, action=AuditAction.HOUSEHOLDS_REHOMED, target=province, changes={
         "households": [None, len(plan.moves)], "structure": [None, structure], **{f"basis.{k}": [None, v] for k, v in plan.by_basis().items()},
     })
     plan.applied = True

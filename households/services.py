@@ -11,19 +11,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit, diff, snapshot
+from core.audit_actions import AuditAction
 from core.versions import check_version
 from households.ethnicity import groups_by_code, match_code, resolve
 from households.hooks import household_changed
-from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member, Relation
+from households.models import MAX_MEMBERS, MEMBER_FIELDS, AdminUnit, Hamlet, Household, HouseholdStatus, Level, Member, Relation
 from households.permissions import can_edit_commune
 from households.search import household_search_key
 
 HOUSEHOLD_CHANGED = _lazy("This household was changed by someone else; reload it and try again.")
 HOUSEHOLD_FIELDS = ["code", "commune", "hamlet", "head_name", "address", "status", "merged_into"]
-MEMBER_FIELDS = [
-    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
-    "able_to_work", "social_protection", "merit", "disability",
-]
 
 
 @dataclass
@@ -60,7 +57,7 @@ def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
     _require_edit(actor, commune)
     hamlet, created = Hamlet.objects.get_or_create(commune=commune, name_key=Hamlet.key(name), defaults={"name": name})
     if created:
-        audit(actor=actor, action="hamlet.created", target=hamlet, changes={"name": [None, name], "commune": [None, commune.code]})
+        audit(actor=actor, action=AuditAction.HAMLET_CREATED, target=hamlet, changes={"name": [None, name], "commune": [None, commune.code]})
     return hamlet
 
 
@@ -205,7 +202,7 @@ def household_create(
     household.save()
     changes = {k: [None, v] for k, v in snapshot(household, HOUSEHOLD_FIELDS).items()}
     changes.update(_replace_members(household, built))
-    audit(actor=actor, action="household.created", target=household, changes=changes)
+    audit(actor=actor, action=AuditAction.HOUSEHOLD_CREATED, target=household, changes=changes)
     return household
 
 
@@ -257,7 +254,7 @@ def household_update(
     locked.version += 1
     locked.search_key = _search_key(locked, built if members is not None else None)
     locked.save()
-    audit(actor=actor, action="household.updated", target=locked, changes=changes, reason=reason)
+    audit(actor=actor, action=AuditAction.HOUSEHOLD_UPDATED, target=locked, changes=changes, reason=reason)
     if members is not None:
         household_changed(household=locked, actor=actor)
     return locked
@@ -300,5 +297,5 @@ def household_set_status(
     locked.status, locked.merged_into = status, merged_into
     locked.version += 1
     locked.save()
-    audit(actor=actor, action="household.status_changed", target=locked, changes=diff(before, snapshot(locked, HOUSEHOLD_FIELDS)), reason=reason)
+    audit(actor=actor, action=AuditAction.HOUSEHOLD_STATUS_CHANGED, target=locked, changes=diff(before, snapshot(locked, HOUSEHOLD_FIELDS)), reason=reason)
     return locked

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.db import transaction
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from households.models import STRUCTURE_2025_START, AdminUnit, AreaType, Level, Structure, UnitKind
 
 LEGACY_END = STRUCTURE_2025_START - datetime.timedelta(days=1)
@@ -194,7 +195,7 @@ def load_legacy(province_code: str, *, actor=None) -> LoadResult:
     )
     if actor is not None or created or updated:
         audit(
-            actor=actor, action="units.loaded", target=result.province,
+            actor=actor, action=AuditAction.UNITS_LOADED, target=result.province,
             changes={"structure": [None, "legacy"], "created": [None, created], "updated": [None, updated]},
         )
     if created:
@@ -252,7 +253,7 @@ def load_2025(province_code: str, *, actor=None) -> LoadResult:
     links, new_links = _link_successors(rows[0]["provinceKey"], new_province, by_key)
     if actor is not None or created or updated or new_links:
         audit(
-            actor=actor, action="units.loaded", target=new_province,
+            actor=actor, action=AuditAction.UNITS_LOADED, target=new_province,
             changes={
                 "structure": [None, "2025"], "created": [None, created], "updated": [None, updated],
                 "successor_links": [None, new_links],

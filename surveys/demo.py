@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from households.ethnicity import groups_by_code, match_code
 from households.models import AdminUnit, Assignment, Hamlet, Household, Level, Member, Role, Structure
 from households.rehoming import households_rehome
@@ -315,7 +316,7 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
     if city is not None:
         round_standards_set(actor=None, round=hcm, additional_sets=[city])
     _progress_hcm(hcm, home=home, rng=rng)
-    audit(actor=None, action="demo.loaded", target=new_province, changes={"households": [None, len(saved)]})
+    audit(actor=None, action=AuditAction.DEMO_LOADED, target=new_province, changes={"households": [None, len(saved)]})
     return {"users": users, "created": True, "households": len(saved)}
 
 

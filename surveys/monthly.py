@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from core.policy import Action, can, communes_for
+from core.versions import check_version
 from households.models import AdminUnit, Household, HouseholdStatus, Level
 from surveys.models import (
     Application,
@@ -95,7 +97,7 @@ def application_file(*, actor, household: Household, kind: str, received_on: dat
         due_on=add_working_days(received_on, decision_working_days()), note=(note or "").strip()[:2000],
         filed_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit(actor=actor, action="application.filed", target=application,
+    audit(actor=actor, action=AuditAction.APPLICATION_FILED, target=application,
           changes={"kind": [None, kind], "received_on": [None, received_on], "due_on": [None, application.due_on]})
     return application
 
@@ -109,10 +111,7 @@ def application_decide(
     locked = Application.objects.select_for_update().select_related("household", "commune", "round").get(pk=application.pk)
     if not can(actor, Action.RECORD_STEPS, locked.commune):
         raise PermissionDenied(_("Only the commune's officers or chairman record the chairman's decision."))
-    if expected_version is not None and locked.version != expected_version:
-        from core.exceptions import ConflictError
-
-        raise ConflictError(_("This application was changed by someone else; reload it and try again."))
+    check_version(locked, expected_version, message=_("This application was changed by someone else; reload it and try again."))
     if locked.status != ApplicationStatus.RECEIVED:
         raise ValidationError({"status": _("This application is already decided.")})
     number = (number or "").strip()
@@ -138,7 +137,7 @@ def application_decide(
         locked.category, locked.group, locked.member_count = assessment.category, assessment.group, assessment.member_count
     locked.version += 1
     locked.save()
-    audit(actor=actor, action="application.decided", target=locked,
+    audit(actor=actor, action=AuditAction.APPLICATION_DECIDED, target=locked,
           changes={"status": [ApplicationStatus.RECEIVED, locked.status], "decision_number": [None, number],
                    "decided_on": [None, decided_on], "category": [None, locked.category or None]})
     return locked

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
+from core.audit_actions import AuditAction
 from core.policy import Action, can
 from households.models import AdminUnit, Level
 from surveys import classification as cl
@@ -95,7 +96,7 @@ def round_create(
         survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()}
     changes["previous_rounds"] = [None, [r.code for r in previous_rounds]]
     changes["communes"] = [None, areas]
-    audit(actor=actor, action="round.created", target=survey_round, changes=changes)
+    audit(actor=actor, action=AuditAction.ROUND_CREATED, target=survey_round, changes=changes)
     if additional_sets:
         round_standards_set(actor=actor, round=survey_round, additional_sets=additional_sets)
     return survey_round
@@ -117,7 +118,7 @@ def round_standards_set(*, actor, round: SurveyRound, additional_sets: Iterable[
     after = sorted(s.code for s in wanted)
     stored = standard_results_refresh(Assessment.objects.filter(round=round).values_list("pk", flat=True))
     if before != after:
-        audit(actor=actor, action="round.standards_set", target=round, changes={"additional_sets": [before, after]})
+        audit(actor=actor, action=AuditAction.ROUND_STANDARDS_SET, target=round, changes={"additional_sets": [before, after]})
     return stored
 
 
@@ -156,7 +157,7 @@ def round_area_set(*, actor, round: SurveyRound, commune: AdminUnit, area_type: 
     before = area.area_type
     area.area_type = area_type
     area.save(update_fields=["area_type"])
-    audit(actor=actor, action="round.area_set", target=round, changes={f"area[{commune.code}]": [before, area_type]})
+    audit(actor=actor, action=AuditAction.ROUND_AREA_SET, target=round, changes={f"area[{commune.code}]": [before, area_type]})
     return area
 
 
@@ -176,7 +177,7 @@ def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_hous
     denominator = existing or Denominator(round=round, commune=commune)
     denominator.total_households, denominator.total_persons = total_households, total_persons
     denominator.save()
-    audit(actor=actor, action="denominator.set", target=denominator, changes={"total_households": [before, total_households]})
+    audit(actor=actor, action=AuditAction.DENOMINATOR_SET, target=denominator, changes={"total_households": [before, total_households]})
     return denominator
 
 
@@ -221,5 +222,5 @@ def round_reclassify(*, actor, round: SurveyRound) -> int:
     # Results under the additional standards: recomputed for every unlocked assessment (a standard may have been
     # added to the round, or its rules corrected).
     standard_results_refresh(unlocked)
-    audit(actor=actor, action="round.reclassified", target=round, changes={"assessments_changed": [None, len(changed)]})
+    audit(actor=actor, action=AuditAction.ROUND_RECLASSIFIED, target=round, changes={"assessments_changed": [None, len(changed)]})
     return len(changed)

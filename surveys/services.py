@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit, diff, snapshot
+from core.audit_actions import AuditAction
 from core.exceptions import ConflictError
 from core.versions import check_version
 from households.models import AdminUnit, Household, HouseholdStatus
@@ -254,7 +255,7 @@ def _assessment_write(
     if additional:
         standard_results_refresh([assessment.pk])
     audit(
-        actor=actor, action="assessment.updated" if existing else "assessment.created", target=assessment,
+        actor=actor, action=AuditAction.ASSESSMENT_UPDATED if existing else "assessment.created", target=assessment,
         changes=changes, reason=reason,
     )
     return assessment

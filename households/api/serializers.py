@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core.api import StrictTypes
 from households.ethnicity import resolve
-from households.models import MAX_MEMBERS, AdminUnit, Household, Member, Relation, Sex
+from households.models import MAX_MEMBERS, MEMBER_FIELDS, AdminUnit, Household, Member, Relation, Sex
 from households.services import MemberData
 
 
@@ -41,10 +41,7 @@ class MemberSerializer(StrictTypes, serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = [
-            "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "ethnic_group",
-            "able_to_work", "social_protection", "merit", "disability",
-        ]
+        fields = [*MEMBER_FIELDS[:6], "ethnic_group", *MEMBER_FIELDS[6:]]
         # Uniqueness of citizen IDs is the service's job (it names the member that clashes).
         validators: list = []
         extra_kwargs = {"citizen_id": {"validators": []}}

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
-from core.exceptions import ConflictError
+from core.audit_actions import AuditAction
+from core.versions import check_version
 from households.models import Household
 from surveys.approval.selectors import COMMUNE_ROLES, DEPARTMENT_ROLES, acts_for
 from surveys.models import (
@@ -52,7 +53,7 @@ def appeal_lodge(*, actor, household: Household, round: SurveyRound, complaint: 
         category_before=assessment.category, lodged_by=actor,
     )
     audit(
-        actor=actor, action="appeal.lodged", target=appeal, reason=complaint,
+        actor=actor, action=AuditAction.APPEAL_LODGED, target=appeal, reason=complaint,
         changes={"status": [None, AppealStatus.OPEN], "household": [None, household.code], "round": [None, round.code],
                  "category": [None, assessment.category]},
     )
@@ -68,8 +69,7 @@ def appeal_decide(*, actor, appeal: Appeal, status: str, outcome: str, expected_
         raise Appeal.DoesNotExist(_("No such appeal."))
     if not acts_for(actor, locked.commune, COMMUNE_ROLES + DEPARTMENT_ROLES):
         raise PermissionDenied(_("Only the commune's officers or chairman or the department can decide an appeal."))
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(_("This appeal was changed by someone else; reload it and try again."))
+    check_version(locked, expected_version, message=_("This appeal was changed by someone else; reload it and try again."))
     if locked.status != AppealStatus.OPEN:
         raise ValidationError({"status": _("This appeal is already decided.")})
     if status not in (AppealStatus.UPHELD, AppealStatus.REJECTED):
@@ -84,5 +84,5 @@ def appeal_decide(*, actor, appeal: Appeal, status: str, outcome: str, expected_
     locked.decided_by, locked.decided_at = actor, timezone.now()
     locked.version += 1
     locked.save()
-    audit(actor=actor, action="appeal.decided", target=locked, changes=diff(before, snapshot(locked, fields)), reason=outcome)
+    audit(actor=actor, action=AuditAction.APPEAL_DECIDED, target=locked, changes=diff(before, snapshot(locked, fields)), reason=outcome)
     return locked

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit, diff, snapshot
+from core.audit_actions import AuditAction
 from core.policy import Action
 from households.models import AdminUnit
 from surveys.approval.selectors import COMMUNE_ROLES, RECOGNITION_STATES, acts_for
@@ -57,7 +58,7 @@ def recognition_record(*, actor, commune_list: CommuneList, number: str, date: d
     locked.recognition_recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     locked.version += 1
     locked.save(update_fields=["recognition_number", "recognition_date", "recognition_signer", "recognition_recorded_by", "version"])
-    audit(actor=actor, action="commune_list.recognised", target=locked,
+    audit(actor=actor, action=AuditAction.COMMUNE_LIST_RECOGNISED, target=locked,
           changes=diff(before, snapshot(locked, ["recognition_number", "recognition_date", "recognition_signer"])))
     return locked
 
@@ -98,7 +99,7 @@ def round_decision_record(*, actor, round: SurveyRound, number: str, date: datet
         decision.document.save(document.name, document, save=False)
     decision.save()
     approval_stamp_bump([round.pk])  # (the next round's flows say which decision they start from)
-    audit(actor=actor, action="round.decision_recorded", target=round,
+    audit(actor=actor, action=AuditAction.ROUND_DECISION_RECORDED, target=round,
           changes={"decision_number": [None, number], "decision_date": [None, date], "signer": [None, signer],
                    "document": [None, bool(document)]})
     return decision

@@ -11,9 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit, diff, snapshot
+from core.audit_actions import AuditAction
 from core.exceptions import ConflictError
+from core.versions import check_version
 from households.models import AdminUnit, Level, communes_visible_to
 from surveys.approval.freeze import frozen_counts, list_entries_freeze
 from surveys.approval.selectors import (
@@ -61,9 +64,7 @@ def _lock(actor, commune_list: CommuneList) -> CommuneList:
         raise _not_found()
 
 
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise ConflictError(_("This list was changed by someone else; reload it and try again."))
+LIST_CHANGED = _lazy("This list was changed by someone else; reload it and try again.")
 
 
 def _require_current(locked: CommuneList) -> None:
@@ -121,7 +122,7 @@ def commune_list_get_or_create(*, actor, round: SurveyRound, commune: AdminUnit)
     except IntegrityError:
         # Someone else created it at the same moment: theirs is the list.
         return CommuneList.objects.get(round=round, commune=commune, is_current=True)
-    audit(actor=actor, action="commune_list.created", target=created,
+    audit(actor=actor, action=AuditAction.COMMUNE_LIST_CREATED, target=created,
           changes={"status": [None, ListStatus.DRAFT], "revision": [None, revision]})
     return created
 
@@ -132,7 +133,7 @@ def commune_list_submit(*, actor, commune_list: CommuneList, expected_version: i
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, COMMUNE_ROLES):
         raise PermissionDenied(_("Only the commune's officers or chairman can submit its list."))
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version, message=LIST_CHANGED)
     _require_current(locked)
     if locked.status not in EDITABLE_STATES:
         raise ValidationError({"status": _("Only a draft or returned list can be submitted.")})
@@ -140,7 +141,7 @@ def commune_list_submit(*, actor, commune_list: CommuneList, expected_version: i
     if blockers:
         raise ValidationError({"procedure": blockers})
     return _transition(
-        locked, actor=actor, action="commune_list.submitted", reason=reason,
+        locked, actor=actor, action=AuditAction.COMMUNE_LIST_SUBMITTED, reason=reason,
         status=ListStatus.SUBMITTED, submitted_by=actor, submitted_at=timezone.now(),
     )
 
@@ -151,14 +152,14 @@ def commune_list_review(*, actor, commune_list: CommuneList, expected_version: i
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, DISTRICT_ROLES):
         raise PermissionDenied(_("Only the district's officers can review the commune's list."))
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version, message=LIST_CHANGED)
     _require_current(locked)
     if not locked.round.has_districts:
         raise ValidationError({"status": _("This round has no district level; the department reviews lists directly.")})
     if locked.status != ListStatus.SUBMITTED:
         raise ValidationError({"status": _("Only a submitted list can be reviewed.")})
     return _transition(
-        locked, actor=actor, action="commune_list.district_reviewed", reason=reason,
+        locked, actor=actor, action=AuditAction.COMMUNE_LIST_DISTRICT_REVIEWED, reason=reason,
         status=ListStatus.DISTRICT_REVIEWED, reviewed_by=actor, reviewed_at=timezone.now(),
     )
 
@@ -169,7 +170,7 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, DEPARTMENT_ROLES):
         raise PermissionDenied(_("Only department staff can approve lists."))
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version, message=LIST_CHANGED)
     _require_current(locked)
     if locked.round.has_districts:
         if locked.status == ListStatus.SUBMITTED:
@@ -186,7 +187,7 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
     list_entries_freeze([locked])
     approval_stamp_bump([locked.round_id])
     return _transition(
-        locked, actor=actor, action="commune_list.approved", reason=reason,
+        locked, actor=actor, action=AuditAction.COMMUNE_LIST_APPROVED, reason=reason,
         status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), **frozen,
     )
 
@@ -201,7 +202,7 @@ def commune_list_return(*, actor, commune_list: CommuneList, reason: str, expect
         roles = DEPARTMENT_ROLES
     if not acts_for(actor, locked.commune, roles):
         raise PermissionDenied(_("You cannot return this commune's list."))
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version, message=LIST_CHANGED)
     _require_current(locked)
     if locked.status not in (ListStatus.SUBMITTED, ListStatus.DISTRICT_REVIEWED):
         raise ValidationError({"status": _("Only a list under review can be returned.")})
@@ -209,7 +210,7 @@ def commune_list_return(*, actor, commune_list: CommuneList, reason: str, expect
     if not reason:
         raise ValidationError({"reason": _("Say why the list is returned.")})
     return _transition(
-        locked, actor=actor, action="commune_list.returned", reason=reason,
+        locked, actor=actor, action=AuditAction.COMMUNE_LIST_RETURNED, reason=reason,
         status=ListStatus.RETURNED, returned_reason=reason, reviewed_by=None, reviewed_at=None,
     )
 
@@ -221,7 +222,7 @@ def commune_list_open_revision(*, actor, commune_list: CommuneList, reason: str,
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, DEPARTMENT_ROLES):
         raise PermissionDenied(_("Only department staff can open a revision of an approved list."))
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version, message=LIST_CHANGED)
     _require_current(locked)
     if locked.status != ListStatus.APPROVED:
         raise ValidationError({"status": _("Only an approved list is corrected by a new revision.")})
@@ -235,7 +236,7 @@ def commune_list_open_revision(*, actor, commune_list: CommuneList, reason: str,
         round=locked.round, commune=locked.commune, revision=locked.revision + 1, revision_reason=reason,
     )
     audit(
-        actor=actor, action="commune_list.revision_opened", target=revision, reason=reason,
+        actor=actor, action=AuditAction.COMMUNE_LIST_REVISION_OPENED, target=revision, reason=reason,
         changes={"revision": [locked.revision, revision.revision], "status": [ListStatus.APPROVED, ListStatus.DRAFT],
                  "previous_revision": [None, str(locked.pk)]},
     )

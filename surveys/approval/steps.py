@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from households.models import Hamlet
 from surveys.approval.selectors import COMMUNE_ROLES, EDITABLE_STATES, acts_for, working_days
 from surveys.approval.services import _lock, _require_current
@@ -53,7 +54,7 @@ def hamlet_meeting_record(
         minutes_note=(minutes_note or "").strip(), recorded_by=actor,
     )
     audit(
-        actor=actor, action="hamlet_meeting.recorded", target=meeting,
+        actor=actor, action=AuditAction.HAMLET_MEETING_RECORDED, target=meeting,
         changes={"hamlet": [None, hamlet.name], "held_on": [None, held_on], "attendees": [None, attendees],
                  "agreeing": [None, agreeing], "agreement_percent": [None, meeting.agreement_percent],
                  "commune_list": [None, str(locked.pk)]},
@@ -73,7 +74,7 @@ def public_posting_record(
         commune_list=locked, starts_on=starts_on, ends_on=ends_on, place=(place or "").strip(), recorded_by=actor,
     )
     audit(
-        actor=actor, action="public_posting.recorded", target=posting,
+        actor=actor, action=AuditAction.PUBLIC_POSTING_RECORDED, target=posting,
         changes={"starts_on": [None, starts_on], "ends_on": [None, ends_on], "place": [None, posting.place],
                  "working_days": [None, working_days(starts_on, ends_on)], "commune_list": [None, str(locked.pk)]},
     )
@@ -91,10 +92,10 @@ def procedure_step_withdraw(*, actor, commune_list: CommuneList, step, reason: s
     if not reason:
         raise ValidationError({"reason": _("Say why the step is withdrawn.")})
     if isinstance(step, HamletMeeting):
-        action = "hamlet_meeting.withdrawn"
+        action = AuditAction.HAMLET_MEETING_WITHDRAWN
         before = {"hamlet": step.hamlet.name, "held_on": step.held_on, "attendees": step.attendees, "agreeing": step.agreeing}
     else:
-        action = "public_posting.withdrawn"
+        action = AuditAction.PUBLIC_POSTING_WITHDRAWN
         before = {"starts_on": step.starts_on, "ends_on": step.ends_on, "place": step.place}
     target_pk = step.pk
     step.delete()

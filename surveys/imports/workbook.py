@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from households.models import Member, Relation, citizen_id_validator
+from households.models import MEMBER_FIELDS, Member, Relation, citizen_id_validator
 
 Progress = Callable[[str, int, int], None]
 
@@ -71,10 +71,7 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ),
     ],
 }
-MEMBER_KEYS = (
-    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity", "ethnic_group_id", "able_to_work", "social_protection",
-    "merit", "disability",
-)
+MEMBER_KEYS = (*MEMBER_FIELDS[:6], "ethnic_group_id", *MEMBER_FIELDS[6:])  # the model's list, with the group the import resolves
 RELATION_WORDS = {
     "chủ hộ": "head", "vợ": "spouse", "chồng": "spouse", "vợ/chồng": "spouse", "con": "child", "cha": "parent",
     "mẹ": "parent", "bố": "parent", "cha/mẹ": "parent", "cháu": "grandchild", "ông": "grandparent", "bà": "grandparent",

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit
+from core.audit_actions import AuditAction
 from core.policy import Action, can
 from households.models import AdminUnit, Level
 from surveys import classification as cl
@@ -70,7 +71,7 @@ def criteria_set_copy_as_draft(*, actor, source: CriteriaSet, code: str, name_vi
              income_upto=r.income_upto, upto_inclusive=r.upto_inclusive, min_deprived=r.min_deprived, max_deprived=r.max_deprived)
         for r in source.rules.all()
     )
-    audit(actor=actor, action="criteria_set.draft_copied", target=draft, changes={"based_on": [None, source.code]})
+    audit(actor=actor, action=AuditAction.CRITERIA_SET_DRAFT_COPIED, target=draft, changes={"based_on": [None, source.code]})
     return draft
 
 
