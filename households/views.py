@@ -181,7 +181,7 @@ def household_list(request):
 
     households = filterset.qs
     if survey_round is not None:
-        in_round = Assessment.objects.filter(household=OuterRef("pk"), round=survey_round)
+        in_round = Assessment.objects.filter(household=OuterRef("pk"), round=survey_round).order_by()
         households = households.annotate(
             round_category=Subquery(in_round.values("category")[:1]), round_group=Subquery(in_round.values("group")[:1])
         )

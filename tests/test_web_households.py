@@ -69,7 +69,7 @@ def test_list_query_budget(client, officer_a, commune_a, round_2024, rows, djang
             assess(officer_a, household, round_2024, 3_000_000)
     client.force_login(officer_a)
     client.get(reverse("dashboard"))  # a user already at work: the idle-session refresh is done (every 5 min)
-    with django_assert_max_num_queries(13):  # (one is the menu asking the access policy)
+    with django_assert_max_num_queries(14):  # (one is the menu asking the access policy, one reads the visible communes)
         response = client.get(reverse("household-list"), {"q": "Q-", "round": "BD-2024"})
     assert response.status_code == 200
 
@@ -230,8 +230,8 @@ def test_detail_shows_the_history_and_stays_within_a_query_budget(client, office
     household = make_household(officer_a, commune_a, code="A-HIST")
     assess(officer_a, household, round_2024, 1_000_000)
     client.force_login(officer_a)
-    with django_assert_max_num_queries(20):  # 16, plus the access log (a role check and a batched insert), the menu, and
-        # the results under additional standards (one prefetch)
+    with django_assert_max_num_queries(21):  # 16, plus the access log (a role check and a batched insert), the menu,
+        # the results under additional standards (one prefetch), and the visible communes read once
         response = client.get(reverse("household-detail", args=["A-HIST"]))
     actions = [e.action for e in response.context["events"]]
     assert "household.created" in actions and "assessment.created" in actions

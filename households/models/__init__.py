@@ -36,11 +36,12 @@ from households.models.units import (
     Structure,
     UnitKind,
     communes_visible_to,
+    visible_commune_ids,
 )
 
 __all__ = [
     "MAX_MEMBERS", "MEMBER_FIELDS", "PERSONAL_DATA_ROLES", "STRUCTURE_2025_START", "WORKING_AGE_FROM", "WORKING_AGE_TO", "AdminUnit", "AdminUnitQuerySet", "AreaType", "Assignment",
     "EthnicGroup", "Hamlet", "HamletQuerySet", "Household", "HouseholdQuerySet", "HouseholdStatus", "Level", "Member",
     "MemberQuerySet", "Rehoming", "RehomingBasis", "Relation", "Role", "Sex", "Structure", "UnitKind", "age_in",
-    "citizen_id_validator", "communes_visible_to", "household_code_validator", "of_working_age", "validate_birth_year",
+    "citizen_id_validator", "communes_visible_to", "household_code_validator", "of_working_age", "validate_birth_year", "visible_commune_ids",
 ]

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models.units import AdminUnit, Hamlet, Level, Structure, communes_visible_to
+from households.models.units import AdminUnit, Hamlet, Level, Structure, communes_visible_to, visible_commune_ids
 
 
 class HouseholdStatus(models.TextChoices):
@@ -22,7 +22,7 @@ class HouseholdStatus(models.TextChoices):
 
 class HouseholdQuerySet(models.QuerySet):
     def visible_to(self, user) -> HouseholdQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
     def active(self) -> HouseholdQuerySet:
         return self.filter(status=HouseholdStatus.ACTIVE)
@@ -64,7 +64,9 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["code"]
-        indexes = [models.Index(fields=["commune", "status"]), models.Index(fields=["head_name"])]
+        # (commune, code): a commune's list in code order reads its own rows, not the whole registry's code index.
+        indexes = [models.Index(fields=["commune", "status"]), models.Index(fields=["head_name"]),
+                   models.Index(fields=["commune", "code"], name="household_commune_code")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="merged", merged_into__isnull=False) | (~Q(status="merged") & Q(merged_into__isnull=True)),

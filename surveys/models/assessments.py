@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, AreaType, Hamlet, Household, communes_visible_to
+from households.models import AdminUnit, AreaType, Hamlet, Household, visible_commune_ids
 from surveys.models.criteria import Category, CriteriaSet, Group, Indicator
 from surveys.models.rounds import SurveyRound
 
@@ -20,7 +20,7 @@ class Basis(models.TextChoices):
 
 class AssessmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> AssessmentQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
 
 class Assessment(models.Model):
