@@ -20,7 +20,8 @@ PASSWORD = "povreg-demo-2026"
 SIZES = {"desktop": {"width": 1366, "height": 900}, "tablet": {"width": 800, "height": 1280}}
 
 
-def pages(officer_commune: str, officer_household: str, approved_commune: str, poor_household: str) -> dict[str, list[tuple[str, str]]]:
+def pages(officer_commune: str, officer_household: str, approved_commune: str, poor_household: str,
+          household_pk: str = "") -> dict[str, list[tuple[str, str]]]:
     return {
         "officer": [
             ("dashboard", "/"),
@@ -49,7 +50,8 @@ def pages(officer_commune: str, officer_household: str, approved_commune: str, p
             ("history", f"/lists/HCM-2026/{approved_commune}/#history-title"),
         ],
         "api_reader": [("rates", "/reports/rates/")],
-        "admin": [("admin", "/admin/")],
+        # The admin's household page: status and merged-into change only with a reason, through the service.
+        "admin": [("admin", "/admin/"), ("admin-household", f"/admin/households/household/{household_pk}/change/")],
     }
 
 
@@ -74,8 +76,8 @@ def main() -> int:
         "h = Household.objects.filter(commune=a.unit).order_by('code').first()\n"
         "from surveys.models import ListEntry\n"
         "e = ListEntry.objects.filter(round__code='HCM-2026', category='poor').select_related('commune', 'household').order_by('id').first()\n"
-        "print(a.unit.code, h.code, e.commune.code, e.household.code)")], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.split()
-    commune, household, approved_commune, poor_household = found[-4:]
+        "print(a.unit.code, h.code, e.commune.code, e.household.code, h.pk)")], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.split()
+    commune, household, approved_commune, poor_household, household_pk = found[-5:]
     port = free_port()
     server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -87,7 +89,7 @@ def main() -> int:
         time.sleep(3)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-            for persona, shots in pages(commune, household, approved_commune, poor_household).items():
+            for persona, shots in pages(commune, household, approved_commune, poor_household, household_pk).items():
                 for size, viewport in SIZES.items():
                     context = browser.new_context(viewport=viewport, locale="vi-VN")
                     page = context.new_page()
