@@ -29,7 +29,9 @@ def timed(fn, repeat: int = 1):
 
 def build(households: int, seed: int) -> None:
     """bench/run.py's province: Binh Duong (74), households BENCH-0000000…, rounds BENCH-2024 → BENCH-2025."""
-    province_build(province_code="74", households=households, seed=seed, prefix="BENCH-", round_codes=("BENCH-2024", "BENCH-2025"))
+    province_build(
+        province_code="74", households=households, seed=seed, prefix="BENCH-", round_codes=("BENCH-2024", "BENCH-2025")
+    )
 
 
 def copy_rows(table: str, columns: list[str], rows, chunk: int = 50_000) -> None:
@@ -39,7 +41,9 @@ def copy_rows(table: str, columns: list[str], rows, chunk: int = 50_000) -> None
     statement = f"COPY {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) FROM STDIN"
     buf, n = io.StringIO(), 0
     for row in rows:
-        buf.write("\t".join("\\N" if v is None else str(v).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ") for v in row))
+        buf.write(
+            "\t".join("\\N" if v is None else str(v).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ") for v in row)
+        )
         buf.write("\n")
         n += 1
         if n % chunk == 0:
@@ -79,9 +83,13 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
     criteria = CriteriaSet.objects.get(code="VN-2022")
     spec = criteria_spec(criteria)
     previous = round_create(actor=None, code=round_codes[0], year=2024, criteria_set=criteria, province=province)
-    current = round_create(actor=None, code=round_codes[1], year=2025, criteria_set=criteria, province=province, previous_round=previous)
+    current = round_create(
+        actor=None, code=round_codes[1], year=2025, criteria_set=criteria, province=province, previous_round=previous
+    )
     communes = list(AdminUnit.objects.under(province).filter(level=Level.COMMUNE).order_by("code"))
-    Hamlet.objects.bulk_create([Hamlet.build(commune_id=c.pk, name=f"Ấp {n}") for c in communes for n in range(1, 6)], ignore_conflicts=True)
+    Hamlet.objects.bulk_create(
+        [Hamlet.build(commune_id=c.pk, name=f"Ấp {n}") for c in communes for n in range(1, 6)], ignore_conflicts=True
+    )
     hamlets: dict[int, list[int]] = {}
     for hid, cid in Hamlet.objects.filter(commune__in=communes).values_list("id", "commune_id"):
         hamlets.setdefault(cid, []).append(hid)
@@ -93,11 +101,36 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
     group_ids = dict(EthnicGroup.objects.values_list("code", "id"))
 
     with transaction.atomic():
-        copy_rows(Household._meta.db_table, ["code", "commune_id", "hamlet_id", "head_name", "address", "status", "version", "created_at",
-                                             "updated_at", "search_key"],
-                  ((f"{prefix}{i:07d}", c.pk, rng.choice(hamlets[c.pk]), f"Nguyễn Văn {i}", f"{i % 300} Đường {i % 40}", "active", 1, now, now,
-                    household_search_key(code=f"{prefix}{i:07d}", head_name=f"Nguyễn Văn {i}"))
-                   for i, c in enumerate(chosen)))
+        copy_rows(
+            Household._meta.db_table,
+            [
+                "code",
+                "commune_id",
+                "hamlet_id",
+                "head_name",
+                "address",
+                "status",
+                "version",
+                "created_at",
+                "updated_at",
+                "search_key",
+            ],
+            (
+                (
+                    f"{prefix}{i:07d}",
+                    c.pk,
+                    rng.choice(hamlets[c.pk]),
+                    f"Nguyễn Văn {i}",
+                    f"{i % 300} Đường {i % 40}",
+                    "active",
+                    1,
+                    now,
+                    now,
+                    household_search_key(code=f"{prefix}{i:07d}", head_name=f"Nguyễn Văn {i}"),
+                )
+                for i, c in enumerate(chosen)
+            ),
+        )
         ids = list(Household.objects.filter(code__startswith=prefix).order_by("code").values_list("id", flat=True))
         members_of: list[list[dict]] = []
         member_rows = []
@@ -106,18 +139,56 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
             facts = []
             for p in range(size):
                 able = rng.random() < (0.25 if size == 1 else 0.75)
-                fact = {"id": None, "able_to_work": able, "social_protection": not able and rng.random() < 0.5,
-                        "merit": rng.random() < 0.02, "disability": rng.random() < 0.03, "sex": "M" if p % 2 == 0 else "F",
-                        "birth_year": 1950 + (i + p) % 55, "ethnicity": "Kinh" if rng.random() < 0.95 else "Khmer",
-                        "relation": "head" if p == 0 else "child"}
+                fact = {
+                    "id": None,
+                    "able_to_work": able,
+                    "social_protection": not able and rng.random() < 0.5,
+                    "merit": rng.random() < 0.02,
+                    "disability": rng.random() < 0.03,
+                    "sex": "M" if p % 2 == 0 else "F",
+                    "birth_year": 1950 + (i + p) % 55,
+                    "ethnicity": "Kinh" if rng.random() < 0.95 else "Khmer",
+                    "relation": "head" if p == 0 else "child",
+                }
                 fact["ethnic_group"] = "01" if fact["ethnicity"] == "Kinh" else "05"
                 facts.append(fact)
-                member_rows.append((hid, f"Thành viên {i}-{p}", fact["sex"], fact["birth_year"], fact["relation"], "", fact["ethnicity"],
-                                    group_ids[fact["ethnic_group"]], fact["able_to_work"], fact["social_protection"], fact["merit"],
-                                    fact["disability"], p + 1))
+                member_rows.append(
+                    (
+                        hid,
+                        f"Thành viên {i}-{p}",
+                        fact["sex"],
+                        fact["birth_year"],
+                        fact["relation"],
+                        "",
+                        fact["ethnicity"],
+                        group_ids[fact["ethnic_group"]],
+                        fact["able_to_work"],
+                        fact["social_protection"],
+                        fact["merit"],
+                        fact["disability"],
+                        p + 1,
+                    )
+                )
             members_of.append(facts)
-        copy_rows(Member._meta.db_table, ["household_id", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
-                                          "ethnic_group_id", "able_to_work", "social_protection", "merit", "disability", "position"], member_rows)
+        copy_rows(
+            Member._meta.db_table,
+            [
+                "household_id",
+                "full_name",
+                "sex",
+                "birth_year",
+                "relation",
+                "citizen_id",
+                "ethnicity",
+                "ethnic_group_id",
+                "able_to_work",
+                "social_protection",
+                "merit",
+                "disability",
+                "position",
+            ],
+            member_rows,
+        )
         del member_rows
         memo: dict = {}
         bands = [rng.random() for _ in ids]
@@ -142,25 +213,83 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
                 key = (commune.area_type, income, deprived, tuple((f["able_to_work"], f["social_protection"]) for f in facts))
                 res = memo.get(key)
                 if res is None:
-                    res = cl.classify(spec, area=commune.area_type, income=income, deprived=deprived,
-                                      members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts])
+                    res = cl.classify(
+                        spec,
+                        area=commune.area_type,
+                        income=income,
+                        deprived=deprived,
+                        members=[cl.MemberFacts(f["able_to_work"], f["social_protection"]) for f in facts],
+                    )
                     memo[key] = res
-                rows.append((hid, survey_round.pk, criteria.pk, commune.pk, None, commune.area_type, income, len(facts),
-                             sum(f["able_to_work"] for f in facts), sum(f["social_protection"] for f in facts),
-                             json.dumps(facts, ensure_ascii=False), res.category.value, res.group.value if res.group else "",
-                             res.deprived_count, res.explanation_vi, res.explanation_en, 1, None, now, now, "income", 0))
+                rows.append(
+                    (
+                        hid,
+                        survey_round.pk,
+                        criteria.pk,
+                        commune.pk,
+                        None,
+                        commune.area_type,
+                        income,
+                        len(facts),
+                        sum(f["able_to_work"] for f in facts),
+                        sum(f["social_protection"] for f in facts),
+                        json.dumps(facts, ensure_ascii=False),
+                        res.category.value,
+                        res.group.value if res.group else "",
+                        res.deprived_count,
+                        res.explanation_vi,
+                        res.explanation_en,
+                        1,
+                        None,
+                        now,
+                        now,
+                        "income",
+                        0,
+                    )
+                )
                 deprived_of.append(deprived)
-            copy_rows(Assessment._meta.db_table, ["household_id", "round_id", "criteria_set_id", "commune_id", "hamlet_id", "area_type",
-                                                  "income_per_capita", "member_count", "able_to_work_count", "social_protection_count",
-                                                  "members_snapshot", "category", "group", "deprived_count", "explanation_vi", "explanation_en",
-                                                  "version", "assessed_by_id", "created_at", "updated_at", "basis", "low_income_workers"], rows)
+            copy_rows(
+                Assessment._meta.db_table,
+                [
+                    "household_id",
+                    "round_id",
+                    "criteria_set_id",
+                    "commune_id",
+                    "hamlet_id",
+                    "area_type",
+                    "income_per_capita",
+                    "member_count",
+                    "able_to_work_count",
+                    "social_protection_count",
+                    "members_snapshot",
+                    "category",
+                    "group",
+                    "deprived_count",
+                    "explanation_vi",
+                    "explanation_en",
+                    "version",
+                    "assessed_by_id",
+                    "created_at",
+                    "updated_at",
+                    "basis",
+                    "low_income_workers",
+                ],
+                rows,
+            )
             del rows
             aids = list(Assessment.objects.filter(round=survey_round).order_by("household_id").values_list("id", flat=True))
-            copy_rows(Assessment.deprived_indicators.through._meta.db_table, ["assessment_id", "indicator_id"],
-                      ((aid, indicator_ids[c]) for aid, d in zip(aids, deprived_of, strict=True) for c in d))
-            Denominator.objects.bulk_create([Denominator(round=survey_round, commune_id=cid, total_households=n + n // 20) for cid, n in counts.items()])
+            copy_rows(
+                Assessment.deprived_indicators.through._meta.db_table,
+                ["assessment_id", "indicator_id"],
+                ((aid, indicator_ids[c]) for aid, d in zip(aids, deprived_of, strict=True) for c in d),
+            )
+            Denominator.objects.bulk_create(
+                [Denominator(round=survey_round, commune_id=cid, total_households=n + n // 20) for cid, n in counts.items()]
+            )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.perf_counter() - t0
-    print(f"Built {households} households {prefix}… ({province.name}) with members and two rounds of assessments in {elapsed:.1f} s.")
+    print(
+        f"Built {households} households {prefix}… ({province.name}) with members and two rounds of assessments in {elapsed:.1f} s."
+    )
     return elapsed

@@ -26,28 +26,245 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "povreg.settings")
 
 # Family names with their approximate share of the population (per cent; the long tail shares the rest).
-FAMILY = [("Nguyễn", 38), ("Trần", 11), ("Lê", 9.5), ("Phạm", 7.1), ("Huỳnh", 4), ("Hoàng", 2), ("Phan", 4.5), ("Võ", 3),
-          ("Vũ", 1), ("Đặng", 2.1), ("Bùi", 2), ("Đỗ", 1.4), ("Hồ", 1.3), ("Ngô", 1.3), ("Dương", 1), ("Lý", 0.5),
-          ("Đinh", 0.6), ("Lâm", 0.6), ("Mai", 0.5), ("Trương", 0.8), ("Lương", 0.4), ("Đoàn", 0.5), ("Cao", 0.4),
-          ("Châu", 0.4), ("Tô", 0.3), ("Thái", 0.3), ("Hà", 0.4), ("La", 0.2), ("Lưu", 0.3), ("Tạ", 0.2), ("Quách", 0.2),
-          ("Kiều", 0.1), ("Từ", 0.1), ("Tăng", 0.1), ("Triệu", 0.2), ("Văn", 0.1), ("Thạch", 0.2), ("Danh", 0.1)]
+FAMILY = [
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9.5),
+    ("Phạm", 7.1),
+    ("Huỳnh", 4),
+    ("Hoàng", 2),
+    ("Phan", 4.5),
+    ("Võ", 3),
+    ("Vũ", 1),
+    ("Đặng", 2.1),
+    ("Bùi", 2),
+    ("Đỗ", 1.4),
+    ("Hồ", 1.3),
+    ("Ngô", 1.3),
+    ("Dương", 1),
+    ("Lý", 0.5),
+    ("Đinh", 0.6),
+    ("Lâm", 0.6),
+    ("Mai", 0.5),
+    ("Trương", 0.8),
+    ("Lương", 0.4),
+    ("Đoàn", 0.5),
+    ("Cao", 0.4),
+    ("Châu", 0.4),
+    ("Tô", 0.3),
+    ("Thái", 0.3),
+    ("Hà", 0.4),
+    ("La", 0.2),
+    ("Lưu", 0.3),
+    ("Tạ", 0.2),
+    ("Quách", 0.2),
+    ("Kiều", 0.1),
+    ("Từ", 0.1),
+    ("Tăng", 0.1),
+    ("Triệu", 0.2),
+    ("Văn", 0.1),
+    ("Thạch", 0.2),
+    ("Danh", 0.1),
+]
 MIDDLE = {
-    "M": ["Văn", "Minh", "Đức", "Quốc", "Thanh", "Hữu", "Công", "Ngọc", "Hoàng", "Tấn", "Trọng", "Xuân", "Gia", "Anh",
-          "Quang", "Đình", "Văn Minh", "Thành", "Phước", "Hoài", "Bảo", "Duy", "Chí", "Tuấn", "Nhật"],
-    "F": ["Thị", "Ngọc", "Thu", "Thanh", "Kim", "Mỹ", "Bích", "Hồng", "Phương", "Thùy", "Khánh", "Bảo", "Minh", "Hoài",
-          "Thị Thu", "Thị Ngọc", "Ngọc Bảo", "Diễm", "Tuyết", "Thảo", "Cẩm", "Hoàng", "Quỳnh", "Như", "Mai"],
+    "M": [
+        "Văn",
+        "Minh",
+        "Đức",
+        "Quốc",
+        "Thanh",
+        "Hữu",
+        "Công",
+        "Ngọc",
+        "Hoàng",
+        "Tấn",
+        "Trọng",
+        "Xuân",
+        "Gia",
+        "Anh",
+        "Quang",
+        "Đình",
+        "Văn Minh",
+        "Thành",
+        "Phước",
+        "Hoài",
+        "Bảo",
+        "Duy",
+        "Chí",
+        "Tuấn",
+        "Nhật",
+    ],
+    "F": [
+        "Thị",
+        "Ngọc",
+        "Thu",
+        "Thanh",
+        "Kim",
+        "Mỹ",
+        "Bích",
+        "Hồng",
+        "Phương",
+        "Thùy",
+        "Khánh",
+        "Bảo",
+        "Minh",
+        "Hoài",
+        "Thị Thu",
+        "Thị Ngọc",
+        "Ngọc Bảo",
+        "Diễm",
+        "Tuyết",
+        "Thảo",
+        "Cẩm",
+        "Hoàng",
+        "Quỳnh",
+        "Như",
+        "Mai",
+    ],
 }
 GIVEN = {
-    "M": ["Hùng", "Dũng", "Nam", "Tuấn", "Phúc", "Long", "Sơn", "Tài", "Bình", "Khang", "Hòa", "Hoàng", "Trung", "Thắng",
-          "Cường", "Hải", "Quang", "Tâm", "An", "Đạt", "Lộc", "Huy", "Khoa", "Minh", "Phong", "Thành", "Tùng", "Vinh",
-          "Hiếu", "Nghĩa", "Kiên", "Hưng", "Tiến", "Thịnh", "Việt", "Duy", "Bảo", "Khánh", "Trí", "Lâm", "Tú", "Thái",
-          "Hậu", "Nhân", "Toàn", "Phát", "Lợi", "Thiện", "Tân", "Quân", "Hiển", "Đông", "Vũ", "Định", "Hảo", "Lực",
-          "Mạnh", "Sang", "Thông", "Trọng", "Vương", "Dương", "Kha", "Luân", "Nhựt", "Phước", "Quý", "Trường", "Hên"],
-    "F": ["Hồng", "Hương", "Lan", "Mai", "Hoa", "Hòa", "Thảo", "Linh", "Trang", "Nhung", "Hạnh", "Yến", "Ngân", "Phương",
-          "Thủy", "Thúy", "Trinh", "Vy", "Nga", "Loan", "Châu", "Anh", "Hà", "Huyền", "Dung", "Hằng", "Liên", "Ly", "My",
-          "Nhi", "Oanh", "Phượng", "Quyên", "Tâm", "Thanh", "Thu", "Trâm", "Tuyết", "Uyên", "Vân", "Xuân", "Diễm",
-          "Duyên", "Giang", "Hiền", "Hậu", "Khánh", "Kiều", "Lài", "Lệ", "Lụa", "Mận", "Nguyệt", "Như", "Nhàn", "Ngọc",
-          "Quỳnh", "Sương", "Thắm", "Thơ", "Tiên", "Trúc", "Tươi", "Cúc", "Đào", "Bích", "Ánh", "Hoài", "Lam"],
+    "M": [
+        "Hùng",
+        "Dũng",
+        "Nam",
+        "Tuấn",
+        "Phúc",
+        "Long",
+        "Sơn",
+        "Tài",
+        "Bình",
+        "Khang",
+        "Hòa",
+        "Hoàng",
+        "Trung",
+        "Thắng",
+        "Cường",
+        "Hải",
+        "Quang",
+        "Tâm",
+        "An",
+        "Đạt",
+        "Lộc",
+        "Huy",
+        "Khoa",
+        "Minh",
+        "Phong",
+        "Thành",
+        "Tùng",
+        "Vinh",
+        "Hiếu",
+        "Nghĩa",
+        "Kiên",
+        "Hưng",
+        "Tiến",
+        "Thịnh",
+        "Việt",
+        "Duy",
+        "Bảo",
+        "Khánh",
+        "Trí",
+        "Lâm",
+        "Tú",
+        "Thái",
+        "Hậu",
+        "Nhân",
+        "Toàn",
+        "Phát",
+        "Lợi",
+        "Thiện",
+        "Tân",
+        "Quân",
+        "Hiển",
+        "Đông",
+        "Vũ",
+        "Định",
+        "Hảo",
+        "Lực",
+        "Mạnh",
+        "Sang",
+        "Thông",
+        "Trọng",
+        "Vương",
+        "Dương",
+        "Kha",
+        "Luân",
+        "Nhựt",
+        "Phước",
+        "Quý",
+        "Trường",
+        "Hên",
+    ],
+    "F": [
+        "Hồng",
+        "Hương",
+        "Lan",
+        "Mai",
+        "Hoa",
+        "Hòa",
+        "Thảo",
+        "Linh",
+        "Trang",
+        "Nhung",
+        "Hạnh",
+        "Yến",
+        "Ngân",
+        "Phương",
+        "Thủy",
+        "Thúy",
+        "Trinh",
+        "Vy",
+        "Nga",
+        "Loan",
+        "Châu",
+        "Anh",
+        "Hà",
+        "Huyền",
+        "Dung",
+        "Hằng",
+        "Liên",
+        "Ly",
+        "My",
+        "Nhi",
+        "Oanh",
+        "Phượng",
+        "Quyên",
+        "Tâm",
+        "Thanh",
+        "Thu",
+        "Trâm",
+        "Tuyết",
+        "Uyên",
+        "Vân",
+        "Xuân",
+        "Diễm",
+        "Duyên",
+        "Giang",
+        "Hiền",
+        "Hậu",
+        "Khánh",
+        "Kiều",
+        "Lài",
+        "Lệ",
+        "Lụa",
+        "Mận",
+        "Nguyệt",
+        "Như",
+        "Nhàn",
+        "Ngọc",
+        "Quỳnh",
+        "Sương",
+        "Thắm",
+        "Thơ",
+        "Tiên",
+        "Trúc",
+        "Tươi",
+        "Cúc",
+        "Đào",
+        "Bích",
+        "Ánh",
+        "Hoài",
+        "Lam",
+    ],
 }
 VARIATIONS = ("no_marks", "family_typo", "middle_dropped", "marks_partly", "id_typo", "same_name_new_code", "year_off")
 
@@ -104,7 +321,9 @@ def vary(rng: random.Random, people, kind: str):
                 plain = fold(word)
                 if len(plain) >= 5:
                     i = rng.randrange(1, len(plain) - 1)
-                    return " ".join([*words[:j], (plain[:i] + plain[i + 1] + plain[i] + plain[i + 2:]).capitalize(), *words[j + 1:]])
+                    return " ".join(
+                        [*words[:j], (plain[:i] + plain[i + 1] + plain[i] + plain[i + 2 :]).capitalize(), *words[j + 1 :]]
+                    )
             return name
         if kind == "middle_dropped" and len(words) >= 3:
             return " ".join([words[0], *words[2:]])
@@ -199,17 +418,37 @@ def build(households: int, planted: int, seed: int) -> None:
             cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
 
     with transaction.atomic():
-        copy(Household._meta.db_table, ["code", "commune_id", "head_name", "address", "status", "version", "search_key",
-                                        "created_at", "updated_at"], rows)
+        copy(
+            Household._meta.db_table,
+            ["code", "commune_id", "head_name", "address", "status", "version", "search_key", "created_at", "updated_at"],
+            rows,
+        )
         ids = dict(Household.objects.filter(code__startswith="DUP-").values_list("code", "id"))
-        copy(Member._meta.db_table, ["household_id", "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
-                                     "able_to_work", "social_protection", "merit", "disability", "position"],
-             ((ids[r[0]], *r[1:]) for r in member_rows))
+        copy(
+            Member._meta.db_table,
+            [
+                "household_id",
+                "full_name",
+                "sex",
+                "birth_year",
+                "relation",
+                "citizen_id",
+                "ethnicity",
+                "able_to_work",
+                "social_protection",
+                "merit",
+                "disability",
+                "position",
+            ],
+            ((ids[r[0]], *r[1:]) for r in member_rows),
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "dedupe_bench_plan.tsv").write_text("\n".join("\t".join(p) for p in plan), encoding="utf-8")
-    print(f"Built {len(rows)} households ({len(member_rows)} members, {len(plan)} planted twins) in {time.perf_counter() - t0:.1f} s.")
+    print(
+        f"Built {len(rows)} households ({len(member_rows)} members, {len(plan)} planted twins) in {time.perf_counter() - t0:.1f} s."
+    )
 
 
 def main() -> int:
@@ -245,9 +484,11 @@ def main() -> int:
         queued = scan.candidates
     elapsed = time.perf_counter() - start
     everything = figures["members"] * (figures["members"] - 1) // 2
-    print(f"scan: {elapsed:.1f} s; {figures['members']} members read; {figures['pairs_compared']:,} pairs compared "
-          f"({figures['pairs_compared'] / everything:.6%} of all {everything:,}); {queued} pairs queued; "
-          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"scan: {elapsed:.1f} s; {figures['members']} members read; {figures['pairs_compared']:,} pairs compared "
+        f"({figures['pairs_compared'] / everything:.6%} of all {everything:,}); {queued} pairs queued; "
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     plan_file = ROOT / "var" / "dedupe_bench_plan.tsv"
     plan = [line.split("\t") for line in plan_file.read_text(encoding="utf-8").splitlines()] if plan_file.exists() else []
     ids = dict(Household.objects.filter(code__startswith="DUP-").values_list("code", "id"))
@@ -260,8 +501,10 @@ def main() -> int:
         found_by[kind] += key in pairs
     for kind in (k for k in total_by if k):
         print(f"  planted {kind:20s} found {found_by[kind]:4d} of {total_by[kind]:4d}")
-    print(f"  planted twins found {sum(found_by.values())} of {len(plan)}; queued pairs that are not planted twins: "
-          f"{len(pairs - twins)} (households sharing people's names and birth years by chance)")
+    print(
+        f"  planted twins found {sum(found_by.values())} of {len(plan)}; queued pairs that are not planted twins: "
+        f"{len(pairs - twins)} (households sharing people's names and birth years by chance)"
+    )
     return 0
 
 

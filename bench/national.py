@@ -36,14 +36,20 @@ from bench.build import province_build  # noqa: E402
 # Ten pre-2025 provinces with many communes and no island district: Binh Duong first (bench/run.py's province),
 # then Thanh Hoa, Ha Noi, Nghe An, Ho Chi Minh City, Thai Binh, Quang Nam, Gia Lai, Ha Tinh, Hai Duong (~2,960 communes).
 PROVINCES = ["74", "38", "01", "40", "79", "34", "49", "64", "42", "30"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--provinces", type=int, default=10, choices=range(1, len(PROVINCES) + 1))
     parser.add_argument("--households", type=int, default=300_000, help="households per province")
-    parser.add_argument("--measure-after", type=int, nargs="*", default=[1, 10], help="measure when this many provinces are built")
+    parser.add_argument(
+        "--measure-after", type=int, nargs="*", default=[1, 10], help="measure when this many provinces are built"
+    )
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--no-export", action="store_true", help="skip the export (≈ 2 min per measurement at 300k)")
-    parser.add_argument("--results", default="/tmp/bench-national.json", help="figures are written here as JSON (kept across runs)")
+    parser.add_argument(
+        "--results", default="/tmp/bench-national.json", help="figures are written here as JSON (kept across runs)"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("bench/national.py needs DATABASE_URL pointing at a PostgreSQL database.", file=sys.stderr)
@@ -53,14 +59,20 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
+
     call_command("migrate", verbosity=0)
     results_path = Path(args.results)
     results = json.loads(results_path.read_text()) if results_path.exists() else {"builds": {}, "stages": {}}
     codes = PROVINCES[: args.provinces]
     measured_final = False
     for k, code in enumerate(codes, 1):
-        seconds = province_build(province_code=code, households=args.households, seed=args.seed + k, prefix=f"BENCH-{code}-",
-                                 round_codes=(f"BENCH-{code}-2024", f"BENCH-{code}-2025"))
+        seconds = province_build(
+            province_code=code,
+            households=args.households,
+            seed=args.seed + k,
+            prefix=f"BENCH-{code}-",
+            round_codes=(f"BENCH-{code}-2024", f"BENCH-{code}-2025"),
+        )
         if seconds is not None:
             results["builds"][code] = round(seconds, 1)
             results_path.write_text(json.dumps(results, indent=1))
@@ -82,10 +94,14 @@ def measured(codes: list[str], *, export: bool, tries: int = 10) -> dict:
     for attempt in range(tries):
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         print(done.stdout, flush=True)
-        found = [line[len("RESULT "):] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        found = [line[len("RESULT ") :] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
         if done.returncode == 0 and found:
             return json.loads(found[-1])
-        print(f"measurement failed (exit {done.returncode}); trying again in 60 s ({attempt + 1}/{tries})", file=sys.stderr, flush=True)
+        print(
+            f"measurement failed (exit {done.returncode}); trying again in 60 s ({attempt + 1}/{tries})",
+            file=sys.stderr,
+            flush=True,
+        )
         time.sleep(60)
     return {"provinces": len(codes), "failed": True}
 

@@ -17,8 +17,14 @@ from bench.build import timed
 ROOT = Path(__file__).resolve().parent.parent
 # The export takes minutes per measurement on a busy machine: it is taken at the two ends (300k and 3M) only.
 EXPORT_AT = (1, 10)
-TABLES = ["households_household", "households_member", "surveys_assessment", "surveys_assessment_deprived_indicators",
-          "surveys_denominator", "core_auditevent"]
+TABLES = [
+    "households_household",
+    "households_member",
+    "surveys_assessment",
+    "surveys_assessment_deprived_indicators",
+    "surveys_denominator",
+    "core_auditevent",
+]
 
 
 def located(name: str):
@@ -65,7 +71,9 @@ def sizes() -> dict:
         cursor.execute("SELECT pg_database_size(current_database())")
         out = {"db_bytes": cursor.fetchone()[0]}
         for table in TABLES:
-            cursor.execute("SELECT pg_total_relation_size(%s), pg_indexes_size(%s), (SELECT COUNT(*) FROM " + table + ")", [table, table])
+            cursor.execute(
+                "SELECT pg_total_relation_size(%s), pg_indexes_size(%s), (SELECT COUNT(*) FROM " + table + ")", [table, table]
+            )
             total, indexes, rows = cursor.fetchone()
             out[f"size:{table}"] = {"total_bytes": total, "index_bytes": indexes, "rows": rows}
     return out
@@ -101,22 +109,33 @@ def bench_rates(codes: list[str]) -> dict:
     from surveys.models import SurveyRound
 
     rate_report = located("rate_report")
-    rounds = {r.province.code: r for r in SurveyRound.objects.filter(code__in=[f"BENCH-{c}-2025" for c in codes]).select_related("province")}
+    rounds = {
+        r.province.code: r
+        for r in SurveyRound.objects.filter(code__in=[f"BENCH-{c}-2025" for c in codes]).select_related("province")
+    }
     first = rounds[codes[0]]
 
     def floor(key: str, round_list):
         with connection.cursor() as cursor:
-            cursor.execute(FLOOR.format(key=key), {"provinces": [r.province_id for r in round_list], "rounds": [r.pk for r in round_list]})
+            cursor.execute(
+                FLOOR.format(key=key), {"provinces": [r.province_id for r in round_list], "rounds": [r.pk for r in round_list]}
+            )
             return cursor.fetchall()
 
     def country():
         reports = [rate_report(round=rounds[c], unit=rounds[c].province, status="all") for c in codes]
-        return sum(r.total.poor for r in reports), sum(r.total.total_persons for r in reports), sum(r.total.total_households for r in reports)
+        return (
+            sum(r.total.poor for r in reports),
+            sum(r.total.total_persons for r in reports),
+            sum(r.total.total_households for r in reports),
+        )
 
     out = {}
     ours, report = timed(lambda: rate_report(round=first, unit=first.province, status="all"), repeat=3)
     floor_s, rows = timed(lambda: floor("district_id", [first]), repeat=3)
-    assert sum(r[2] or 0 for r in rows) == report.total.poor and sum(r[6] or 0 for r in rows) == report.total.total_persons, "floor disagrees"
+    assert sum(r[2] or 0 for r in rows) == report.total.poor and sum(r[6] or 0 for r in rows) == report.total.total_persons, (
+        "floor disagrees"
+    )
     out["rates_province"] = {"ours": ours, "floor": floor_s, "poor": report.total.poor, "rate": str(report.total.poor_rate)}
     repeat = 3 if len(codes) < 10 else 1  # a minute or more each at 3M: one run
     ours, (poor, persons, total) = timed(country, repeat=repeat)
@@ -138,15 +157,23 @@ def bench_officer(code: str) -> dict:
 
     from households.models import Assignment, Household, Role
 
-    busiest = (Household.objects.filter(code__startswith=f"BENCH-{code}-").values("commune_id").annotate(n=Count("id"))
-               .order_by("-n").first())
+    busiest = (
+        Household.objects.filter(code__startswith=f"BENCH-{code}-")
+        .values("commune_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
     user, _ = get_user_model().objects.get_or_create(username=f"bench-officer-{code}")
     Assignment.objects.get_or_create(user=user, unit_id=busiest["commune_id"], role=Role.COMMUNE_OFFICER)
     household = Household.objects.filter(commune_id=busiest["commune_id"]).order_by("code").first()
     client = Client()
     client.force_login(user)
-    pages = {"officer_list": "/households/", "officer_search": f"/households/?q={household.head_name}",
-             "officer_household": f"/households/{household.code}/"}
+    pages = {
+        "officer_list": "/households/",
+        "officer_search": f"/households/?q={household.head_name}",
+        "officer_household": f"/households/{household.code}/",
+    }
     out = {"officer_commune_households": busiest["n"]}
     for name, url in pages.items():
         assert client.get(url).status_code == 200, url
@@ -171,16 +198,29 @@ def bench_export(code: str) -> dict:
     household_rows, columns, spec = located("household_rows"), located("columns"), located("HOUSEHOLD_COLUMNS")
     queryset = Assessment.objects.filter(round__code=f"BENCH-{code}-2025")
     path = Path(tempfile.gettempdir()) / f"bench-national-{code}.xlsx"
-    ours, written = timed(lambda: excel.write_workbook(
-        [excel.Table(sheet="Danh sách hộ", title="Danh sách hộ", columns=columns(spec, "vi"), rows=household_rows(queryset, "vi"))], path,
-    ))
+    ours, written = timed(
+        lambda: excel.write_workbook(
+            [
+                excel.Table(
+                    sheet="Danh sách hộ", title="Danh sách hộ", columns=columns(spec, "vi"), rows=household_rows(queryset, "vi")
+                )
+            ],
+            path,
+        )
+    )
     path.unlink(missing_ok=True)
     read, rows = timed(lambda: sum(1 for _ in household_rows(queryset, "vi")))
-    out = {"export": {"rows": written, "seconds": ours, "rows_per_s": written / ours, "read_seconds": read, "read_rows_per_s": rows / read}}
+    out = {
+        "export": {
+            "rows": written,
+            "seconds": ours,
+            "rows_per_s": written / ours,
+            "read_seconds": read,
+            "read_rows_per_s": rows / read,
+        }
+    }
     print("export", out, flush=True)
     return out
-
-
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ def token(env: dict) -> str:
 def serve(env: dict, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [GUNICORN, "povreg.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     for _ in range(100):
         try:
@@ -94,8 +96,13 @@ def main() -> int:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database")
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
-           "POVREG_SECURE_COOKIES": "0"}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "POVREG_SECURE_COOKIES": "0",
+    }
     setup = {**env, "DEBUG": "1"}
     manage(setup, "migrate", "--noinput")
     manage(setup, "load_demo")

@@ -58,9 +58,13 @@ def current_rss_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=300_000)
-    parser.add_argument("--import-rows", type=int, default=50_000, help="household rows in the import workbook (plus one member row each)")
+    parser.add_argument(
+        "--import-rows", type=int, default=50_000, help="household rows in the import workbook (plus one member row each)"
+    )
     parser.add_argument("--seed", type=int, default=2017)
-    parser.add_argument("--only", nargs="*", choices=["rates", "flows", "approve", "import", "export"], help="run only these benchmarks")
+    parser.add_argument(
+        "--only", nargs="*", choices=["rates", "flows", "approve", "import", "export"], help="run only these benchmarks"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("bench/run.py needs DATABASE_URL pointing at a PostgreSQL database.", file=sys.stderr)
@@ -164,7 +168,12 @@ def bench_flows(current):
     floor_s, frows = timed(floor, repeat=3)
     assert sum(r[4] for r in frows if r[0] == "in") == total["end"], "floor and flows disagree"
     balanced = total["start"] - total["out_total"] + total["in_total"] == total["end"]
-    return ("flows (poor, province by district)", ours, floor_s, f"start {total['start']} → end {total['end']}, balanced={balanced}")
+    return (
+        "flows (poor, province by district)",
+        ours,
+        floor_s,
+        f"start {total['start']} → end {total['end']}, balanced={balanced}",
+    )
 
 
 def bench_approve(current):
@@ -224,16 +233,41 @@ def bench_import(rows: int, seed: int):
 
     province = AdminUnit.objects.get(structure=Structure.LEGACY, code="74")
     code = f"BENCH-IMPORT-{int(time.time())}"
-    survey_round = round_create(actor=None, code=code, year=2026, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province,
-                                previous_round=SurveyRound.objects.get(code="BENCH-2025"))
+    survey_round = round_create(
+        actor=None,
+        code=code,
+        year=2026,
+        criteria_set=CriteriaSet.objects.get(code="VN-2022"),
+        province=province,
+        previous_round=SurveyRound.objects.get(code="BENCH-2025"),
+    )
     communes = list(AdminUnit.objects.under(province).filter(level=Level.COMMUNE).order_by("code").values_list("code", flat=True))
     rng = random.Random(seed)
     indicators = ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM", "HOUSING_AREA"]
-    households = [{"household_code": f"IMP{code[-6:]}-{i:06d}", "commune_code": communes[i % len(communes)], "hamlet": f"Ấp {1 + i % 5}",
-                   "head_name": f"Trần Thị {i}", "address": f"{i} Đường số {i % 30}", "income_per_capita": rng.randrange(800_000, 4_000_000, 10_000),
-                   "deprived": ",".join(rng.sample(indicators, i % 4))} for i in range(rows)]
-    members = [{"household_code": h["household_code"], "full_name": h["head_name"], "sex": "F", "birth_year": 1960 + i % 40,
-                "relation": "head", "able_to_work": i % 5 != 0, "social_protection": i % 5 == 0} for i, h in enumerate(households)]
+    households = [
+        {
+            "household_code": f"IMP{code[-6:]}-{i:06d}",
+            "commune_code": communes[i % len(communes)],
+            "hamlet": f"Ấp {1 + i % 5}",
+            "head_name": f"Trần Thị {i}",
+            "address": f"{i} Đường số {i % 30}",
+            "income_per_capita": rng.randrange(800_000, 4_000_000, 10_000),
+            "deprived": ",".join(rng.sample(indicators, i % 4)),
+        }
+        for i in range(rows)
+    ]
+    members = [
+        {
+            "household_code": h["household_code"],
+            "full_name": h["head_name"],
+            "sex": "F",
+            "birth_year": 1960 + i % 40,
+            "relation": "head",
+            "able_to_work": i % 5 != 0,
+            "social_protection": i % 5 == 0,
+        }
+        for i, h in enumerate(households)
+    ]
     path = Path(tempfile.gettempdir()) / f"{code}.xlsx"
     write_survey_workbook(path, households=households, members=members)
     del households, members
@@ -250,8 +284,12 @@ def bench_import(rows: int, seed: int):
     again, second = timed(lambda: survey_import(actor=None, round=survey_round, path=path))
     assert not second.changed
     path.unlink(missing_ok=True)
-    return (f"import {rows} households + {rows} members", ours, floor_s,
-            f"re-import (no change) {again:.1f} s; categories {result.categories}")
+    return (
+        f"import {rows} households + {rows} members",
+        ours,
+        floor_s,
+        f"re-import (no change) {again:.1f} s; categories {result.categories}",
+    )
 
 
 def bench_export(current):
@@ -265,10 +303,19 @@ def bench_export(current):
     out = Path(tempfile.gettempdir()) / "bench-export.xlsx"
     start_rss = current_rss_mb()
     reset_peak_rss()
-    ours, written = timed(lambda: excel.write_workbook(
-        [excel.Table(sheet="Danh sách hộ", title="Danh sách hộ", columns=columns(HOUSEHOLD_COLUMNS, "vi"), rows=household_rows(queryset, "vi"))],
-        out,
-    ))
+    ours, written = timed(
+        lambda: excel.write_workbook(
+            [
+                excel.Table(
+                    sheet="Danh sách hộ",
+                    title="Danh sách hộ",
+                    columns=columns(HOUSEHOLD_COLUMNS, "vi"),
+                    rows=household_rows(queryset, "vi"),
+                )
+            ],
+            out,
+        )
+    )
     grew = peak_rss_mb() - start_rss
     rows = list(household_rows(queryset, "vi"))
 
@@ -282,7 +329,12 @@ def bench_export(current):
     floor_s, _ = timed(bare_write)
     size = out.stat().st_size / 1e6
     out.unlink(missing_ok=True)
-    return (f"export {written} households (xlsx)", ours, floor_s, f"{size:.1f} MB file; memory peak +{grew:.0f} MB over the start")
+    return (
+        f"export {written} households (xlsx)",
+        ours,
+        floor_s,
+        f"{size:.1f} MB file; memory peak +{grew:.0f} MB over the start",
+    )
 
 
 if __name__ == "__main__":

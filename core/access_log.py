@@ -30,7 +30,8 @@ def flush(request) -> int:
     day = timezone.localdate()
     rows = [
         PersonalDataAccess(user_id=user_id, household_id=household_id, day=day, channel=channel)
-        for (user_id, channel), ids in buffer.items() for household_id in ids
+        for (user_id, channel), ids in buffer.items()
+        for household_id in ids
     ]
     PersonalDataAccess.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     return len(rows)

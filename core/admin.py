@@ -11,7 +11,8 @@ def _fields_of(model, names=None) -> list[str]:
     if names is not None:
         return list(names)
     return [
-        f.name for f in model._meta.concrete_fields
+        f.name
+        for f in model._meta.concrete_fields
         if not f.primary_key and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
     ]
 
@@ -52,8 +53,10 @@ class AuditedAdminMixin:
         return state
 
     def _audit_changes(self, before: dict, after: dict) -> dict:
-        changes = diff({k: v for k, v in before.items() if k not in self.audit_related},
-                       {k: v for k, v in after.items() if k not in self.audit_related})
+        changes = diff(
+            {k: v for k, v in before.items() if k not in self.audit_related},
+            {k: v for k, v in after.items() if k not in self.audit_related},
+        )
         for related in self.audit_related:
             old, new = before.get(related, {}), after.get(related, {})
             keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
@@ -76,16 +79,26 @@ class AuditedAdminMixin:
         changes = self._audit_changes(before, self._audit_state(obj))
         if change and not changes:
             return
-        audit(actor=request.user, action=f"{self._audit_prefix()}.{'updated' if change else 'created'}", target=obj,
-              changes=changes, reason="admin")
+        audit(
+            actor=request.user,
+            action=f"{self._audit_prefix()}.{'updated' if change else 'created'}",
+            target=obj,
+            changes=changes,
+            reason="admin",
+        )
         self.after_audited_save(request, obj, changes, change)
 
     def after_audited_save(self, request, obj, changes, change) -> None:
         """Hook for follow-up work once the change is recorded (e.g. recomputing assessments)."""
 
     def delete_model(self, request, obj):
-        audit(actor=request.user, action=f"{self._audit_prefix()}.deleted", target=obj,
-              changes={k: [v, None] for k, v in self._audit_state(obj).items()}, reason="admin")
+        audit(
+            actor=request.user,
+            action=f"{self._audit_prefix()}.deleted",
+            target=obj,
+            changes={k: [v, None] for k, v in self._audit_state(obj).items()},
+            reason="admin",
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -134,13 +147,20 @@ def _https_by_default(field, **kwargs):
 
 class WebhookSubscriptionForm(forms.ModelForm):
     secret = forms.CharField(
-        label=_("secret"), required=False, min_length=16, max_length=200, strip=False,
+        label=_("secret"),
+        required=False,
+        min_length=16,
+        max_length=200,
+        strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Shared with the receiver, who checks the X-Povreg-Signature header with it (at least 16 characters). "
-                    "Leave empty to keep the current one."),
+        help_text=_(
+            "Shared with the receiver, who checks the X-Povreg-Signature header with it (at least 16 characters). "
+            "Leave empty to keep the current one."
+        ),
     )
     from_start = forms.BooleanField(
-        label=_("send the changes made so far too"), required=False,
+        label=_("send the changes made so far too"),
+        required=False,
         help_text=_("Otherwise the webhook starts with the changes made after it is registered."),
     )
 

@@ -41,9 +41,7 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
             else:
                 errors.extend(_flatten(item, field))
     else:
-        errors.append(
-            {"field": field, "code": getattr(detail, "code", None) or "invalid", "message": str(detail)}
-        )
+        errors.append({"field": field, "code": getattr(detail, "code", None) or "invalid", "message": str(detail)})
     return errors
 
 
@@ -63,8 +61,7 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, ConflictError):
         return Response(
-            {"errors": [{"field": exc.field, "code": "conflict", "message": str(exc)}]},
-            status=status.HTTP_409_CONFLICT,
+            {"errors": [{"field": exc.field, "code": "conflict", "message": str(exc)}]}, status=status.HTTP_409_CONFLICT
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()  # the same answer for missing and out of scope; no model names
@@ -110,7 +107,10 @@ class Pagination(PageNumberPagination):
 
 # The version a change is based on, as an ETag: "3", W/"3" or 3 (the `version` field says the same in the body).
 IF_MATCH = OpenApiParameter(
-    "If-Match", {"type": "string", "pattern": r'^(W/)?"?[1-9][0-9]{0,8}"?$'}, OpenApiParameter.HEADER, required=False,
+    "If-Match",
+    {"type": "string", "pattern": r'^(W/)?"?[1-9][0-9]{0,8}"?$'},
+    OpenApiParameter.HEADER,
+    required=False,
     description=_('The ETag you read, e.g. "2".'),
 )
 
@@ -120,7 +120,8 @@ def page_parameters() -> list:
     return [
         OpenApiParameter("page", {"type": "integer", "minimum": 1}, description=_("Page number, from 1.")),
         OpenApiParameter(
-            "page_size", {"type": "integer", "minimum": 1, "maximum": Pagination.max_page_size},
+            "page_size",
+            {"type": "integer", "minimum": 1, "maximum": Pagination.max_page_size},
             description=_("Rows per page, from 1 to 500."),
         ),
     ]
@@ -147,7 +148,11 @@ def expected_version(request, data: dict | None = None, *, required: bool = True
     if raw is None or raw == "":
         if required:
             raise exceptions.ValidationError(
-                {"version": [exceptions.ErrorDetail(_("Send the version you read (field `version` or If-Match)."), code="required")]}
+                {
+                    "version": [
+                        exceptions.ErrorDetail(_("Send the version you read (field `version` or If-Match)."), code="required")
+                    ]
+                }
             )
         return None
     if isinstance(raw, bool) or not str(raw).isdigit():
@@ -197,21 +202,29 @@ class ErrorSerializer(serializers.Serializer):
 
 
 def _error_response(description: str, example: dict) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description, examples=[OpenApiExample(description, value={"errors": [example]})])
+    return OpenApiResponse(
+        ErrorSerializer, description=description, examples=[OpenApiExample(description, value={"errors": [example]})]
+    )
 
 
 ERROR_RESPONSES = {
     400: _error_response("Bad input", {"field": "round", "code": "unknown", "message": "Unknown round BD-1999."}),
-    401: _error_response("Not signed in", {"field": None, "code": "not_authenticated", "message": "Authentication credentials were not provided."}),
-    403: _error_response("Out of role", {"field": None, "code": "permission_denied", "message": "Your role does not give access to personal data."}),
+    401: _error_response(
+        "Not signed in", {"field": None, "code": "not_authenticated", "message": "Authentication credentials were not provided."}
+    ),
+    403: _error_response(
+        "Out of role", {"field": None, "code": "permission_denied", "message": "Your role does not give access to personal data."}
+    ),
     404: _error_response("Not found or out of scope", {"field": None, "code": "not_found", "message": "Not found."}),
 }
 THROTTLED_RESPONSE = {
-    429: _error_response("Too many requests", {"field": None, "code": "throttled", "message": "Request was throttled."}),
+    429: _error_response("Too many requests", {"field": None, "code": "throttled", "message": "Request was throttled."})
 }
 WRITE_ERROR_RESPONSES = {
     **ERROR_RESPONSES,
-    409: _error_response("Stale version", {"field": "version", "code": "conflict", "message": "This record was changed by someone else."}),
+    409: _error_response(
+        "Stale version", {"field": "version", "code": "conflict", "message": "This record was changed by someone else."}
+    ),
 }
 
 

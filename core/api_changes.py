@@ -24,8 +24,9 @@ class KindField(serializers.CharField):
 
 
 class ChangeTargetSerializer(serializers.Serializer):
-    type = serializers.CharField(help_text=_("household, assessment, application, appeal, commune_list, hamlet_meeting, "
-                                             "public_posting or round"))
+    type = serializers.CharField(
+        help_text=_("household, assessment, application, appeal, commune_list, hamlet_meeting, public_posting or round")
+    )
     id = serializers.CharField(help_text=_("The target's id in Povreg (application ids are those of /api/v1/applications/)."))
     household = serializers.CharField(allow_null=True, help_text=_("The household's code, for household-level changes."))
     commune = serializers.CharField(allow_null=True, help_text=_("The commune's GSO code (null for a round's changes)."))
@@ -41,15 +42,20 @@ class ChangeSerializer(serializers.Serializer):
     target = ChangeTargetSerializer()
     changes = serializers.DictField(
         allow_null=True,
-        help_text=_("What changed, {field: [old, new]}; only for callers who may read personal data of the commune "
-                    "(null otherwise)."),
+        help_text=_(
+            "What changed, {field: [old, new]}; only for callers who may read personal data of the commune (null otherwise)."
+        ),
     )
-    reason = serializers.CharField(allow_null=True, help_text=_("The reason given with the change, under the same rule as `changes`."))
+    reason = serializers.CharField(
+        allow_null=True, help_text=_("The reason given with the change, under the same rule as `changes`.")
+    )
 
 
 class ChangePageSerializer(serializers.Serializer):
     results = ChangeSerializer(many=True)
-    next_cursor = serializers.CharField(help_text=_("Pass as `since` for the next page (the same cursor again when nothing is new)."))
+    next_cursor = serializers.CharField(
+        help_text=_("Pass as `since` for the next page (the same cursor again when nothing is new).")
+    )
     has_more = serializers.BooleanField(help_text=_("More changes are already waiting after this page."))
 
 
@@ -63,12 +69,24 @@ class ChangeReader(BasePermission):
 
 
 EXAMPLE = {
-    "results": [{
-        "cursor": "000000000000b1f40000000000002a31", "time": "2026-03-10T09:12:44.120000+07:00", "kind": "list",
-        "action": "commune_list.approved",
-        "target": {"type": "commune_list", "id": "812", "household": None, "commune": "25747", "round": "BD-2024", "revision": 1},
-        "changes": {"status": ["district_reviewed", "approved"], "approved_by": [None, "department"]}, "reason": "",
-    }],
+    "results": [
+        {
+            "cursor": "000000000000b1f40000000000002a31",
+            "time": "2026-03-10T09:12:44.120000+07:00",
+            "kind": "list",
+            "action": "commune_list.approved",
+            "target": {
+                "type": "commune_list",
+                "id": "812",
+                "household": None,
+                "commune": "25747",
+                "round": "BD-2024",
+                "revision": 1,
+            },
+            "changes": {"status": ["district_reviewed", "approved"], "approved_by": [None, "department"]},
+            "reason": "",
+        }
+    ],
     "next_cursor": "000000000000b1f40000000000002a31",
     "has_more": False,
 }
@@ -88,10 +106,16 @@ class ChangesView(APIView):
             "reader (or a token limited to aggregates) sees list-level changes only. See docs/change-feed.md."
         ),
         parameters=[
-            OpenApiParameter("since", {"type": "string", "pattern": CURSOR_PATTERN},
-                             description=_("A cursor from an earlier answer; without it, the feed starts at the beginning.")),
-            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                             description=_("Changes per page, from 1 to 500 (default 100).")),
+            OpenApiParameter(
+                "since",
+                {"type": "string", "pattern": CURSOR_PATTERN},
+                description=_("A cursor from an earlier answer; without it, the feed starts at the beginning."),
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                description=_("Changes per page, from 1 to 500 (default 100)."),
+            ),
         ],
         responses={200: ChangePageSerializer, **ERROR_RESPONSES},
         examples=[OpenApiExample("A list approved", value=EXAMPLE, response_only=True)],
@@ -101,13 +125,17 @@ class ChangesView(APIView):
         try:
             since = Cursor.decode(raw) if raw else None
         except ValueError:
-            raise error("since", _("Pass a cursor from an earlier answer (`next_cursor` or an item's `cursor`)."), "invalid") from None
+            raise error(
+                "since", _("Pass a cursor from an earlier answer (`next_cursor` or an item's `cursor`)."), "invalid"
+            ) from None
         raw_limit = request.query_params.get("limit", "")
         if raw_limit and not (re.fullmatch(r"[0-9]{1,4}", raw_limit) and 1 <= int(raw_limit) <= MAX_LIMIT):
             raise error("limit", _("A limit is a whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}, "invalid")
         token = request.auth if isinstance(request.auth, ApiToken) else None
         page = changes_since(
-            request.user, since=since, limit=int(raw_limit) if raw_limit else DEFAULT_LIMIT,
+            request.user,
+            since=since,
+            limit=int(raw_limit) if raw_limit else DEFAULT_LIMIT,
             list_only=token is not None and token.scope == TokenScope.AGGREGATES,
         )
         note_access(request, page.household_ids, AccessChannel.API)

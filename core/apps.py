@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'core'
-    verbose_name = _('Registry administration')
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "core"
+    verbose_name = _("Registry administration")
 
     def ready(self):
         from core import checks  # noqa: F401 (registers the system checks)

@@ -45,7 +45,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _event(*, actor, action: AuditAction | str, target: models.Model, changes: dict | None, reason: str, unit_id: int | None) -> AuditEvent:
+def _event(
+    *, actor, action: AuditAction | str, target: models.Model, changes: dict | None, reason: str, unit_id: int | None
+) -> AuditEvent:
     """An unsaved audit event, as `audit` and `audit_many` write it. An action outside `AuditAction` is a programming
     error (ValueError): every intent is named, with its label, in core/audit_actions.py."""
     action = AuditAction(action)
@@ -83,8 +85,9 @@ def audit_many(*, actor, action: AuditAction | str, items: Iterable[tuple[models
     return len(events)
 
 
-def audit_export(*, actor, what: str, target: models.Model, count: int | None, fmt: str = "xlsx", filters: dict | None = None,
-                 reason: str = "") -> AuditEvent:
+def audit_export(
+    *, actor, what: str, target: models.Model, count: int | None, fmt: str = "xlsx", filters: dict | None = None, reason: str = ""
+) -> AuditEvent:
     """Record an export of personal data: who took which rows of what, in which format (and with which filters).
     Every export of personal data is audited here, so the history panel shows downloads alike."""
     changes = {"rows": [None, count]} if count is not None else {}

@@ -45,7 +45,18 @@ def downloads_label(count: int) -> str:
 # --- what a change key means -------------------------------------------------------------------------------
 
 TEXT, NUMBER, MONEY, BOOL, DATE, DATETIME, CHOICE, REF, UNIT_CODE, INDICATORS, ROWS, LIST = (
-    "text", "number", "money", "bool", "date", "datetime", "choice", "ref", "unit_code", "indicators", "rows", "list",
+    "text",
+    "number",
+    "money",
+    "bool",
+    "date",
+    "datetime",
+    "choice",
+    "ref",
+    "unit_code",
+    "indicators",
+    "rows",
+    "list",
 )
 
 
@@ -70,40 +81,54 @@ def _keys() -> dict[str, Spec]:
     from surveys.models import Category
 
     counts = {
-        "rows": _("rows"), "working_days": _("working days posted"), "households": _("households"),
-        "communes": _("communes"), "created": _("units added"), "updated": _("units changed"),
-        "successor_links": _("successor links"), "assessments_changed": _("assessments changed"),
-        "households_created": _("households registered"), "households_updated": _("households changed"),
-        "households_unchanged": _("households unchanged"), "members_created": _("members registered"),
-        "hamlets_created": _("hamlets added"), "assessments_created": _("assessments entered"),
-        "assessments_updated": _("assessments changed"), "assessments_unchanged": _("assessments unchanged"),
-        "denominators_set": _("total households set"), "areas_set": _("area types set"),
+        "rows": _("rows"),
+        "working_days": _("working days posted"),
+        "households": _("households"),
+        "communes": _("communes"),
+        "created": _("units added"),
+        "updated": _("units changed"),
+        "successor_links": _("successor links"),
+        "assessments_changed": _("assessments changed"),
+        "households_created": _("households registered"),
+        "households_updated": _("households changed"),
+        "households_unchanged": _("households unchanged"),
+        "members_created": _("members registered"),
+        "hamlets_created": _("hamlets added"),
+        "assessments_created": _("assessments entered"),
+        "assessments_updated": _("assessments changed"),
+        "assessments_unchanged": _("assessments unchanged"),
+        "denominators_set": _("total households set"),
+        "areas_set": _("area types set"),
     }
     specs = {key: Spec(label, NUMBER) for key, label in counts.items()}
-    specs.update({
-        "deprived": Spec(_("deprived indicators"), INDICATORS),
-        "members": Spec(_("members"), NUMBER),
-        "category": Spec(_("category"), CHOICE, _choices(Category)),
-        "format": Spec(_("format"), CHOICE, {"xlsx": "Excel (xlsx)", "csv": "CSV", "print": _("printed page")}),
-        "agreement_percent": Spec(_("agreeing (%)")),
-        "previous_revision": Spec(_("previous revision"), REF, model=apps.get_model("surveys", "CommuneList")),
-        "via": Spec(_("created by"), CHOICE, {"rehome": _("re-homing to the communes of 1 July 2025")}),
-        "structure": Spec(_("structure"), CHOICE, _choices(Structure)),
-        "basis": Spec(_("basis"), CHOICE, _choices(RehomingBasis)),
-        "round": Spec(_("round")),
-        "household": Spec(_("household"), CHOICE, {
-            "created": _("registered"), "hamlet, head or address updated": _("hamlet, head or address updated"),
-        }),
-        # The province's approval decision, written on its round.
-        "decision_number": Spec(_("decision number")),
-        "decision_date": Spec(_("decision date"), DATE),
-        "signer": Spec(_("signed by")),
-        "document": Spec(_("scan (PDF, JPEG or PNG)"), BOOL),
-        # CommuneList's user fields carry no verbose name of their own.
-        "submitted_by": Spec(_("submitted by")),
-        "reviewed_by": Spec(_("reviewed by")),
-        "approved_by": Spec(_("approved by")),
-    })
+    specs.update(
+        {
+            "deprived": Spec(_("deprived indicators"), INDICATORS),
+            "members": Spec(_("members"), NUMBER),
+            "category": Spec(_("category"), CHOICE, _choices(Category)),
+            "format": Spec(_("format"), CHOICE, {"xlsx": "Excel (xlsx)", "csv": "CSV", "print": _("printed page")}),
+            "agreement_percent": Spec(_("agreeing (%)")),
+            "previous_revision": Spec(_("previous revision"), REF, model=apps.get_model("surveys", "CommuneList")),
+            "via": Spec(_("created by"), CHOICE, {"rehome": _("re-homing to the communes of 1 July 2025")}),
+            "structure": Spec(_("structure"), CHOICE, _choices(Structure)),
+            "basis": Spec(_("basis"), CHOICE, _choices(RehomingBasis)),
+            "round": Spec(_("round")),
+            "household": Spec(
+                _("household"),
+                CHOICE,
+                {"created": _("registered"), "hamlet, head or address updated": _("hamlet, head or address updated")},
+            ),
+            # The province's approval decision, written on its round.
+            "decision_number": Spec(_("decision number")),
+            "decision_date": Spec(_("decision date"), DATE),
+            "signer": Spec(_("signed by")),
+            "document": Spec(_("scan (PDF, JPEG or PNG)"), BOOL),
+            # CommuneList's user fields carry no verbose name of their own.
+            "submitted_by": Spec(_("submitted by")),
+            "reviewed_by": Spec(_("reviewed by")),
+            "approved_by": Spec(_("approved by")),
+        }
+    )
     return specs
 
 
@@ -197,8 +222,9 @@ def spec_for(model: type[models.Model] | None, action: str, key: str, *, admin: 
     known = _keys().get(key)
     written_as = None if admin else _WRITTEN_AS.get((action, key))
     if written_as is not None:
-        return Spec(f.verbose_name if f is not None and hasattr(f, "verbose_name") else (known or Spec(_humanize(key))).label,
-                    written_as)
+        return Spec(
+            f.verbose_name if f is not None and hasattr(f, "verbose_name") else (known or Spec(_humanize(key))).label, written_as
+        )
     if f is not None:
         spec = field_spec(f)
         if known is not None and spec.kind != ROWS and not _own_label(f):

@@ -109,7 +109,9 @@ def show(spec: Spec, value: Any, names: dict) -> str:
             return names.get(("ref", ("households.adminunit", str(value))), EMPTY)
         return names.get(("unit_code", str(value)), str(value))
     if kind == INDICATORS:
-        return ", ".join(names.get(("indicator", str(code)), str(code)) for code in value) if isinstance(value, list) else str(value)
+        return (
+            ", ".join(names.get(("indicator", str(code)), str(code)) for code in value) if isinstance(value, list) else str(value)
+        )
     if kind in (LIST, ROWS):
         if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
             return ", ".join(str(v) for v in value)
@@ -197,16 +199,20 @@ def row_lines(spec: Spec, before: Any, after: Any, names: dict) -> list[ChangeLi
         name = _row_name(row, model, names) or f"#{index}"
         label = f"{group} · {name}"
         if a is not None and b is not None:
-            changed = sorted((k for k in dict.fromkeys([*a, *b]) if k not in _ROW_SKIP and a.get(k) != b.get(k)),
-                             key=lambda k: change_order(model, k))
+            changed = sorted(
+                (k for k in dict.fromkeys([*a, *b]) if k not in _ROW_SKIP and a.get(k) != b.get(k)),
+                key=lambda k: change_order(model, k),
+            )
             if not changed:
                 continue
             specs = {k: spec_for(model, "", k, admin=True) for k in changed}
-            lines.append(ChangeLine(
-                label,
-                "; ".join(f"{label_text(specs[k])}: {show(specs[k], a.get(k), names) or EMPTY}" for k in changed),
-                "; ".join(f"{label_text(specs[k])}: {show(specs[k], b.get(k), names) or EMPTY}" for k in changed),
-            ))
+            lines.append(
+                ChangeLine(
+                    label,
+                    "; ".join(f"{label_text(specs[k])}: {show(specs[k], a.get(k), names) or EMPTY}" for k in changed),
+                    "; ".join(f"{label_text(specs[k])}: {show(specs[k], b.get(k), names) or EMPTY}" for k in changed),
+                )
+            )
         else:
             summary = _row_summary(row, model, names, name_key=name_key)
             # Added: only the new row; removed: the old row → "—".

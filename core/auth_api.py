@@ -37,9 +37,10 @@ class TokenView(APIView):
             "400; failed logins lock the account and the address out for a while (429)."
         ),
         responses={
-            200: inline_serializer("TokenResponse", {
-                "token": serializers.CharField(), "scope": serializers.CharField(), "expires_at": serializers.DateTimeField(),
-            }),
+            200: inline_serializer(
+                "TokenResponse",
+                {"token": serializers.CharField(), "scope": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            ),
             400: ERROR_RESPONSES[400],
             **THROTTLED_RESPONSE,
         },

@@ -84,11 +84,17 @@ UNIT_PATH = {
 
 # Household-level targets: personal data, read only where the caller may read it.
 PERSONAL_TYPES = {
-    "households.household": "household", "surveys.assessment": "assessment", "surveys.application": "application",
+    "households.household": "household",
+    "surveys.assessment": "assessment",
+    "surveys.application": "application",
     "surveys.appeal": "appeal",
 }
 # List-level targets: no personal data in the item (the diff aside).
-LIST_TYPES = {"surveys.communelist": "commune_list", "surveys.hamletmeeting": "hamlet_meeting", "surveys.publicposting": "public_posting"}
+LIST_TYPES = {
+    "surveys.communelist": "commune_list",
+    "surveys.hamletmeeting": "hamlet_meeting",
+    "surveys.publicposting": "public_posting",
+}
 # Round-level events (the unit is the round's province).
 ROUND_ACTIONS = {AuditAction.ROUND_DECISION_RECORDED: Kind.DECISION, AuditAction.ROUND_RECLASSIFIED: Kind.ROUND}
 DECISION_ACTIONS = {AuditAction.COMMUNE_LIST_RECOGNISED, AuditAction.APPLICATION_DECIDED, AuditAction.APPEAL_DECIDED}
@@ -128,7 +134,7 @@ def units_of(targets: Sequence[models.Model]) -> list[int | None]:
         manager = apps.get_model(label)._default_manager
         pks = list(by_pk)
         for start in range(0, len(pks), 2000):
-            for pk, unit in manager.filter(pk__in=pks[start:start + 2000]).values_list("pk", UNIT_PATH[label]):
+            for pk, unit in manager.filter(pk__in=pks[start : start + 2000]).values_list("pk", UNIT_PATH[label]):
                 for index in by_pk[pk]:
                     units[index] = unit
     return units
@@ -284,7 +290,9 @@ class _Targets:
                 return {}
             return {row[0]: row[1:] for row in model.objects.filter(pk__in=wanted).values_list("pk", *fields)}
 
-        self.units = dict(AdminUnit.objects.filter(pk__in={e["unit_id"] for e in events if e["unit_id"]}).values_list("pk", "code"))
+        self.units = dict(
+            AdminUnit.objects.filter(pk__in={e["unit_id"] for e in events if e["unit_id"]}).values_list("pk", "code")
+        )
         self.households = rows(Household, "households.household", "code")
         self.by_type = {
             "surveys.assessment": rows(Assessment, "surveys.assessment", "household_id", "household__code", "round__code"),
@@ -298,8 +306,14 @@ class _Targets:
         """The item's `target`, and the household whose personal data it concerns (if any)."""
         target_type, pk = event["target_type"], _int(event["target_id"])
         unit = self.units.get(event["unit_id"])
-        target = {"type": PERSONAL_TYPES.get(target_type) or LIST_TYPES.get(target_type) or "round", "id": event["target_id"],
-                  "household": None, "commune": unit, "round": None, "revision": None}
+        target = {
+            "type": PERSONAL_TYPES.get(target_type) or LIST_TYPES.get(target_type) or "round",
+            "id": event["target_id"],
+            "household": None,
+            "commune": unit,
+            "round": None,
+            "revision": None,
+        }
         household_id = None
         if target_type == "households.household":
             household_id = pk
@@ -335,7 +349,9 @@ def changes_since(user, *, since: Cursor | None = None, limit: int = DEFAULT_LIM
     targets = _Targets(events)
     # The diff goes to callers who may read personal data where the change happened.
     units = {e["unit_id"] for e in events if e["unit_id"]}
-    personal_units = set() if list_only else set(communes_for(user, Action.VIEW).filter(pk__in=units).values_list("pk", flat=True))
+    personal_units = (
+        set() if list_only else set(communes_for(user, Action.VIEW).filter(pk__in=units).values_list("pk", flat=True))
+    )
     if not list_only:
         from households.models import AdminUnit, Level
 
@@ -349,15 +365,17 @@ def changes_since(user, *, since: Cursor | None = None, limit: int = DEFAULT_LIM
         personal = event["unit_id"] in personal_units
         if personal and household_id is not None:
             household_ids.add(household_id)
-        results.append({
-            "cursor": Cursor(event["xact"], event["id"]).encode(),
-            "time": event["created_at"],
-            "kind": _kind(event).value,
-            "action": event["action"],
-            "target": target,
-            "changes": event["changes"] if personal else None,
-            "reason": event["reason"] if personal else None,
-        })
+        results.append(
+            {
+                "cursor": Cursor(event["xact"], event["id"]).encode(),
+                "time": event["created_at"],
+                "kind": _kind(event).value,
+                "action": event["action"],
+                "target": target,
+                "changes": event["changes"] if personal else None,
+                "reason": event["reason"] if personal else None,
+            }
+        )
     return Page(results=results, next_cursor=results[-1]["cursor"], has_more=has_more, household_ids=household_ids)
 
 

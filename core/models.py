@@ -26,9 +26,7 @@ class AuditQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One change, append-only: who did what to which object, with before/after of changed fields."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL)
     actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True, choices=AuditAction.choices)
     target_type = models.CharField(_("target type"), max_length=100)
@@ -43,8 +41,15 @@ class AuditEvent(models.Model):
     # recorded when it happens, so that a reader's scope is one filter.
     xact = models.BigIntegerField(_("transaction"), db_default=TransactionId(), editable=False)
     unit = models.ForeignKey(
-        "households.AdminUnit", verbose_name=_("unit"), null=True, blank=True, editable=False,
-        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+        "households.AdminUnit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
 
     objects = AuditQuerySet.as_manager()
@@ -111,7 +116,9 @@ class ApiToken(models.Model):
     """An API token, stored only as its SHA-256 hash. It expires, can be revoked by its owner or an
     administrator, carries a scope, and stops working when its owner's password changes."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     prefix = models.CharField(_("prefix"), max_length=8, db_index=True, editable=False)
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -179,15 +186,22 @@ class WebhookSubscription(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(
-        _("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])],
+        _("URL"),
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("Where the batches are POSTed: an http or https address of the receiving system."),
     )
     secret = models.CharField(
-        _("secret"), max_length=200, validators=[MinLengthValidator(16)],
+        _("secret"),
+        max_length=200,
+        validators=[MinLengthValidator(16)],
         help_text=_("Shared with the receiver, who checks the X-Povreg-Signature header with it (at least 16 characters)."),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhook_subscriptions",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
         help_text=_("The batches carry what this user may read through the API, no more."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -117,9 +117,7 @@ def _provinces_linked(province):
     """A province, and those it became part of or was formed from on 1 July 2025."""
     from households.models import AdminUnit, Level
 
-    return AdminUnit.objects.filter(
-        Q(pk=province.pk) | Q(predecessors=province) | Q(successors=province), level=Level.PROVINCE
-    )
+    return AdminUnit.objects.filter(Q(pk=province.pk) | Q(predecessors=province) | Q(successors=province), level=Level.PROVINCE)
 
 
 def can(user, action: str, obj=None) -> bool:
@@ -155,10 +153,15 @@ def can(user, action: str, obj=None) -> bool:
 # app's own pages (scoped), except the household and assessment admins, which are scoped to their units.
 DEPARTMENT_ADMIN_PERMISSIONS = {
     "surveys": {
-        "criteriaset": ("view", "add", "change"), "indicator": ("view", "add", "change", "delete"),
-        "rule": ("view", "add", "change", "delete"), "surveyround": ("view", "add", "change"),
-        "denominator": ("view", "add", "change"), "roundarea": ("view", "change"), "assessment": ("view",),
-        "communelist": ("view",), "appeal": ("view",),
+        "criteriaset": ("view", "add", "change"),
+        "indicator": ("view", "add", "change", "delete"),
+        "rule": ("view", "add", "change", "delete"),
+        "surveyround": ("view", "add", "change"),
+        "denominator": ("view", "add", "change"),
+        "roundarea": ("view", "change"),
+        "assessment": ("view",),
+        "communelist": ("view",),
+        "appeal": ("view",),
     },
     "households": {"adminunit": ("view",), "hamlet": ("view",), "household": ("view",)},
     # Their own webhooks (the admin shows each user theirs only; core/webhooks.py).

@@ -59,7 +59,9 @@ def _related_targets(obj) -> Q:
 
     where = _targets(obj._meta.label_lower, [obj.pk])
     if isinstance(obj, CommuneList):
-        revisions = list(CommuneList.objects.filter(round_id=obj.round_id, commune_id=obj.commune_id).values_list("pk", flat=True))
+        revisions = list(
+            CommuneList.objects.filter(round_id=obj.round_id, commune_id=obj.commune_id).values_list("pk", flat=True)
+        )
         where |= _targets(CommuneList._meta.label_lower, revisions)
         where |= _targets(
             HamletMeeting._meta.label_lower,
@@ -119,8 +121,11 @@ def _collapsed(where: Q):
     export = Q(action__startswith=EXPORT_PREFIX)
     group = [
         Case(When(export, then=Value(None)), default=F("id"), output_field=BigIntegerField()),
-        Case(When(export, then=TruncDate("created_at", tzinfo=timezone.get_current_timezone())),
-             default=Value(None), output_field=DateField()),
+        Case(
+            When(export, then=TruncDate("created_at", tzinfo=timezone.get_current_timezone())),
+            default=Value(None),
+            output_field=DateField(),
+        ),
         Case(When(export, then=F("actor_username")), default=Value(None), output_field=CharField()),
     ]
     return (
@@ -143,9 +148,9 @@ def history_page(obj, user, *, page=1, per_page: int = HISTORY_PAGE_SIZE) -> His
         return HistoryPage()
     where = _related_targets(obj)
     rows = _collapsed(where)
-    found = list(rows[(number - 1) * per_page:number * per_page + 1])
+    found = list(rows[(number - 1) * per_page : number * per_page + 1])
     if not found and number > 1:  # past the end (an old link): the newest page
-        number, found = 1, list(rows[:per_page + 1])
+        number, found = 1, list(rows[: per_page + 1])
     has_next = len(found) > per_page
     found = found[:per_page]
     pages = math.ceil(rows.count() / per_page) if has_next or number > 1 else 1
@@ -191,7 +196,9 @@ SHOWN_CHANGES = 5  # more than this: the first few, the rest behind "n more chan
 def _describe_common(event: AuditEvent) -> None:
     event.action_label = getattr(event, "action_label", None) or action_label(event.action)
     event.when = local_time(event.created_at)
-    event.actor_label = gettext("system") if event.actor_id is None and event.actor_username in ("", "system") else event.actor_username
+    event.actor_label = (
+        gettext("system") if event.actor_id is None and event.actor_username in ("", "system") else event.actor_username
+    )
     event.target_label = readable_dates(event.target_repr)
     event.downloads = getattr(event, "downloads", None)
 
@@ -271,8 +278,12 @@ def _names(wanted: dict[str, set], known: Iterable[models.Model]) -> dict:
         if label in _NAME_FIELDS:
             rows = model._default_manager.filter(pk__in=pks).values_list("pk", _NAME_FIELDS[label])
         elif label == "surveys.communelist":
-            rows = [(pk, f"{code} · {commune} · r{revision}") for pk, code, commune, revision in
-                    model._default_manager.filter(pk__in=pks).values_list("pk", "round__code", "commune__name", "revision")]
+            rows = [
+                (pk, f"{code} · {commune} · r{revision}")
+                for pk, code, commune, revision in model._default_manager.filter(pk__in=pks).values_list(
+                    "pk", "round__code", "commune__name", "revision"
+                )
+            ]
         else:
             rows = [(pk, str(row)) for pk, row in model._default_manager.in_bulk(pks).items()]
         names.update({("ref", (label, str(pk))): name for pk, name in rows})
@@ -281,7 +292,9 @@ def _names(wanted: dict[str, set], known: Iterable[models.Model]) -> dict:
         from households.models import AdminUnit
 
         # A code can name a legacy and a 2025 unit: the one in force wins.
-        for code, name, valid_to in AdminUnit.objects.filter(code__in=codes).order_by("-valid_to").values_list("code", "name", "valid_to"):
+        for code, name, valid_to in (
+            AdminUnit.objects.filter(code__in=codes).order_by("-valid_to").values_list("code", "name", "valid_to")
+        ):
             if valid_to is None or ("unit_code", code) not in names:
                 names[("unit_code", code)] = name
     if wanted.get("indicator"):
@@ -290,7 +303,9 @@ def _names(wanted: dict[str, set], known: Iterable[models.Model]) -> dict:
         english = not (translation.get_language() or settings.LANGUAGE_CODE).startswith("vi")
         # Names of the newest criteria set that has the code (sets share codes and, nearly always, names).
         for code, name_vi, name_en in (
-            Indicator.objects.filter(code__in=wanted["indicator"]).order_by("criteria_set_id").values_list("code", "name_vi", "name_en")
+            Indicator.objects.filter(code__in=wanted["indicator"])
+            .order_by("criteria_set_id")
+            .values_list("code", "name_vi", "name_en")
         ):
             names[("indicator", code)] = name_en if english else name_vi
     return names

@@ -18,8 +18,16 @@ from core.models import ApiToken, TokenScope
 
 # Read-only resources of numbers and public facts: what an `aggregates` token may call (the change feed gives
 # such a token list-level changes only, core/api_changes.py).
-AGGREGATE_PATHS = ("/api/v1/rates/", "/api/v1/flows/", "/api/v1/classify/", "/api/v1/units/", "/api/v1/rounds/",
-                   "/api/v1/criteria-sets/", "/api/v1/auth/tokens/", "/api/v1/changes/")
+AGGREGATE_PATHS = (
+    "/api/v1/rates/",
+    "/api/v1/flows/",
+    "/api/v1/classify/",
+    "/api/v1/units/",
+    "/api/v1/rounds/",
+    "/api/v1/criteria-sets/",
+    "/api/v1/auth/tokens/",
+    "/api/v1/changes/",
+)
 # POSTs that only read: a `read` token may send them (the what-if classification; the DCI search's query).
 READING_POSTS = ("/api/v1/classify/", "/api/v1/dci/registry/sync/search")
 
@@ -39,8 +47,13 @@ def token_issue(*, user, scope: str = TokenScope.WRITE, name: str = "", days: in
     key = secrets.token_urlsafe(32)
     days = days or int(getattr(settings, "POVREG_TOKEN_DAYS", 90))
     token = ApiToken.objects.create(
-        user=user, key_hash=digest(key), prefix=key[:8], name=name[:100], scope=scope,
-        password_fingerprint=password_fingerprint(user), expires_at=timezone.now() + datetime.timedelta(days=days),
+        user=user,
+        key_hash=digest(key),
+        prefix=key[:8],
+        name=name[:100],
+        scope=scope,
+        password_fingerprint=password_fingerprint(user),
+        expires_at=timezone.now() + datetime.timedelta(days=days),
     )
     return token, key
 

@@ -34,8 +34,12 @@ def confirmed_device(user) -> TOTPDevice | None:
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=_("6-digit code from the authenticator app"), max_length=6, min_length=6,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}))
+    code = forms.CharField(
+        label=_("6-digit code from the authenticator app"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+    )
 
 
 @login_required

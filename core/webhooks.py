@@ -106,7 +106,12 @@ def webhook_subscription_save(*, actor, subscription: WebhookSubscription, from_
         subscription.failures, subscription.last_error = 0, ""
     subscription.save()
     changes = diff(before, snapshot(subscription, AUDITED_FIELDS))
-    audit(actor=actor, action=AuditAction.WEBHOOK_CREATED if creating else AuditAction.WEBHOOK_UPDATED, target=subscription, changes=changes)
+    audit(
+        actor=actor,
+        action=AuditAction.WEBHOOK_CREATED if creating else AuditAction.WEBHOOK_UPDATED,
+        target=subscription,
+        changes=changes,
+    )
     if subscription.is_active:
         transaction.on_commit(lambda: webhook_schedule(subscription.pk))
     return subscription
@@ -117,8 +122,12 @@ def webhook_subscription_delete(*, actor, subscription: WebhookSubscription) -> 
     _require_department(actor)
     if not getattr(actor, "is_superuser", False) and subscription.owner_id != actor.pk:
         raise PermissionDenied(_("Only its owner changes a webhook."))
-    audit(actor=actor, action=AuditAction.WEBHOOK_DELETED, target=subscription,
-          changes={k: [v, None] for k, v in snapshot(subscription, AUDITED_FIELDS).items()})
+    audit(
+        actor=actor,
+        action=AuditAction.WEBHOOK_DELETED,
+        target=subscription,
+        changes={k: [v, None] for k, v in snapshot(subscription, AUDITED_FIELDS).items()},
+    )
     subscription.delete()
 
 
@@ -201,23 +210,33 @@ def deliver(subscription_id: int) -> str:
             payload = {"subscription": subscription.pk, **ChangePageSerializer(page).data}
             body = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
             timestamp = str(int(time.time()))
-            attempt = post(subscription.url, body, {
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "Povreg-Webhook/1",
-                "X-Povreg-Timestamp": timestamp,
-                "X-Povreg-Signature": sign(subscription.secret, timestamp, body),
-                "X-Povreg-Delivery": subscription.cursor or Cursor(0, 0).encode(),
-            })
+            attempt = post(
+                subscription.url,
+                body,
+                {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "Povreg-Webhook/1",
+                    "X-Povreg-Timestamp": timestamp,
+                    "X-Povreg-Signature": sign(subscription.secret, timestamp, body),
+                    "X-Povreg-Delivery": subscription.cursor or Cursor(0, 0).encode(),
+                },
+            )
             WebhookDelivery.objects.create(
-                subscription=subscription, attempt=subscription.failures + 1, events=len(page.results),
-                from_cursor=subscription.cursor, to_cursor=page.next_cursor, ok=attempt.ok, status_code=attempt.status_code,
-                error=attempt.error, duration_ms=attempt.duration_ms,
+                subscription=subscription,
+                attempt=subscription.failures + 1,
+                events=len(page.results),
+                from_cursor=subscription.cursor,
+                to_cursor=page.next_cursor,
+                ok=attempt.ok,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
             )
             if not attempt.ok:
                 return _failed(subscription.pk, subscription.failures + 1, attempt.error)
             # Compare-and-set: a run whose lease ran out meanwhile never moves the cursor back over another's.
             WebhookSubscription.objects.filter(pk=subscription.pk, cursor=subscription.cursor).update(
-                cursor=page.next_cursor, failures=0, last_error="", last_success_at=timezone.now(),
+                cursor=page.next_cursor, failures=0, last_error="", last_success_at=timezone.now()
             )
             _log_access(subscription.owner_id, page.household_ids)
             outcome = "more" if page.has_more else "delivered"
@@ -232,7 +251,7 @@ def _failed(subscription_id: int, failures: int, error: str) -> str:
     """Record a failed attempt: the next one after the backoff, or none (paused) after too many in a row."""
     paused = failures >= int(_setting("POVREG_WEBHOOK_MAX_FAILURES", 20))
     WebhookSubscription.objects.filter(pk=subscription_id).update(
-        failures=failures, last_error=error, next_attempt_at=timezone.now() + backoff(failures), is_active=not paused,
+        failures=failures, last_error=error, next_attempt_at=timezone.now() + backoff(failures), is_active=not paused
     )
     return "paused" if paused else "failed"
 
@@ -242,7 +261,8 @@ def _log_access(user_id: int, household_ids) -> None:
     day = timezone.localdate()
     PersonalDataAccess.objects.bulk_create(
         [PersonalDataAccess(user_id=user_id, household_id=pk, day=day, channel=AccessChannel.API) for pk in household_ids],
-        ignore_conflicts=True, batch_size=2000,
+        ignore_conflicts=True,
+        batch_size=2000,
     )
 
 
@@ -283,7 +303,9 @@ def _queue_next(subscription_id: int, outcome: str) -> None:
 @task()
 def webhook_deliver(subscription_id: int, token: str = "") -> str:
     """One delivery run of a subscription (see `deliver`), then the next one queued."""
-    current = WebhookSubscription.objects.filter(pk=subscription_id, is_active=True).values_list("schedule_token", flat=True).first()
+    current = (
+        WebhookSubscription.objects.filter(pk=subscription_id, is_active=True).values_list("schedule_token", flat=True).first()
+    )
     if current is None:
         return "inactive"
     if token and current != token:
@@ -294,7 +316,9 @@ def webhook_deliver(subscription_id: int, token: str = "") -> str:
         # Counted as a failed attempt, so that the subscription is tried again later (and paused in the end).
         log.exception("webhook %s: delivery failed", subscription_id)
         failures = (WebhookSubscription.objects.filter(pk=subscription_id).values_list("failures", flat=True).first() or 0) + 1
-        outcome = _failed(subscription_id, failures, _("The delivery stopped on an unexpected error; the server's log says more."))
+        outcome = _failed(
+            subscription_id, failures, _("The delivery stopped on an unexpected error; the server's log says more.")
+        )
     _queue_next(subscription_id, outcome)
     return outcome
 

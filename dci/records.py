@@ -8,10 +8,7 @@ from django.utils import timezone
 from households.models import Household, Member, Relation
 from surveys.models import ListEntry
 
-CONTEXT = {
-    "spdci": "https://schema.spdci.org/extensions/social/v1/",
-    "common": "https://schema.spdci.org/common/v1/",
-}
+CONTEXT = {"spdci": "https://schema.spdci.org/extensions/social/v1/", "common": "https://schema.spdci.org/common/v1/"}
 SEX = {"M": "male", "F": "female"}
 
 

@@ -4,6 +4,4 @@ from django.urls import path
 
 from dci.views import SyncSearchView
 
-urlpatterns = [
-    path("registry/sync/search", SyncSearchView.as_view(), name="dci-sync-search"),
-]
+urlpatterns = [path("registry/sync/search", SyncSearchView.as_view(), name="dci-sync-search")]

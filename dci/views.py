@@ -119,16 +119,9 @@ class SyncSearchView(APIView):
         succeeded = len(answers) - len(refusals)
         payload = {
             "header": _header(
-                status_="succ" if succeeded else "rjct",
-                total=len(answers),
-                completed=len(answers),
-                receiver_id=message.sender_id,
+                status_="succ" if succeeded else "rjct", total=len(answers), completed=len(answers), receiver_id=message.sender_id
             ),
-            "message": {
-                "transaction_id": message.transaction_id,
-                "correlation_id": uuid.uuid4().hex,
-                "search_response": answers,
-            },
+            "message": {"transaction_id": message.transaction_id, "correlation_id": uuid.uuid4().hex, "search_response": answers},
         }
         if succeeded:
             return Response(payload)

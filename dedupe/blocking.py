@@ -22,8 +22,11 @@ def _km(p: tuple[float, float], q: tuple[float, float]) -> float:
 
 
 def neighbours(
-    units: Sequence[tuple[int, str, int | None]], points: Mapping[str, tuple[float, float]], *,
-    nearest: int = NEAREST, radius_km: float = RADIUS_KM,
+    units: Sequence[tuple[int, str, int | None]],
+    points: Mapping[str, tuple[float, float]],
+    *,
+    nearest: int = NEAREST,
+    radius_km: float = RADIUS_KM,
 ) -> dict[int, frozenset[int]]:
     """Commune → the communes next to it, itself included. `units` are (id, GSO code, district id or None);
     neighbours share a district, or one is among the other's `nearest` communes within `radius_km` (both
@@ -55,7 +58,9 @@ class BlockStats:
     blocks: int = 0  # blocks with at least two people
 
 
-def year_pairs(people: Sequence[Person], near: Mapping[int, frozenset[int]], stats: BlockStats | None = None) -> Iterator[MemberMatch]:
+def year_pairs(
+    people: Sequence[Person], near: Mapping[int, frozenset[int]], stats: BlockStats | None = None
+) -> Iterator[MemberMatch]:
     """The matching pairs among people born in one year (module docstring: blocking), each pair once, never
     two members of the same household."""
     stats = stats if stats is not None else BlockStats()
@@ -76,7 +81,7 @@ def year_pairs(people: Sequence[Person], near: Mapping[int, frozenset[int]], sta
             continue
         stats.blocks += 1
         for i, a in enumerate(block):
-            for b in block[i + 1:]:
+            for b in block[i + 1 :]:
                 if a.key.given == b.key.given or a.household_id == b.household_id:
                     continue
                 if b.commune_id in near.get(a.commune_id, (a.commune_id,)):
@@ -102,7 +107,9 @@ def _block_pairs(block: list[Person], near: Mapping[int, frozenset[int]], stats:
                     continue
                 choices = names[start:] if start else names
                 stats.compared += len(choices)
-                for _text, _ratio, index in process.extract(a.key.folded, choices, scorer=fuzz.ratio, score_cutoff=PREFILTER, limit=None):
+                for _text, _ratio, index in process.extract(
+                    a.key.folded, choices, scorer=fuzz.ratio, score_cutoff=PREFILTER, limit=None
+                ):
                     b = people[start + index]
                     if a.household_id == b.household_id:
                         continue

@@ -19,5 +19,12 @@ def scan_job(job, progress) -> dict:
         scan = duplicates_scan(province=province, actor=job.owner, progress=progress)
     except PermissionDenied as exc:
         raise JobFailed(str(exc)) from exc
-    return {"scan": scan.pk, "members": scan.members, "pairs_compared": scan.pairs_compared,
-            "candidates": scan.candidates, "new": scan.new, "removed": scan.removed, "seconds": scan.seconds}
+    return {
+        "scan": scan.pk,
+        "members": scan.members,
+        "pairs_compared": scan.pairs_compared,
+        "candidates": scan.candidates,
+        "new": scan.new,
+        "removed": scan.removed,
+        "seconds": scan.seconds,
+    }

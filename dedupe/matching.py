@@ -125,8 +125,9 @@ def name_key(name: str) -> NameKey:
         parts = [_word(w) for w in unicodedata.normalize("NFC", name or "").split()]
         parts = [p for p in parts if p[0]]
         words = tuple(p[0] for p in parts)
-        key = NameKey(folded=sys.intern(" ".join(words)), words=words, marks=tuple(p[1] for p in parts),
-                      sorted_words=tuple(sorted(words)))
+        key = NameKey(
+            folded=sys.intern(" ".join(words)), words=words, marks=tuple(p[1] for p in parts), sorted_words=tuple(sorted(words))
+        )
         if len(_NAMES) < _NAMES_MAX:
             _NAMES[name] = key
     return key
@@ -216,7 +217,9 @@ def _id_typo(a: str, b: str) -> bool:
     if len(a) != len(b):
         return False
     differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+    return len(differ) == 1 or (
+        len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
+    )
 
 
 def score_people(a: Person, b: Person, name: tuple[int, str] | None = None) -> MemberMatch | None:

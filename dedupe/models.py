@@ -35,14 +35,17 @@ class DuplicateCandidate(models.Model):
     expected_homonyms = models.FloatField(_("people of that name expected nearby by chance"), default=0)
     status = models.CharField(_("status"), max_length=12, choices=CandidateStatus.choices, default=CandidateStatus.OPEN)
     kept = models.ForeignKey(
-        "households.Household", verbose_name=_("household kept"), null=True, blank=True, on_delete=models.SET_NULL,
+        "households.Household",
+        verbose_name=_("household kept"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     # "Same household" decided by a reviewer who may not change the households: the merge waits for one who may.
     merged = models.BooleanField(_("merged"), default=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -73,12 +76,9 @@ class DuplicateCandidate(models.Model):
 class DuplicateScan(models.Model):
     """One scan of a province's active households: what it read, compared and found."""
 
-    province = models.ForeignKey(
-        "households.AdminUnit", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
-    )
+    province = models.ForeignKey("households.AdminUnit", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+")
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

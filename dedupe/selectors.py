@@ -29,28 +29,33 @@ def candidate_list(*, user, status: str = CandidateStatus.OPEN) -> QuerySet[Dupl
     rows = rows.exclude(status=CandidateStatus.OPEN) if status == "decided" else rows.filter(status=status)
     order = ["-score", "id"] if status == CandidateStatus.OPEN else ["-decided_at", "-id"]
     return rows.select_related(
-        "household_a__commune__parent", "household_b__commune__parent", "household_a__hamlet", "household_b__hamlet",
-        "decided_by",
+        "household_a__commune__parent", "household_b__commune__parent", "household_a__hamlet", "household_b__hamlet", "decided_by"
     ).order_by(*order)
 
 
 def candidate_get(*, user, pk: int) -> DuplicateCandidate:
     """One pair `user` may review, whatever its status; a pair out of scope is not found (404), as a missing one."""
     communes = reviewable_communes(user)
-    rows = DuplicateCandidate.objects.filter(
-        household_a__commune__in=communes, household_b__commune__in=communes
-    ).select_related(
-        "household_a__commune__parent", "household_b__commune__parent", "household_a__hamlet", "household_b__hamlet",
-        "household_a__merged_into", "household_b__merged_into", "decided_by", "kept",
+    rows = DuplicateCandidate.objects.filter(household_a__commune__in=communes, household_b__commune__in=communes).select_related(
+        "household_a__commune__parent",
+        "household_b__commune__parent",
+        "household_a__hamlet",
+        "household_b__hamlet",
+        "household_a__merged_into",
+        "household_b__merged_into",
+        "decided_by",
+        "kept",
     )
     return get_object_or_404(rows, pk=pk)
 
 
 def candidate_members(candidate: DuplicateCandidate) -> tuple[list[Member], list[Member]]:
     """Both households' members, in their order (one query)."""
-    members = Member.objects.filter(household__in=[candidate.household_a_id, candidate.household_b_id]).select_related(
-        "ethnic_group"
-    ).order_by("household_id", "position", "id")
+    members = (
+        Member.objects.filter(household__in=[candidate.household_a_id, candidate.household_b_id])
+        .select_related("ethnic_group")
+        .order_by("household_id", "position", "id")
+    )
     a = [m for m in members if m.household_id == candidate.household_a_id]
     b = [m for m in members if m.household_id == candidate.household_b_id]
     return a, b
@@ -58,9 +63,13 @@ def candidate_members(candidate: DuplicateCandidate) -> tuple[list[Member], list
 
 def scan_provinces(user) -> list[AdminUnit]:
     """The provinces whose scan `user` may start: those it reviews as a whole (department staff's assignments)."""
-    provinces = AdminUnit.objects.filter(
-        level=Level.PROVINCE, assignments__user=user, assignments__role__in=roles_for(Action.REVIEW_DUPLICATES)
-    ).distinct().order_by("structure", "code")
+    provinces = (
+        AdminUnit.objects.filter(
+            level=Level.PROVINCE, assignments__user=user, assignments__role__in=roles_for(Action.REVIEW_DUPLICATES)
+        )
+        .distinct()
+        .order_by("structure", "code")
+    )
     return [p for p in provinces if can(user, Action.REVIEW_DUPLICATES, p)]
 
 
@@ -115,8 +124,9 @@ class EntryMatch:
     member_name: str  # "" likewise
 
 
-def entry_matches(*, user, commune: AdminUnit, people: Sequence[matching.Person], exclude_household: int | None = None,
-                  limit: int = 10) -> list[EntryMatch]:
+def entry_matches(
+    *, user, commune: AdminUnit, people: Sequence[matching.Person], exclude_household: int | None = None, limit: int = 10
+) -> list[EntryMatch]:
     """Active households' members of `commune` and its neighbours who may be one of `people` (same birth year,
     the same name by `matching.compare_names`), scored as the scan scores a pair (without the name-frequency
     penalty, which needs the whole province: a warning may say more than the queue will)."""
@@ -125,8 +135,9 @@ def entry_matches(*, user, commune: AdminUnit, people: Sequence[matching.Person]
         return []
     near = neighbour_map(province_of(commune)).get(commune.pk, frozenset((commune.pk,)))
     rows = (
-        Member.objects.filter(household__commune__in=near, household__status=HouseholdStatus.ACTIVE,
-                              birth_year__in={p.birth_year for p in people})
+        Member.objects.filter(
+            household__commune__in=near, household__status=HouseholdStatus.ACTIVE, birth_year__in={p.birth_year for p in people}
+        )
         .exclude(household_id=exclude_household)
         .values_list("id", "household_id", "household__commune_id", "full_name", "birth_year", "sex", "citizen_id", "relation")
     )
@@ -144,8 +155,13 @@ def entry_matches(*, user, commune: AdminUnit, people: Sequence[matching.Person]
     households = Household.objects.in_bulk(readable)
     communes = AdminUnit.objects.in_bulk({m.b.commune_id for _p, m in found})
     return [
-        EntryMatch(typed=p, match=m, commune=communes[m.b.commune_id], household=households.get(m.b.household_id),
-                   member_name=m.b.name if m.b.household_id in readable else "")
+        EntryMatch(
+            typed=p,
+            match=m,
+            commune=communes[m.b.commune_id],
+            household=households.get(m.b.household_id),
+            member_name=m.b.name if m.b.household_id in readable else "",
+        )
         for p, m in found
     ]
 

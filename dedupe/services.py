@@ -29,21 +29,34 @@ def _matches_json(pair: matching.PairScore, household_a: int) -> list[dict]:
     out = []
     for m in pair.matches:
         a, b = (m.a, m.b) if m.a.household_id == household_a else (m.b, m.a)
-        out.append({"a": a.member_id, "b": b.member_id, "a_name": a.name, "b_name": b.name, "birth_year": a.birth_year,
-                    "score": m.score, "reasons": list(m.reasons)})
+        out.append(
+            {
+                "a": a.member_id,
+                "b": b.member_id,
+                "a_name": a.name,
+                "b_name": b.name,
+                "birth_year": a.birth_year,
+                "score": m.score,
+                "reasons": list(m.reasons),
+            }
+        )
     return out
 
 
-def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) -> tuple[dict[tuple[int, int], matching.PairScore], dict]:
+def find_duplicates(
+    *, province: AdminUnit, progress: Progress | None = None
+) -> tuple[dict[tuple[int, int], matching.PairScore], dict]:
     """The household pairs of `province` (its active households) that score QUEUE_MIN or more, and the scan's
     figures. Reads members ordered by birth year and pairs one year at a time: memory holds one year's people."""
     near = neighbour_map(province)
     communes = province_communes(province)
     members = Member.objects.filter(household__commune__in=communes, household__status=HouseholdStatus.ACTIVE)
     total = members.count()
-    rows = members.order_by("birth_year").values_list(
-        "id", "household_id", "household__commune_id", "full_name", "birth_year", "sex", "citizen_id", "relation"
-    ).iterator(chunk_size=CHUNK)
+    rows = (
+        members.order_by("birth_year")
+        .values_list("id", "household_id", "household__commune_id", "full_name", "birth_year", "sex", "citizen_id", "relation")
+        .iterator(chunk_size=CHUNK)
+    )
     stats = blocking.BlockStats()
     by_pair: dict[tuple[int, int], list[matching.MemberMatch]] = defaultdict(list)
     name_counts: Counter[str] = Counter()
@@ -63,7 +76,9 @@ def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) ->
             if progress and total:
                 progress("reading", min(90, 90 * read // total))
             year, batch = birth_year, []
-        person = matching.Person(member_id, household_id, commune_id, name, birth_year, sex, citizen_id or "", relation == Relation.HEAD)
+        person = matching.Person(
+            member_id, household_id, commune_id, name, birth_year, sex, citizen_id or "", relation == Relation.HEAD
+        )
         batch.append(person)
         name_counts[person.key.folded] += 1
         year_counts[birth_year] += 1
@@ -78,13 +93,21 @@ def find_duplicates(*, province: AdminUnit, progress: Progress | None = None) ->
         # Others of the name than these two (a rare name, found only here, expects nobody by chance).
         others = name_counts[best.a.key.folded] - (2 if best.b.key.folded == best.a.key.folded else 1)
         expected = blocking.expected_homonyms(
-            others=others, year_share=year_counts[best.a.birth_year] / read,
+            others=others,
+            year_share=year_counts[best.a.birth_year] / read,
             neighbourhood_share=around.get(best.a.commune_id, 0) / read,
         )
-        pair = matching.household_score(matches, expected_homonyms=expected, sizes=(household_sizes[key[0]], household_sizes[key[1]]))
+        pair = matching.household_score(
+            matches, expected_homonyms=expected, sizes=(household_sizes[key[0]], household_sizes[key[1]])
+        )
         if pair.score >= matching.QUEUE_MIN:
             found[key] = pair
-    figures = {"members": read, "pairs_compared": stats.compared, "blocks": stats.blocks, "member_pairs": sum(map(len, by_pair.values()))}
+    figures = {
+        "members": read,
+        "pairs_compared": stats.compared,
+        "blocks": stats.blocks,
+        "member_pairs": sum(map(len, by_pair.values())),
+    }
     return found, figures
 
 
@@ -113,8 +136,12 @@ def duplicates_scan(*, province: AdminUnit, actor=None, progress: Progress | Non
         new_rows, updated = [], []
         for (a, b), pair in found.items():
             row = existing.get((a, b))
-            values = {"score": pair.score, "reasons": list(pair.reasons), "matches": _matches_json(pair, a),
-                      "expected_homonyms": round(pair.expected_homonyms, 4)}
+            values = {
+                "score": pair.score,
+                "reasons": list(pair.reasons),
+                "matches": _matches_json(pair, a),
+                "expected_homonyms": round(pair.expected_homonyms, 4),
+            }
             if row is None:
                 new_rows.append(DuplicateCandidate(household_a_id=a, household_b_id=b, seen_at=now, **values))
             elif row.status == CandidateStatus.OPEN:
@@ -123,18 +150,35 @@ def duplicates_scan(*, province: AdminUnit, actor=None, progress: Progress | Non
                 row.seen_at = now
                 updated.append(row)
         DuplicateCandidate.objects.bulk_create(new_rows, batch_size=2000, ignore_conflicts=True)
-        DuplicateCandidate.objects.bulk_update(updated, ["score", "reasons", "matches", "expected_homonyms", "seen_at"], batch_size=2000)
+        DuplicateCandidate.objects.bulk_update(
+            updated, ["score", "reasons", "matches", "expected_homonyms", "seen_at"], batch_size=2000
+        )
         stale = [row.pk for key, row in existing.items() if key not in found and row.status == CandidateStatus.OPEN]
         DuplicateCandidate.objects.filter(pk__in=stale, status=CandidateStatus.OPEN).delete()
         scan = DuplicateScan.objects.create(
-            province=province, started_by=actor if getattr(actor, "is_authenticated", False) else None,
-            started_at=started_at, finished_at=timezone.now(), members=figures["members"], pairs_compared=figures["pairs_compared"],
-            candidates=len(found), new=len(new_rows), removed=len(stale), seconds=round(time.perf_counter() - started, 3),
+            province=province,
+            started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            started_at=started_at,
+            finished_at=timezone.now(),
+            members=figures["members"],
+            pairs_compared=figures["pairs_compared"],
+            candidates=len(found),
+            new=len(new_rows),
+            removed=len(stale),
+            seconds=round(time.perf_counter() - started, 3),
         )
-        audit(actor=actor, action=AuditAction.DUPLICATES_SCANNED, target=province, changes={
-            "members": [None, scan.members], "pairs_compared": [None, scan.pairs_compared],
-            "candidates": [None, scan.candidates], "new": [None, scan.new], "removed": [None, scan.removed],
-        })
+        audit(
+            actor=actor,
+            action=AuditAction.DUPLICATES_SCANNED,
+            target=province,
+            changes={
+                "members": [None, scan.members],
+                "pairs_compared": [None, scan.pairs_compared],
+                "candidates": [None, scan.candidates],
+                "new": [None, scan.new],
+                "removed": [None, scan.removed],
+            },
+        )
     return scan
 
 
@@ -157,9 +201,11 @@ def duplicate_decide(
     """Decide a possible duplicate: "different" (never proposed again) or "same" (the other household is marked
     merged into `keep` through households.services.household_set_status). A reviewer who may not change the
     households records "same" and the merge waits for one who may: deciding "same" again completes it."""
-    locked = DuplicateCandidate.objects.select_for_update().select_related(
-        "household_a__commune", "household_b__commune"
-    ).get(pk=candidate.pk)
+    locked = (
+        DuplicateCandidate.objects.select_for_update()
+        .select_related("household_a__commune", "household_b__commune")
+        .get(pk=candidate.pk)
+    )
     if not can_review(actor, locked):
         raise PermissionDenied(_("You cannot review duplicates of these communes."))
     note = (note or "").strip()
@@ -179,12 +225,18 @@ def duplicate_decide(
         merged = locked.household_b if kept.pk == locked.household_a_id else locked.household_a
         for household in (kept, merged):
             if Household.objects.filter(pk=household.pk).values_list("status", flat=True).get() != HouseholdStatus.ACTIVE:
-                raise ValidationError({"keep": _("Household %(code)s is no longer active; nothing to merge.") % {"code": household.code}})
+                raise ValidationError(
+                    {"keep": _("Household %(code)s is no longer active; nothing to merge.") % {"code": household.code}}
+                )
         locked.status, locked.kept = CandidateStatus.SAME, kept
         if can_merge(actor, locked, merged):
-            reason = _("Registered twice: the same household as %(code)s (duplicate review %(id)s).") % {"code": kept.code, "id": locked.pk}
-            household_set_status(actor=actor, household=merged, status=HouseholdStatus.MERGED, merged_into=kept,
-                                 reason=f"{reason} {note}".strip())
+            reason = _("Registered twice: the same household as %(code)s (duplicate review %(id)s).") % {
+                "code": kept.code,
+                "id": locked.pk,
+            }
+            household_set_status(
+                actor=actor, household=merged, status=HouseholdStatus.MERGED, merged_into=kept, reason=f"{reason} {note}".strip()
+            )
             locked.merged = True
         elif before["status"] == CandidateStatus.SAME:
             raise PermissionDenied(_("Only someone who may change household %(code)s can merge it.") % {"code": merged.code})
@@ -197,6 +249,11 @@ def duplicate_decide(
     locked.save()
     after = {"status": locked.status, "kept": locked.kept_id, "merged": locked.merged}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    audit(actor=actor, action=AuditAction.DUPLICATE_MERGED if before["status"] == CandidateStatus.SAME else "duplicate.decided",
-          target=locked, changes=changes, reason=note)
+    audit(
+        actor=actor,
+        action=AuditAction.DUPLICATE_MERGED if before["status"] == CandidateStatus.SAME else "duplicate.decided",
+        target=locked,
+        changes=changes,
+        reason=note,
+    )
     return locked

@@ -23,14 +23,7 @@ from core.policy import Action, can
 from dedupe import matching
 from dedupe.apps import JOB_KIND
 from dedupe.models import CandidateStatus
-from dedupe.selectors import (
-    candidate_get,
-    candidate_list,
-    candidate_members,
-    entry_matches,
-    last_scans,
-    scan_provinces,
-)
+from dedupe.selectors import candidate_get, candidate_list, candidate_members, entry_matches, last_scans, scan_provinces
 from dedupe.services import can_merge, duplicate_decide
 from households.models import AdminUnit, Level
 from households.templatetags.povreg_ui import ui_lang
@@ -90,25 +83,36 @@ def queue(request):
     note_access(request, [c.household_a_id for c in page.object_list] + [c.household_b_id for c in page.object_list])
     provinces = scan_provinces(request.user)
     running = set(
-        Job.objects.filter(kind=JOB_KIND, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).values_list("params__province", flat=True)
+        Job.objects.filter(kind=JOB_KIND, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).values_list(
+            "params__province", flat=True
+        )
     )
     scans = last_scans(provinces)
-    return render(request, "dedupe/queue.html", {
-        "tab": tab, "page": page, "pairs": pairs, "open_count": page.paginator.count if tab == "open" else candidate_list(user=request.user).count(),
-        "provinces": [{"unit": p, "scan": scans.get(p.pk), "running": p.pk in running} for p in provinces],
-        "queue_min": matching.QUEUE_MIN,
-    })
+    return render(
+        request,
+        "dedupe/queue.html",
+        {
+            "tab": tab,
+            "page": page,
+            "pairs": pairs,
+            "open_count": page.paginator.count if tab == "open" else candidate_list(user=request.user).count(),
+            "provinces": [{"unit": p, "scan": scans.get(p.pk), "running": p.pk in running} for p in provinces],
+            "queue_min": matching.QUEUE_MIN,
+        },
+    )
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label=gettext_lazy("Decision"), widget=forms.RadioSelect,
-        choices=[(CandidateStatus.SAME, gettext_lazy("Same household: merge")),
-                 (CandidateStatus.DIFFERENT, gettext_lazy("Different people: do not show again"))],
+        label=gettext_lazy("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (CandidateStatus.SAME, gettext_lazy("Same household: merge")),
+            (CandidateStatus.DIFFERENT, gettext_lazy("Different people: do not show again")),
+        ],
     )
     keep = forms.ChoiceField(label=gettext_lazy("Household to keep"), required=False, widget=forms.RadioSelect, choices=[])
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, candidate, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,12 +158,22 @@ def _pair_page(request, candidate, form=None, status: int = 200):
         if candidate.merge_pending:
             initial["decision"] = CandidateStatus.SAME
         form = DecisionForm(candidate=candidate, initial=initial)
-    return render(request, "dedupe/pair.html", {
-        "c": candidate, "sides": sides, "reasons": reason_labels(candidate.reasons),
-        "matches": [{**m, "reason_labels": reason_labels(m.get("reasons", []))} for m in matched],
-        "form": form if decidable else None, "may_merge_any": any(may_merge.values()), "may_merge": may_merge,
-        "queue_min": matching.QUEUE_MIN, "lang": ui_lang(),
-    }, status=status)
+    return render(
+        request,
+        "dedupe/pair.html",
+        {
+            "c": candidate,
+            "sides": sides,
+            "reasons": reason_labels(candidate.reasons),
+            "matches": [{**m, "reason_labels": reason_labels(m.get("reasons", []))} for m in matched],
+            "form": form if decidable else None,
+            "may_merge_any": any(may_merge.values()),
+            "may_merge": may_merge,
+            "queue_min": matching.QUEUE_MIN,
+            "lang": ui_lang(),
+        },
+        status=status,
+    )
 
 
 @review_required
@@ -177,8 +191,13 @@ def decide(request, pk: int):
     if not form.is_valid():
         return _pair_page(request, candidate, form, status=400)
     try:
-        decided = duplicate_decide(actor=request.user, candidate=candidate, decision=form.cleaned_data["decision"],
-                                   keep=form.kept(), note=form.cleaned_data["note"])
+        decided = duplicate_decide(
+            actor=request.user,
+            candidate=candidate,
+            decision=form.cleaned_data["decision"],
+            keep=form.kept(),
+            note=form.cleaned_data["note"],
+        )
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -187,10 +206,17 @@ def decide(request, pk: int):
         messages.success(request, _("Marked as different people: this pair will not be proposed again."))
     elif decided.merged:
         merged = decided.household_b if decided.kept_id == decided.household_a_id else decided.household_a
-        messages.success(request, _("Household %(merged)s is merged into %(kept)s.") % {"merged": merged.code, "kept": decided.kept.code})
+        messages.success(
+            request, _("Household %(merged)s is merged into %(kept)s.") % {"merged": merged.code, "kept": decided.kept.code}
+        )
     else:
-        messages.warning(request, _("Recorded as the same household. Someone who may change the households (department "
-                                    "staff) completes the merge from the decided pairs."))
+        messages.warning(
+            request,
+            _(
+                "Recorded as the same household. Someone who may change the households (department "
+                "staff) completes the merge from the decided pairs."
+            ),
+        )
     following = candidate_list(user=request.user).first()
     return redirect(reverse("dedupe:duplicate", args=[following.pk]) if following else reverse("dedupe:duplicates"))
 
@@ -211,16 +237,25 @@ def scan(request):
     if busy.exists():
         messages.info(request, _("A scan of %(province)s is already under way.") % {"province": province.name})
         return redirect("dedupe:duplicates")
-    job = job_start(owner=request.user, kind=JOB_KIND, label=_("Duplicate scan: %(province)s") % {"province": province.name},
-                    params={"province": province.pk})
+    job = job_start(
+        owner=request.user,
+        kind=JOB_KIND,
+        label=_("Duplicate scan: %(province)s") % {"province": province.name},
+        params={"province": province.pk},
+    )
     job.refresh_from_db()
     if job.status == JobStatus.DONE:
-        messages.success(request, _("Scan finished: %(n)s pairs to review (%(new)s new).") % {
-            "n": job.result.get("candidates", 0), "new": job.result.get("new", 0)})
+        messages.success(
+            request,
+            _("Scan finished: %(n)s pairs to review (%(new)s new).")
+            % {"n": job.result.get("candidates", 0), "new": job.result.get("new", 0)},
+        )
     elif job.status == JobStatus.FAILED:
         messages.error(request, job.error)
     else:
-        messages.info(request, _("The scan runs in the background; its progress is under My jobs, and the queue fills when it ends."))
+        messages.info(
+            request, _("The scan runs in the background; its progress is under My jobs, and the queue fills when it ends.")
+        )
     return redirect("dedupe:duplicates")
 
 
@@ -241,8 +276,18 @@ def _typed_people(data, commune_id: int) -> list[matching.Person]:
         if not name or not year.isdigit() or data.get(prefix + "DELETE") in ("on", "1", "true"):
             continue
         citizen_id = (data.get(prefix + "citizen_id") or "").strip()
-        people.append(matching.Person(None, None, commune_id, name, int(year), (data.get(prefix + "sex") or "")[:1],
-                                      citizen_id if citizen_id.isdigit() else "", data.get(prefix + "relation") == "head"))
+        people.append(
+            matching.Person(
+                None,
+                None,
+                commune_id,
+                name,
+                int(year),
+                (data.get(prefix + "sex") or "")[:1],
+                citizen_id if citizen_id.isdigit() else "",
+                data.get(prefix + "relation") == "head",
+            )
+        )
     return people
 
 

@@ -20,8 +20,9 @@ PASSWORD = "povreg-demo-2026"
 SIZES = {"desktop": {"width": 1366, "height": 900}, "tablet": {"width": 800, "height": 1280}}
 
 
-def pages(officer_commune: str, officer_household: str, approved_commune: str, poor_household: str,
-          household_pk: str = "") -> dict[str, list[tuple[str, str]]]:
+def pages(
+    officer_commune: str, officer_household: str, approved_commune: str, poor_household: str, household_pk: str = ""
+) -> dict[str, list[tuple[str, str]]]:
     return {
         "officer": [
             ("dashboard", "/"),
@@ -65,22 +66,46 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="povreg-shots-"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}", "DEBUG": "1", "SECRET_KEY": secrets.token_urlsafe(50),
-           "POVREG_DATA_DIR": str(folder), "POVREG_TASKS_IMMEDIATE": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}",
+        "DEBUG": "1",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "POVREG_DATA_DIR": str(folder),
+        "POVREG_TASKS_IMMEDIATE": "1",
+    }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "load_demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    found = subprocess.run([*manage, "shell", "-c", (
-        "from households.models import Household, Assignment\n"
-        "a = Assignment.objects.get(user__username='officer')\n"
-        "h = Household.objects.filter(commune=a.unit).order_by('code').first()\n"
-        "from surveys.models import ListEntry\n"
-        "e = ListEntry.objects.filter(round__code='HCM-2026', category='poor').select_related('commune', 'household').order_by('id').first()\n"
-        "print(a.unit.code, h.code, e.commune.code, e.household.code, h.pk)")], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.split()
+    found = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            (
+                "from households.models import Household, Assignment\n"
+                "a = Assignment.objects.get(user__username='officer')\n"
+                "h = Household.objects.filter(commune=a.unit).order_by('code').first()\n"
+                "from surveys.models import ListEntry\n"
+                "e = ListEntry.objects.filter(round__code='HCM-2026', category='poor').select_related('commune', 'household').order_by('id').first()\n"
+                "print(a.unit.code, h.code, e.commune.code, e.household.code, h.pk)"
+            ),
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     commune, household, approved_commune, poor_household, household_pk = found[-5:]
     port = free_port()
-    server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     OUT.mkdir(parents=True, exist_ok=True)
     for old in [*OUT.glob("*.png"), *OUT.glob("*.jpg")]:

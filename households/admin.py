@@ -6,12 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import AuditedAdminMixin, ReadOnlyAdmin
 from households.hooks import household_changed
 from households.models import MEMBER_FIELDS, AdminUnit, Assignment, EthnicGroup, Hamlet, Household, Member
-from households.services import (
-    HOUSEHOLD_FIELDS,
-    household_search_key_refresh,
-    household_set_status,
-    household_status_errors,
-)
+from households.services import HOUSEHOLD_FIELDS, household_search_key_refresh, household_set_status, household_status_errors
 
 
 @admin.register(AdminUnit)
@@ -72,7 +67,9 @@ class HouseholdAdminForm(forms.ModelForm):
     household_set_status (its checks, its audit event with the reason), as on the household page and in the API."""
 
     status_reason = forms.CharField(
-        label=_("Reason for the status change"), required=False, max_length=500,
+        label=_("Reason for the status change"),
+        required=False,
+        max_length=500,
         help_text=_("Required when the status or the household it merged into changes."),
     )
 
@@ -88,7 +85,7 @@ class HouseholdAdminForm(forms.ModelForm):
             self.add_error("status_reason", _("Give a reason for the status change."))
         if "status" in cleaned:
             for field, message in household_status_errors(
-                household=self.instance, status=cleaned["status"], merged_into=cleaned.get("merged_into"),
+                household=self.instance, status=cleaned["status"], merged_into=cleaned.get("merged_into")
             ).items():
                 self.add_error(field if field in self.fields else None, message)
         return cleaned
@@ -135,7 +132,9 @@ class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
         status_change = getattr(request, "_status_change", None)
         if status_change is not None:
             status, merged_into, reason = status_change
-            household_set_status(actor=request.user, household=form.instance, status=status, merged_into=merged_into, reason=reason)
+            household_set_status(
+                actor=request.user, household=form.instance, status=status, merged_into=merged_into, reason=reason
+            )
             form.instance.refresh_from_db()
 
     def after_audited_save(self, request, obj, changes, change):

@@ -43,7 +43,7 @@ def ethnic_key(text: str | None) -> str:
         stripped = False
         for prefix in _PREFIXES:
             if folded.startswith(prefix):
-                folded, stripped = folded[len(prefix):], True
+                folded, stripped = folded[len(prefix) :], True
     return folded.replace(" ", "")
 
 
@@ -116,10 +116,7 @@ def minority_sql(code: str, text: str) -> str:
     when there is one, else the legacy free text compared with the groups' names (lower case as the database folds
     it: upper-case letters with tone marks are folded by PostgreSQL, not by SQLite)."""
     names = ", ".join(f"'{s}'" for s in _minority_spellings())
-    return (
-        f"(({code} IS NOT NULL AND {code} <> '{KINH_CODE}') "
-        f"OR ({code} IS NULL AND {_compact_sql(text)} IN ({names})))"
-    )
+    return f"(({code} IS NOT NULL AND {code} <> '{KINH_CODE}') OR ({code} IS NULL AND {_compact_sql(text)} IN ({names})))"
 
 
 def resolve(text: str | None, *, default_kinh: bool = False):
@@ -136,8 +133,11 @@ def resolve(text: str | None, *, default_kinh: bool = False):
         if not raw:
             raise ValidationError(gettext("Choose the member's ethnic group."), code="required")
         raise ValidationError(
-            gettext("Unknown ethnic group “%(value)s”: give one of the 54 groups by its Vietnamese name or its GSO code "
-                    "(01 Kinh … 54 Rơ Măm).") % {"value": raw[:40]},
+            gettext(
+                "Unknown ethnic group “%(value)s”: give one of the 54 groups by its Vietnamese name or its GSO code "
+                "(01 Kinh … 54 Rơ Măm)."
+            )
+            % {"value": raw[:40]},
             code="unknown",
         )
     return group

@@ -49,9 +49,9 @@ def say_when_too_long(form: forms.BaseForm) -> None:
     for field in form.fields.values():
         if isinstance(field, forms.CharField) and field.max_length is not None:
             field.widget.attrs.pop("maxlength", None)
-            field.validators = [
-                v for v in field.validators if not isinstance(v, MaxLengthValidator)
-            ] + [NamedMaxLengthValidator(field.max_length, field.label)]
+            field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)] + [
+                NamedMaxLengthValidator(field.max_length, field.label)
+            ]
 
 
 class CommuneChoiceField(forms.ModelChoiceField):
@@ -61,12 +61,16 @@ class CommuneChoiceField(forms.ModelChoiceField):
 
 class HouseholdForm(forms.Form):
     code = forms.CharField(
-        label=_("Household code"), max_length=40, validators=[household_code_validator],
+        label=_("Household code"),
+        max_length=40,
+        validators=[household_code_validator],
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     commune = CommuneChoiceField(label=_("Commune"), queryset=AdminUnit.objects.none())
     hamlet = forms.CharField(
-        label=_("Hamlet"), max_length=120, required=False,
+        label=_("Hamlet"),
+        max_length=120,
+        required=False,
         help_text=_("Choose one of the commune's hamlets or type a new name."),
         widget=forms.TextInput(attrs={"list": "hamlet-options", "autocomplete": "off"}),
     )
@@ -162,9 +166,7 @@ def ethnic_group_choices() -> list[tuple[str, str]]:
 class EthnicGroupField(forms.ChoiceField):
     """A select of the GSO's groups sending the code; a name typed or posted instead ("Người Kinh") is read too."""
 
-    default_error_messages = {
-        "invalid_choice": _("Unknown ethnic group “%(value)s”: choose one of the list."),
-    }
+    default_error_messages = {"invalid_choice": _("Unknown ethnic group “%(value)s”: choose one of the list.")}
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -191,7 +193,8 @@ class BaseMemberFormSet(forms.BaseFormSet):
         """The member rows to save: not removed, and not a blank row the officer added and left empty."""
         # Not `deleted_forms`: that is empty while any row is invalid, and the head rule is checked with the rest.
         return [
-            f for i, f in enumerate(self.forms)
+            f
+            for i, f in enumerate(self.forms)
             if not (self.can_delete and self._should_delete_form(f)) and (i < self.initial_form_count() or f.has_changed())
         ]
 
@@ -202,7 +205,7 @@ class BaseMemberFormSet(forms.BaseFormSet):
         errors = head_rule_errors([getattr(f, "cleaned_data", {}).get("relation") for f in kept])
         for key, messages in errors.items():
             if key.startswith("members["):
-                index = int(key[len("members["):key.index("]")])
+                index = int(key[len("members[") : key.index("]")])
                 kept[index].add_error("relation", messages)
         if "members" in errors:
             raise forms.ValidationError(errors["members"], code="head")
@@ -212,8 +215,14 @@ class BaseMemberFormSet(forms.BaseFormSet):
 
 
 MemberFormSet = forms.formset_factory(
-    MemberForm, formset=BaseMemberFormSet, extra=0, can_delete=True, min_num=1, validate_min=True,
-    max_num=MAX_MEMBERS, validate_max=True,
+    MemberForm,
+    formset=BaseMemberFormSet,
+    extra=0,
+    can_delete=True,
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_MEMBERS,
+    validate_max=True,
 )
 
 
@@ -224,8 +233,11 @@ def member_initial(members) -> list[dict]:
 
     codes = dict(EthnicGroup.objects.values_list("pk", "code"))
     return [
-        {**{name: getattr(m, name) for name in MEMBER_FIELDS}, "ethnicity": codes.get(m.ethnic_group_id, ""),
-         "ethnicity_entered": "" if m.ethnic_group_id else m.ethnicity}
+        {
+            **{name: getattr(m, name) for name in MEMBER_FIELDS},
+            "ethnicity": codes.get(m.ethnic_group_id, ""),
+            "ethnicity_entered": "" if m.ethnic_group_id else m.ethnicity,
+        }
         for m in members
     ]
 
@@ -235,7 +247,9 @@ class HouseholdStatusForm(forms.Form):
 
     status = forms.ChoiceField(label=_("New status"), choices=HouseholdStatus.choices)
     merged_into = forms.CharField(
-        label=_("Merged into (household code)"), max_length=40, required=False,
+        label=_("Merged into (household code)"),
+        max_length=40,
+        required=False,
         help_text=_("Only when the household merged into another one."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

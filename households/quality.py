@@ -42,7 +42,9 @@ def households_without_one_head(communes: QuerySet) -> QuerySet:
 def members_without_group(communes: QuerySet) -> QuerySet:
     """Members of active households of `communes` whose ethnicity text names no group."""
     return (
-        Member.objects.filter(household__commune__in=communes, household__status=HouseholdStatus.ACTIVE, ethnic_group__isnull=True)
+        Member.objects.filter(
+            household__commune__in=communes, household__status=HouseholdStatus.ACTIVE, ethnic_group__isnull=True
+        )
         .select_related("household", "household__commune")
         .order_by("household__commune__code", "household__code", "position", "id")
     )
@@ -52,7 +54,11 @@ def unmapped_values(communes: QuerySet) -> list[tuple[str, int]]:
     """The texts of `members_without_group`, most frequent first, with how many members carry each."""
     return [
         (row["ethnicity"], row["n"])
-        for row in members_without_group(communes).order_by().values("ethnicity").annotate(n=Count("id")).order_by("-n", "ethnicity")
+        for row in members_without_group(communes)
+        .order_by()
+        .values("ethnicity")
+        .annotate(n=Count("id"))
+        .order_by("-n", "ethnicity")
     ]
 
 
@@ -75,11 +81,22 @@ def consistency_warnings(communes: QuerySet, *, chunk: int = 2000) -> Iterator[C
 
     assessments = (
         Assessment.objects.filter(
-            round__is_open=True, commune__in=communes, household__status=HouseholdStatus.ACTIVE,
+            round__is_open=True,
+            commune__in=communes,
+            household__status=HouseholdStatus.ACTIVE,
             criteria_set__code__in=CHECKED_SETS,
         )
         .order_by("id")
-        .values_list("id", "household_id", "household__code", "commune__name", "round__code", "round__year", "criteria_set__code", "members_snapshot")
+        .values_list(
+            "id",
+            "household_id",
+            "household__code",
+            "commune__name",
+            "round__code",
+            "round__year",
+            "criteria_set__code",
+            "members_snapshot",
+        )
     )
     through = Assessment.deprived_indicators.through
     last = 0
@@ -89,11 +106,17 @@ def consistency_warnings(communes: QuerySet, *, chunk: int = 2000) -> Iterator[C
             return
         last = rows[-1][0]
         ticked: dict[int, list[str]] = {}
-        for aid, code in through.objects.filter(assessment_id__in=[r[0] for r in rows]).values_list("assessment_id", "indicator__code"):
+        for aid, code in through.objects.filter(assessment_id__in=[r[0] for r in rows]).values_list(
+            "assessment_id", "indicator__code"
+        ):
             ticked.setdefault(aid, []).append(code)
         for aid, household_id, household_code, commune, round_code, year, set_code, snapshot in rows:
-            for warning in warnings_for(criteria_set_code=set_code, year=year, deprived=ticked.get(aid, ()), members=snapshot or []):
-                yield ConsistencyRow(household_id, household_code, commune, round_code, warning.indicator, warning.code, warning.message)
+            for warning in warnings_for(
+                criteria_set_code=set_code, year=year, deprived=ticked.get(aid, ()), members=snapshot or []
+            ):
+                yield ConsistencyRow(
+                    household_id, household_code, commune, round_code, warning.indicator, warning.code, warning.message
+                )
 
 
 @dataclass

@@ -26,16 +26,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit, audit_many
 from core.audit_actions import AuditAction
 from core.policy import Action, can
-from households.models import (
-    AdminUnit,
-    Hamlet,
-    Household,
-    HouseholdStatus,
-    Level,
-    Rehoming,
-    RehomingBasis,
-    Structure,
-)
+from households.models import AdminUnit, Hamlet, Household, HouseholdStatus, Level, Rehoming, RehomingBasis, Structure
 from households.units import default_successor_codes
 
 MAX_MAPPING_ROWS = 50_000
@@ -144,9 +135,11 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
     communes = {c.pk: c for c in AdminUnit.objects.under(province).filter(level=Level.COMMUNE)}
     through = AdminUnit.successors.through
     successors: dict[int, list[AdminUnit]] = defaultdict(list)
-    for link in through.objects.filter(from_adminunit_id__in=list(communes), to_adminunit__structure=structure).select_related(
-        "to_adminunit"
-    ).order_by("to_adminunit__code"):
+    for link in (
+        through.objects.filter(from_adminunit_id__in=list(communes), to_adminunit__structure=structure)
+        .select_related("to_adminunit")
+        .order_by("to_adminunit__code")
+    ):
         successors[link.from_adminunit_id].append(link.to_adminunit)
     if not successors:
         plan.issues.append(
@@ -161,7 +154,9 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
     for (commune_code, hamlet), new_code in mapping.items():
         commune = by_code.get(commune_code)
         if commune is None:
-            plan.issues.append(_("sheet hamlets: %(code)s is not a commune of %(province)s.") % {"code": commune_code, "province": province.name})
+            plan.issues.append(
+                _("sheet hamlets: %(code)s is not a commune of %(province)s.") % {"code": commune_code, "province": province.name}
+            )
         elif new_code not in {s.code for s in successors.get(commune.pk, [])}:
             plan.issues.append(
                 _("sheet hamlets: %(new)s is not a successor of %(code)s (hamlet %(hamlet)s).")
@@ -169,7 +164,8 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
             )
     households = (
         Household.objects.filter(commune__in=list(communes), status=HouseholdStatus.ACTIVE)
-        .select_related("hamlet").order_by("code")
+        .select_related("hamlet")
+        .order_by("code")
     )
     plan.already = Household.objects.filter(
         status=HouseholdStatus.ACTIVE, rehomings__from_commune__in=list(communes), rehomings__structure=structure
@@ -179,8 +175,10 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
         commune = communes[household.commune_id]
         targets = successors.get(commune.pk, [])
         if not targets:
-            plan.issues.append(_("%(code)s (%(unit)s) has no successor unit in %(structure)s.") % {
-                "code": household.code, "unit": commune.name, "structure": structure})
+            plan.issues.append(
+                _("%(code)s (%(unit)s) has no successor unit in %(structure)s.")
+                % {"code": household.code, "unit": commune.name, "structure": structure}
+            )
             continue
         hamlet_name = household.hamlet.name if household.hamlet_id else ""
         if len(targets) == 1:
@@ -197,16 +195,21 @@ def rehome_plan(*, province: AdminUnit, structure: str = Structure.Y2025, mappin
         plan.moves.append(Move(household.pk, household.code, commune, household.hamlet, to, basis))
     units = {t.pk: t for ts in successors.values() for t in ts}
     for (commune_pk, hamlet_name), chosen in sorted(unplaced_hamlets.items(), key=lambda kv: (communes[kv[0][0]].code, kv[0][1])):
-        plan.ambiguous.append(AmbiguousHamlet(
-            commune=communes[commune_pk], hamlet=hamlet_name or _("(no hamlet)"), households=len(chosen),
-            candidates=successors[commune_pk], chosen=units[chosen[0]],
-        ))
+        plan.ambiguous.append(
+            AmbiguousHamlet(
+                commune=communes[commune_pk],
+                hamlet=hamlet_name or _("(no hamlet)"),
+                households=len(chosen),
+                candidates=successors[commune_pk],
+                chosen=units[chosen[0]],
+            )
+        )
     return plan
 
 
 @transaction.atomic
 def households_rehome(
-    *, actor, province: AdminUnit, structure: str = Structure.Y2025, mapping: dict | None = None, dry_run: bool = False,
+    *, actor, province: AdminUnit, structure: str = Structure.Y2025, mapping: dict | None = None, dry_run: bool = False
 ) -> RehomePlan:
     """Move every active household of a legacy province to its commune in `structure` (see the module
     docstring). Refuses, writing nothing, when the plan has problems."""
@@ -230,9 +233,13 @@ def households_rehome(
                 new_hamlets[key] = Hamlet.build(commune_id=move.to_commune.pk, name=move.from_hamlet.name)
     for hamlet in Hamlet.objects.bulk_create(list(new_hamlets.values())):
         hamlets[(hamlet.commune_id, Hamlet.key(hamlet.name))] = hamlet
-    audit_many(actor=actor, action=AuditAction.HAMLET_CREATED, items=[
-        (h, {"name": [None, h.name], "commune": [None, h.commune_id], "via": [None, "rehome"]}) for h in new_hamlets.values()
-    ])
+    audit_many(
+        actor=actor,
+        action=AuditAction.HAMLET_CREATED,
+        items=[
+            (h, {"name": [None, h.name], "commune": [None, h.commune_id], "via": [None, "rehome"]}) for h in new_hamlets.values()
+        ],
+    )
     user = actor if getattr(actor, "is_authenticated", False) else None
     now = timezone.now()
     households = Household.objects.in_bulk([m.household_id for m in plan.moves])
@@ -244,15 +251,28 @@ def households_rehome(
         household.version += 1
         household.updated_at = now
         changed.append(household)
-        rehomings.append(Rehoming(
-            household=household, structure=structure, from_commune=move.from_commune, to_commune=move.to_commune,
-            from_hamlet=move.from_hamlet, to_hamlet=to_hamlet, basis=move.basis, created_by=user,
-        ))
-        events.append((household, {
-            "commune": [move.from_commune.code, move.to_commune.code],
-            "hamlet": [move.from_hamlet.name if move.from_hamlet else None, to_hamlet.name if to_hamlet else None],
-            "basis": [None, move.basis],
-        }))
+        rehomings.append(
+            Rehoming(
+                household=household,
+                structure=structure,
+                from_commune=move.from_commune,
+                to_commune=move.to_commune,
+                from_hamlet=move.from_hamlet,
+                to_hamlet=to_hamlet,
+                basis=move.basis,
+                created_by=user,
+            )
+        )
+        events.append(
+            (
+                household,
+                {
+                    "commune": [move.from_commune.code, move.to_commune.code],
+                    "hamlet": [move.from_hamlet.name if move.from_hamlet else None, to_hamlet.name if to_hamlet else None],
+                    "basis": [None, move.basis],
+                },
+            )
+        )
     Household.objects.bulk_update(changed, ["commune", "hamlet", "version", "updated_at"], batch_size=2000)
     Rehoming.objects.bulk_create(rehomings, batch_size=2000)
     audit_many(actor=actor, action=AuditAction.HOUSEHOLD_REHOMED, items=events, reason=f"rehome {province.code} → {structure}")
@@ -261,8 +281,15 @@ def households_rehome(
     from surveys.models import SurveyRound
 
     approval_stamp_bump(SurveyRound.objects.filter(province=province).values_list("pk", flat=True))
-    audit(actor=actor, action=AuditAction.HOUSEHOLDS_REHOMED, target=province, changes={
-        "households": [None, len(plan.moves)], "structure": [None, structure], **{f"basis.{k}": [None, v] for k, v in plan.by_basis().items()},
-    })
+    audit(
+        actor=actor,
+        action=AuditAction.HOUSEHOLDS_REHOMED,
+        target=province,
+        changes={
+            "households": [None, len(plan.moves)],
+            "structure": [None, structure],
+            **{f"basis.{k}": [None, v] for k, v in plan.by_basis().items()},
+        },
+    )
     plan.applied = True
     return plan

@@ -73,9 +73,7 @@ def open_round_for_household(household: Household, code: str | None = None) -> S
 
 
 def visible_household(user, code: str) -> Household:
-    return get_object_or_404(
-        Household.objects.visible_to(user).select_related("commune__parent__parent", "hamlet"), code=code
-    )
+    return get_object_or_404(Household.objects.visible_to(user).select_related("commune__parent__parent", "hamlet"), code=code)
 
 
 def next_unassessed(user, survey_round: SurveyRound, *, communes, after: Household | None = None) -> Household | None:
@@ -97,8 +95,10 @@ def next_unassessed(user, survey_round: SurveyRound, *, communes, after: Househo
 
 def unit_choices(user, communes) -> list[AdminUnit] | None:
     """Districts and communes to filter by, or None when there are too many for a select."""
-    units = AdminUnit.objects.filter(Q(pk__in=communes.values("pk")) | Q(pk__in=communes.values("parent_id"))).exclude(
-        level=Level.PROVINCE
-    ).order_by("code")[: UNIT_SELECT_LIMIT + 1]
+    units = (
+        AdminUnit.objects.filter(Q(pk__in=communes.values("pk")) | Q(pk__in=communes.values("parent_id")))
+        .exclude(level=Level.PROVINCE)
+        .order_by("code")[: UNIT_SELECT_LIMIT + 1]
+    )
     units = list(units)
     return None if len(units) > UNIT_SELECT_LIMIT else units

@@ -57,7 +57,12 @@ def hamlet_get_or_create(*, commune: AdminUnit, name: str, actor) -> Hamlet:
     _require_edit(actor, commune)
     hamlet, created = Hamlet.objects.get_or_create(commune=commune, name_key=Hamlet.key(name), defaults={"name": name})
     if created:
-        audit(actor=actor, action=AuditAction.HAMLET_CREATED, target=hamlet, changes={"name": [None, name], "commune": [None, commune.code]})
+        audit(
+            actor=actor,
+            action=AuditAction.HAMLET_CREATED,
+            target=hamlet,
+            changes={"name": [None, name], "commune": [None, commune.code]},
+        )
     return hamlet
 
 
@@ -69,9 +74,13 @@ def head_rule_errors(relations: Sequence[str]) -> dict[str, list[ValidationError
         return {}
     if not heads:
         return {"members": [ValidationError(_("Mark one member as the head of household (relation “Head”)."), code="head")]}
-    errors = {"members": [ValidationError(
-        _("Only one member can be the head of household; %(n)s are marked “Head”.") % {"n": len(heads)}, code="head"
-    )]}
+    errors = {
+        "members": [
+            ValidationError(
+                _("Only one member can be the head of household; %(n)s are marked “Head”.") % {"n": len(heads)}, code="head"
+            )
+        ]
+    }
     for index in heads:
         errors[f"members[{index}].relation"] = [ValidationError(_("Only one member can be the head of household."), code="head")]
     return errors
@@ -180,8 +189,15 @@ def _hamlet_named(*, commune: AdminUnit, name: str, actor) -> Hamlet | None:
 
 @transaction.atomic
 def household_create(
-    *, actor, code: str, commune: AdminUnit, head_name: str | None = None, hamlet: Hamlet | None = None,
-    hamlet_name: str | None = None, address: str = "", members: Sequence[MemberData] = (),
+    *,
+    actor,
+    code: str,
+    commune: AdminUnit,
+    head_name: str | None = None,
+    hamlet: Hamlet | None = None,
+    hamlet_name: str | None = None,
+    address: str = "",
+    members: Sequence[MemberData] = (),
 ) -> Household:
     """Register a new household with its members, exactly one of them its head.
 
@@ -208,8 +224,14 @@ def household_create(
 
 @transaction.atomic
 def household_update(
-    *, actor, household: Household, expected_version: int | None = None,
-    members: Sequence[MemberData] | None = None, reason: str = "", hamlet_name: str | None = None, **fields,
+    *,
+    actor,
+    household: Household,
+    expected_version: int | None = None,
+    members: Sequence[MemberData] | None = None,
+    reason: str = "",
+    hamlet_name: str | None = None,
+    **fields,
 ) -> Household:
     """Change a household's fields and (when given) replace its members; tells the household_changed hooks (open
     assessments are recomputed).
@@ -281,7 +303,12 @@ def household_search_key_refresh(*, household: Household) -> None:
 
 @transaction.atomic
 def household_set_status(
-    *, actor, household: Household, status: str, reason: str, merged_into: Household | None = None,
+    *,
+    actor,
+    household: Household,
+    status: str,
+    reason: str,
+    merged_into: Household | None = None,
     expected_version: int | None = None,
 ) -> Household:
     """Mark a household moved, merged, dissolved or active again; households are never deleted."""
@@ -297,5 +324,11 @@ def household_set_status(
     locked.status, locked.merged_into = status, merged_into
     locked.version += 1
     locked.save()
-    audit(actor=actor, action=AuditAction.HOUSEHOLD_STATUS_CHANGED, target=locked, changes=diff(before, snapshot(locked, HOUSEHOLD_FIELDS)), reason=reason)
+    audit(
+        actor=actor,
+        action=AuditAction.HOUSEHOLD_STATUS_CHANGED,
+        target=locked,
+        changes=diff(before, snapshot(locked, HOUSEHOLD_FIELDS)),
+        reason=reason,
+    )
     return locked

@@ -154,8 +154,13 @@ def load_legacy(province_code: str, *, actor=None) -> LoadResult:
     where = f"pre-2025 province {province_code}"
     common = {"valid_to": LEGACY_END}
     province = {
-        "code": province_code, "parent": None, "name": rows[0]["province"], "level": Level.PROVINCE,
-        "kind": province_kind(rows[0]["province"]), "area_type": "", **common,
+        "code": province_code,
+        "parent": None,
+        "name": rows[0]["province"],
+        "level": Level.PROVINCE,
+        "kind": province_kind(rows[0]["province"]),
+        "area_type": "",
+        **common,
     }
     districts: dict[str, dict] = {}
     communes: list[dict] = []
@@ -168,34 +173,57 @@ def load_legacy(province_code: str, *, actor=None) -> LoadResult:
             # An island district with no commune-level units: itself the commune-level unit, under the province.
             kind, area = ISLAND_DISTRICT
             islands.add(dcode)
-            communes.append({
-                "code": dcode, "parent": province_code, "name": row["district"], "level": Level.COMMUNE,
-                "kind": kind, "area_type": area, **common,
-            })
+            communes.append(
+                {
+                    "code": dcode,
+                    "parent": province_code,
+                    "name": row["district"],
+                    "level": Level.COMMUNE,
+                    "kind": kind,
+                    "area_type": area,
+                    **common,
+                }
+            )
             continue
         if not row["wardCode"] or not row["ward"]:
             raise UnitSourceError(f"{where}: district {dcode} has a row without a code or name ({row!r}).")
         if dcode not in districts:
             if row["districtType"] not in DISTRICT_KINDS:
-                raise UnitSourceError(f"{where}: district {dcode} {row['district']!r} has an unknown type {row['districtType']!r}.")
+                raise UnitSourceError(
+                    f"{where}: district {dcode} {row['district']!r} has an unknown type {row['districtType']!r}."
+                )
             districts[dcode] = {
-                "code": dcode, "parent": province_code, "name": row["district"], "level": Level.DISTRICT,
-                "kind": DISTRICT_KINDS[row["districtType"]], "area_type": "", **common,
+                "code": dcode,
+                "parent": province_code,
+                "name": row["district"],
+                "level": Level.DISTRICT,
+                "kind": DISTRICT_KINDS[row["districtType"]],
+                "area_type": "",
+                **common,
             }
         kind, area = _ward_kind(row, where)
-        communes.append({
-            "code": row["wardCode"], "parent": dcode, "name": row["ward"], "level": Level.COMMUNE,
-            "kind": kind, "area_type": area, **common,
-        })
+        communes.append(
+            {
+                "code": row["wardCode"],
+                "parent": dcode,
+                "name": row["ward"],
+                "level": Level.COMMUNE,
+                "kind": kind,
+                "area_type": area,
+                **common,
+            }
+        )
     if islands & districts.keys():
         raise UnitSourceError(f"{where}: districts {sorted(islands & districts.keys())} have both no and some communes.")
     units, created, updated = _sync(Structure.LEGACY, [[province], list(districts.values()), communes], LEGACY_FIELDS)
     result = LoadResult(
-        province=units[province_code], districts=len(districts), communes=len(communes), created=created, updated=updated,
+        province=units[province_code], districts=len(districts), communes=len(communes), created=created, updated=updated
     )
     if actor is not None or created or updated:
         audit(
-            actor=actor, action=AuditAction.UNITS_LOADED, target=result.province,
+            actor=actor,
+            action=AuditAction.UNITS_LOADED,
+            target=result.province,
             changes={"structure": [None, "legacy"], "created": [None, created], "updated": [None, updated]},
         )
     if created:
@@ -235,33 +263,54 @@ def load_2025(province_code: str, *, actor=None) -> LoadResult:
     where = f"2025 province {new_code}"
     common = {"valid_from": STRUCTURE_2025_START}
     province = {
-        "code": new_code, "parent": None, "name": rows[0]["province"], "level": Level.PROVINCE,
-        "kind": province_kind(rows[0]["province"]), "area_type": "", **common,
+        "code": new_code,
+        "parent": None,
+        "name": rows[0]["province"],
+        "level": Level.PROVINCE,
+        "kind": province_kind(rows[0]["province"]),
+        "area_type": "",
+        **common,
     }
     communes = []
     for row in rows:
         if not row["wardCode"] or not row["ward"] or not row["wardKey"]:
             raise UnitSourceError(f"{where}: a row without a code, name or key ({row!r}).")
         kind, area = _ward_kind(row, where)
-        communes.append({
-            "code": row["wardCode"], "parent": new_code, "name": row["ward"], "level": Level.COMMUNE,
-            "kind": kind, "area_type": area, **common,
-        })
+        communes.append(
+            {
+                "code": row["wardCode"],
+                "parent": new_code,
+                "name": row["ward"],
+                "level": Level.COMMUNE,
+                "kind": kind,
+                "area_type": area,
+                **common,
+            }
+        )
     units, created, updated = _sync(Structure.Y2025, [[province], communes], FIELDS_2025)
     new_province = units[new_code]
     by_key = {row["wardKey"]: units[row["wardCode"]] for row in rows}
     links, new_links = _link_successors(rows[0]["provinceKey"], new_province, by_key)
     if actor is not None or created or updated or new_links:
         audit(
-            actor=actor, action=AuditAction.UNITS_LOADED, target=new_province,
+            actor=actor,
+            action=AuditAction.UNITS_LOADED,
+            target=new_province,
             changes={
-                "structure": [None, "2025"], "created": [None, created], "updated": [None, updated],
+                "structure": [None, "2025"],
+                "created": [None, created],
+                "updated": [None, updated],
                 "successor_links": [None, new_links],
             },
         )
     return LoadResult(
-        province=new_province, districts=0, communes=len(rows), created=created, successor_links=links,
-        updated=updated, new_links=new_links,
+        province=new_province,
+        districts=0,
+        communes=len(rows),
+        created=created,
+        successor_links=links,
+        updated=updated,
+        new_links=new_links,
     )
 
 
@@ -282,8 +331,9 @@ def _link_successors(new_province_key: str, new_province: AdminUnit, by_key: dic
     for row in old_rows:
         row["unitCode"] = row["wardCode"] or row["districtCode"]
     loaded = dict(
-        AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.COMMUNE, code__in=[r["unitCode"] for r in old_rows])
-        .values_list("code", "pk")
+        AdminUnit.objects.filter(
+            structure=Structure.LEGACY, level=Level.COMMUNE, code__in=[r["unitCode"] for r in old_rows]
+        ).values_list("code", "pk")
     )
     not_divided: dict[str, list[str]] = {}
     for new_key, old_keys in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].get(new_province_key, {}).items():
@@ -312,7 +362,7 @@ def _link_successors(new_province_key: str, new_province: AdminUnit, by_key: dic
     )
     missing = sorted(wanted - have)
     through.objects.bulk_create(
-        [through(from_adminunit_id=a, to_adminunit_id=b) for a, b in missing], batch_size=1000, ignore_conflicts=True,
+        [through(from_adminunit_id=a, to_adminunit_id=b) for a, b in missing], batch_size=1000, ignore_conflicts=True
     )
     return links, len(missing)
 
@@ -332,8 +382,7 @@ def default_successor_codes(old_province_code: str) -> dict[str, str]:
         return {}
     divided = conv["DICT_PROVINCE_WARD_DIVIDED"].get(new_key, {})
     new_codes = {
-        r["wardKey"]: r["wardCode"]
-        for r in _query("SELECT wardKey, wardCode FROM admin_units WHERE provinceKey = ?", (new_key,))
+        r["wardKey"]: r["wardCode"] for r in _query("SELECT wardKey, wardCode FROM admin_units WHERE provinceKey = ?", (new_key,))
     }
     out = {}
     for row in rows:

@@ -25,15 +25,7 @@ from core.selectors import history_page
 from households.decorators import personal_data_required
 from households.filters import HouseholdFilterSet
 from households.forms import HouseholdStatusForm
-from households.models import (
-    Assignment,
-    Hamlet,
-    Household,
-    HouseholdStatus,
-    Member,
-    Role,
-    communes_visible_to,
-)
+from households.models import Assignment, Hamlet, Household, HouseholdStatus, Member, Role, communes_visible_to
 from households.permissions import can_edit_commune
 from households.selectors import (
     editable_communes,
@@ -58,8 +50,9 @@ COMMUNE_PAGE_SIZE = 30
 
 
 def _count(qs) -> Coalesce:
-    return Coalesce(Subquery(qs.order_by().values("commune").annotate(n=Count("pk")).values("n")[:1]), 0,
-                    output_field=IntegerField())
+    return Coalesce(
+        Subquery(qs.order_by().values("commune").annotate(n=Count("pk")).values("n")[:1]), 0, output_field=IntegerField()
+    )
 
 
 @login_required
@@ -84,8 +77,11 @@ def dashboard(request):
     lang = ui_lang()
     counts = {c: {"total": 0, "groups": {}} for c in Category.values}
     for row in (
-        Assessment.objects.visible_to(user).filter(round=survey_round, commune__in=scope)
-        .values("category", "group").annotate(n=Count("pk")).order_by()
+        Assessment.objects.visible_to(user)
+        .filter(round=survey_round, commune__in=scope)
+        .values("category", "group")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         counts[row["category"]]["total"] += row["n"]
         if row["group"]:
@@ -104,9 +100,11 @@ def dashboard(request):
     # The lists whose next step is the user's (the approval's one answer to "who acts next").
     waiting = waiting_on(user, statuses=(ListStatus.RETURNED, ListStatus.SUBMITTED, ListStatus.DISTRICT_REVIEWED))
     action_lists = list(
-        CommuneList.objects.visible_to(user).current()
+        CommuneList.objects.visible_to(user)
+        .current()
         .filter(waiting, round=survey_round, commune__in=scope)
-        .select_related("commune").order_by("commune__code")[:50]
+        .select_related("commune")
+        .order_by("commune__code")[:50]
     )
 
     can_edit = editable_communes(user).filter(pk__in=scope.values("pk")).exists()
@@ -114,22 +112,27 @@ def dashboard(request):
     # the lists waiting for their approval instead.
     next_household = (
         next_unassessed(user, survey_round, communes=editable_communes(user).filter(pk__in=scope.values("pk")))
-        if can_edit and assessed < listed and Role.COMMUNE_OFFICER in roles else None
+        if can_edit and assessed < listed and Role.COMMUNE_OFFICER in roles
+        else None
     )
 
     commune_page = None
     if scope.count() > 1:
         in_round = Household.objects.filter(commune=OuterRef("pk"), status=HouseholdStatus.ACTIVE)
         round_rows = Assessment.objects.filter(round=survey_round, commune=OuterRef("pk"))
-        rows = scope.select_related("parent").annotate(
-            household_count=_count(in_round),
-            assessed=_count(in_round.filter(assessments__round=survey_round)),
-            poor=_count(round_rows.filter(category=Category.POOR)),
-            near_poor=_count(round_rows.filter(category=Category.NEAR_POOR)),
-            list_status=Subquery(
-                CommuneList.objects.filter(round=survey_round, commune=OuterRef("pk"), is_current=True).values("status")[:1]
-            ),
-        ).order_by("parent__code", "code")
+        rows = (
+            scope.select_related("parent")
+            .annotate(
+                household_count=_count(in_round),
+                assessed=_count(in_round.filter(assessments__round=survey_round)),
+                poor=_count(round_rows.filter(category=Category.POOR)),
+                near_poor=_count(round_rows.filter(category=Category.NEAR_POOR)),
+                list_status=Subquery(
+                    CommuneList.objects.filter(round=survey_round, commune=OuterRef("pk"), is_current=True).values("status")[:1]
+                ),
+            )
+            .order_by("parent__code", "code")
+        )
         commune_page = Paginator(rows, COMMUNE_PAGE_SIZE).get_page(request.GET.get("page"))
         status_labels = dict(ListStatus.choices)
         for row in commune_page:
@@ -139,8 +142,13 @@ def dashboard(request):
     from surveys.monthly import overdue_applications
 
     context.update(
-        assessed=assessed, remaining=max(listed - assessed, 0), categories=categories, action_lists=action_lists,
-        can_edit=can_edit, next_household=next_household, commune_page=commune_page,
+        assessed=assessed,
+        remaining=max(listed - assessed, 0),
+        categories=categories,
+        action_lists=action_lists,
+        can_edit=can_edit,
+        next_household=next_household,
+        commune_page=commune_page,
         overdue_applications=overdue_applications(user).count(),
     )
     return render(request, "households/dashboard.html", context)
@@ -156,7 +164,7 @@ def household_list(request):
         # Category and "assessed" filters refer to the current open round unless another round is chosen.
         data["round"] = open_round.code
     filterset = HouseholdFilterSet(
-        data, queryset=Household.objects.visible_to(user).select_related("commune", "hamlet"), user=user, request=request,
+        data, queryset=Household.objects.visible_to(user).select_related("commune", "hamlet"), user=user, request=request
     )
     filterset.filters["round"].queryset = SurveyRound.objects.filter(province__in=provinces_of(user))
     form = filterset.form
@@ -187,16 +195,28 @@ def household_list(request):
         )
     households = households.annotate(
         member_count=Coalesce(
-            Subquery(Member.objects.filter(household=OuterRef("pk")).order_by().values("household").annotate(n=Count("pk")).values("n")[:1]),
-            0, output_field=IntegerField(),
+            Subquery(
+                Member.objects.filter(household=OuterRef("pk"))
+                .order_by()
+                .values("household")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            0,
+            output_field=IntegerField(),
         )
     )
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     note_access(request, [h.pk for h in page.object_list])
     return render(
-        request, "households/household_list.html",
+        request,
+        "households/household_list.html",
         {
-            "filter": filterset, "form": form, "page": page, "survey_round": survey_round, "multi_commune": multi_commune,
+            "filter": filterset,
+            "form": form,
+            "page": page,
+            "survey_round": survey_round,
+            "multi_commune": multi_commune,
             "unit_choices": unit_choices(user, communes) if multi_commune else None,
             "can_create": editable_communes(user).exists(),
         },
@@ -209,9 +229,12 @@ def household_detail(request, code: str):
     household = visible_household(user, code)
     members = list(household.members.all())
     assessments = list(
-        Assessment.objects.visible_to(user).filter(household=household)
+        Assessment.objects.visible_to(user)
+        .filter(household=household)
         .select_related("round", "criteria_set", "assessed_by")
-        .prefetch_related("deprived_indicators", Prefetch("standard_results", queryset=StandardResult.objects.select_related("criteria_set")))
+        .prefetch_related(
+            "deprived_indicators", Prefetch("standard_results", queryset=StandardResult.objects.select_related("criteria_set"))
+        )
         .order_by("-round__year", "-round__starts_on")
     )
     can_edit = can_edit_commune(user, household.commune)
@@ -219,17 +242,24 @@ def household_detail(request, code: str):
     note_access(request, [household.pk])
     accesses = (
         household.accesses.select_related("user").order_by("-day", "-first_at")[:100]
-        if can(user, Action.READ_ACCESS_LOG, household.commune) else None
+        if can(user, Action.READ_ACCESS_LOG, household.commune)
+        else None
     )
     return render(
-        request, "households/household_detail.html",
+        request,
+        "households/household_detail.html",
         {
-            "household": household, "members": members, "assessments": assessments, "can_edit": can_edit,
+            "household": household,
+            "members": members,
+            "assessments": assessments,
+            "can_edit": can_edit,
             "open_round": open_round,
             "open_assessment": next((a for a in assessments if open_round and a.round_id == open_round.pk), None),
             "events": history_page(household, user, page=request.GET.get("history_page")),
             "accesses": accesses,
-            "status_form": HouseholdStatusForm(initial={"status": household.status, "expected_version": household.version}) if can_edit else None,
+            "status_form": HouseholdStatusForm(initial={"status": household.status, "expected_version": household.version})
+            if can_edit
+            else None,
         },
     )
 
@@ -249,8 +279,12 @@ def household_status_view(request, code: str):
             if target_code and merged_into is None:
                 raise ValidationError({"merged_into": _("No household %(code)s in your area.") % {"code": target_code}})
             household_set_status(
-                actor=request.user, household=household, status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"], merged_into=merged_into, expected_version=form.cleaned_data["expected_version"],
+                actor=request.user,
+                household=household,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                merged_into=merged_into,
+                expected_version=form.cleaned_data["expected_version"],
             )
         except ConflictError as exc:
             messages.error(request, str(exc))

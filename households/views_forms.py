@@ -15,13 +15,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ConflictError
 from households.decorators import personal_data_required
 from households.forms import HouseholdForm, MemberFormSet, member_initial
-from households.models import (
-    WORKING_AGE_FROM,
-    WORKING_AGE_TO,
-    AdminUnit,
-    Hamlet,
-    Household,
-)
+from households.models import WORKING_AGE_FROM, WORKING_AGE_TO, AdminUnit, Hamlet, Household
 from households.permissions import can_edit_commune
 from households.selectors import (
     editable_communes,
@@ -41,7 +35,7 @@ def _apply_errors(form, formset, exc: ValidationError, member_forms: list) -> No
         return
     for key, messages_ in exc.message_dict.items():
         if key.startswith("members[") and "]." in key:
-            index, field = key[len("members["):].split("].", 1)
+            index, field = key[len("members[") :].split("].", 1)
             if index.isdigit() and int(index) < len(member_forms) and field in member_forms[int(index)].fields:
                 member_forms[int(index)].add_error(field, messages_)
                 continue
@@ -54,7 +48,9 @@ def _apply_errors(form, formset, exc: ValidationError, member_forms: list) -> No
 
 def _form_page(request, template_context: dict, status: int = 200):
     # The working-age bounds for the member rows' "able to work" default (static/js/povreg.js reads them).
-    template_context.update(working_age_from=WORKING_AGE_FROM, working_age_to=WORKING_AGE_TO, this_year=datetime.date.today().year)
+    template_context.update(
+        working_age_from=WORKING_AGE_FROM, working_age_to=WORKING_AGE_TO, this_year=datetime.date.today().year
+    )
     return render(request, "households/household_form.html", template_context, status=status)
 
 
@@ -86,8 +82,11 @@ def _warn_children_marked_able(request, formset) -> None:
     """Saved as ticked (the officer may know better), but said: a child under working age is rarely able to work."""
     names = formset.children_marked_able()
     if names:
-        messages.warning(request, _("Marked able to work although under %(age)s: %(names)s. Check the birth year and the tick.")
-                         % {"age": WORKING_AGE_FROM, "names": ", ".join(names)})
+        messages.warning(
+            request,
+            _("Marked able to work although under %(age)s: %(names)s. Check the birth year and the tick.")
+            % {"age": WORKING_AGE_FROM, "names": ", ".join(names)},
+        )
 
 
 # One-time tokens of the registration form, in the session: token → "" while the form is open, then the code of
@@ -109,7 +108,7 @@ def _issue_form_token(request) -> str:
 
 
 def _form_token_state(request, token: str) -> str | None:
-    """"" for a token issued and not used yet, the household code it registered once used, None when unknown."""
+    """ "" for a token issued and not used yet, the household code it registered once used, None when unknown."""
     return request.session.get(FORM_TOKENS_KEY, {}).get(token) if token else None
 
 
@@ -131,8 +130,11 @@ def _lookalikes(user, form, formset) -> list[Household]:
         return []
     head = next(f.cleaned_data for f in formset.kept_forms() if f.cleaned_data["relation"] == "head")
     found = household_lookalikes(
-        user=user, commune=form.cleaned_data["commune"], head_name=head["full_name"],
-        head_birth_year=head["birth_year"], address=form.cleaned_data["address"],
+        user=user,
+        commune=form.cleaned_data["commune"],
+        head_name=head["full_name"],
+        head_birth_year=head["birth_year"],
+        address=form.cleaned_data["address"],
     )
     return [] if {h.code for h in found} <= form.acknowledged_duplicates else found
 
@@ -157,25 +159,35 @@ def household_create_view(request):
             # This form already registered a household: sent again, it registers nothing.
             already_registered = Household.objects.visible_to(user).filter(code=token_state).first()
             form.is_valid()
-            form.add_error(None, _("This form was already saved: it registered household %(code)s. Nothing new was registered.")
-                           % {"code": token_state})
+            form.add_error(
+                None,
+                _("This form was already saved: it registered household %(code)s. Nothing new was registered.")
+                % {"code": token_state},
+            )
             _renew_form_token(request, form)
             status = 409
         elif token_state is None:
             form.is_valid()
             formset.is_valid()
-            form.add_error(None, _("This form was not opened here or has expired, so nothing was saved. "
-                                   "Check the values below and save again."))
+            form.add_error(
+                None,
+                _("This form was not opened here or has expired, so nothing was saved. Check the values below and save again."),
+            )
             _renew_form_token(request, form)
             status = 400
         elif lookalikes := _lookalikes(user, form, formset):
             status = 200  # a warning, not an error: ticking "register anyway" and saving again goes through
         else:
             household, status = _submit_household(
-                form, formset,
+                form,
+                formset,
                 write=lambda data, members: household_create(
-                    actor=user, code=data["code"], commune=data["commune"], hamlet_name=data["hamlet"],
-                    address=data["address"], members=members,
+                    actor=user,
+                    code=data["code"],
+                    commune=data["commune"],
+                    hamlet_name=data["hamlet"],
+                    address=data["address"],
+                    members=members,
                 ),
             )
             if household is not None:
@@ -186,17 +198,25 @@ def household_create_view(request):
     else:
         form = HouseholdForm(
             communes=communes,
-            initial={"commune": single, "code": suggested_code(single) if single else "", "form_token": _issue_form_token(request)},
+            initial={
+                "commune": single,
+                "code": suggested_code(single) if single else "",
+                "form_token": _issue_form_token(request),
+            },
         )
         formset = MemberFormSet(prefix="members", initial=[{"relation": "head"}])
     hamlet_commune = single or _chosen_commune(form, communes)
     return _form_page(
         request,
         {
-            "form": form, "formset": formset, "single_commune": single, "editing": False,
+            "form": form,
+            "formset": formset,
+            "single_commune": single,
+            "editing": False,
             "hamlets": Hamlet.objects.visible_to(user).filter(commune=hamlet_commune).order_by("name") if hamlet_commune else [],
             "open_round": open_round_for_user(user),
-            "lookalikes": lookalikes, "lookalike_codes": ",".join(h.code for h in lookalikes),
+            "lookalikes": lookalikes,
+            "lookalike_codes": ",".join(h.code for h in lookalikes),
             "already_registered": already_registered,
             # A new row's "able to work" follows the birth year typed (static/js/povreg.js) until the officer ticks it.
             "new_rows_follow_age": not form.is_bound,
@@ -209,7 +229,7 @@ def suggested_code(commune: AdminUnit) -> str:
     """The commune's next code in its "CCCCC-NNNN" series (a suggestion the officer may overwrite)."""
     prefix = f"{commune.code}-"
     last = Household.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
-    suffix = last[len(prefix):] if last else "0"
+    suffix = last[len(prefix) :] if last else "0"
     if not suffix.isdigit():
         return ""
     return f"{prefix}{int(suffix) + 1:0{max(len(suffix), 4)}d}"
@@ -240,10 +260,16 @@ def household_edit_view(request, code: str):
         formset = MemberFormSet(request.POST, prefix="members")
         try:
             saved, status = _submit_household(
-                form, formset,
+                form,
+                formset,
                 write=lambda data, members: household_update(
-                    actor=user, household=household, expected_version=data["expected_version"],
-                    members=members, commune=data["commune"], hamlet_name=data["hamlet"], address=data["address"],
+                    actor=user,
+                    household=household,
+                    expected_version=data["expected_version"],
+                    members=members,
+                    commune=data["commune"],
+                    hamlet_name=data["hamlet"],
+                    address=data["address"],
                 ),
             )
         except ConflictError as exc:
@@ -259,10 +285,13 @@ def household_edit_view(request, code: str):
             return redirect(_continue_to(request, saved))
     else:
         form = HouseholdForm(
-            communes=communes, editing=True,
+            communes=communes,
+            editing=True,
             initial={
-                "commune": household.commune, "hamlet": household.hamlet.name if household.hamlet else "",
-                "address": household.address, "expected_version": household.version,
+                "commune": household.commune,
+                "hamlet": household.hamlet.name if household.hamlet else "",
+                "address": household.address,
+                "expected_version": household.version,
             },
         )
         formset = MemberFormSet(prefix="members", initial=member_initial(household.members.all()))
@@ -270,7 +299,11 @@ def household_edit_view(request, code: str):
     return _form_page(
         request,
         {
-            "form": form, "formset": formset, "single_commune": single, "editing": True, "household": household,
+            "form": form,
+            "formset": formset,
+            "single_commune": single,
+            "editing": True,
+            "household": household,
             "hamlets": Hamlet.objects.visible_to(user).filter(commune=hamlet_commune).order_by("name"),
             "open_round": open_round_for_household(household),
         },

@@ -26,9 +26,20 @@ def data_quality(request):
     chosen = communes.filter(Q(code=unit) | Q(parent__code=unit)) if unit and unit.isdigit() else communes
     report = quality_report(chosen)
     # Names of members and household codes are personal data: the access log notes every household shown.
-    note_access(request, [h.pk for h in report.no_head + report.several_heads]
-                + [m.household_id for m in report.unmapped] + [w.household_id for w in report.warnings])
-    return render(request, "households/quality.html", {
-        "report": report, "limit": ROW_LIMIT, "unit": unit,
-        "multi_commune": multi_commune, "unit_choices": unit_choices(request.user, communes) if multi_commune else None,
-    })
+    note_access(
+        request,
+        [h.pk for h in report.no_head + report.several_heads]
+        + [m.household_id for m in report.unmapped]
+        + [w.household_id for w in report.warnings],
+    )
+    return render(
+        request,
+        "households/quality.html",
+        {
+            "report": report,
+            "limit": ROW_LIMIT,
+            "unit": unit,
+            "multi_commune": multi_commune,
+            "unit_choices": unit_choices(request.user, communes) if multi_commune else None,
+        },
+    )

@@ -25,7 +25,8 @@ def _legacy_provinces_with_households():
     codes = set(active.values_list("commune__parent__parent__code", flat=True).distinct())
     return list(
         AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.PROVINCE, code__in=codes, successors__isnull=False)
-        .distinct().order_by("code")
+        .distinct()
+        .order_by("code")
     )
 
 
@@ -74,6 +75,9 @@ def rehome(request):
             messages.error(request, message)
         return redirect(f"{request.path}?province={province.code}")
     request.session.pop(SESSION_KEY, None)
-    messages.success(request, _("%(n)s households of %(province)s were moved to their communes of 1 July 2025.") % {
-        "n": len(plan.moves), "province": province.name})
+    messages.success(
+        request,
+        _("%(n)s households of %(province)s were moved to their communes of 1 July 2025.")
+        % {"n": len(plan.moves), "province": province.name},
+    )
     return redirect(request.path)

@@ -36,7 +36,10 @@ KEY_PATTERN = re.compile(_UUID)
 KEEP_DAYS = 30
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    HEADER, {"type": "string", "format": "uuid"}, OpenApiParameter.HEADER, required=False,
+    HEADER,
+    {"type": "string", "format": "uuid"},
+    OpenApiParameter.HEADER,
+    required=False,
     examples=[OpenApiExample("A key made by the client", value="3f2b8c1e-5d4a-4b6f-9e2d-7a1c0b9f8e35")],
     description=gettext_lazy(
         "A UUID the client makes for this write. Sent again with the same request (a retry after a lost answer), "
@@ -107,8 +110,11 @@ def idempotent(view_method):
         if not raw:
             return view_method(view, request, *args, **kwargs)
         if not KEY_PATTERN.fullmatch(raw):
-            return _error("invalid", _("An Idempotency-Key is a UUID, such as 3f2b8c1e-5d4a-4b6f-9e2d-7a1c0b9f8e35."),
-                          status.HTTP_400_BAD_REQUEST)
+            return _error(
+                "invalid",
+                _("An Idempotency-Key is a UUID, such as 3f2b8c1e-5d4a-4b6f-9e2d-7a1c0b9f8e35."),
+                status.HTTP_400_BAD_REQUEST,
+            )
         return idempotent_write(request=request, key=raw.lower(), call=lambda: view_method(view, request, *args, **kwargs))
 
     return wrapper

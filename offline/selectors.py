@@ -18,9 +18,11 @@ from django.utils.translation import get_language
 from core.policy import Action, communes_for
 from households.models import AdminUnit, EthnicGroup, Hamlet, Household, HouseholdStatus, Member, Relation, Sex
 from surveys import classification as cl
+from surveys.assessment_refresh import newest_open_round
+from surveys.assessment_rules import income_sets
 from surveys.models import Assessment, CriteriaSet, ListStatus, SurveyRound
 from surveys.round_areas import area_in_round
-from surveys.services import LOCKED_LIST_STATES, criteria_spec, income_sets, newest_open_round, round_additional_sets
+from surveys.services import LOCKED_LIST_STATES, criteria_spec, round_additional_sets
 
 PACKAGE_FORMAT = 1
 
@@ -52,8 +54,12 @@ def offline_commune_get(user, code: str | None) -> AdminUnit | None:
 
 def _rule_json(rule: cl.Rule) -> dict:
     return {
-        "category": rule.category.value, "income_above": rule.income_above, "income_upto": rule.income_upto,
-        "upto_inclusive": rule.upto_inclusive, "min_deprived": rule.min_deprived, "max_deprived": rule.max_deprived,
+        "category": rule.category.value,
+        "income_above": rule.income_above,
+        "income_upto": rule.income_upto,
+        "upto_inclusive": rule.upto_inclusive,
+        "min_deprived": rule.min_deprived,
+        "max_deprived": rule.max_deprived,
     }
 
 
@@ -65,9 +71,13 @@ def spec_json(spec: cl.CriteriaSpec) -> dict:
         "indicators": [{"code": i.code, "name_vi": i.name_vi, "name_en": i.name_en} for i in spec.indicators],
         "group_rule": spec.group_rule.value,
         "groups_for": sorted(c.value for c in spec.groups_for),
-        "score": None if spec.score is None else {
-            "lines": dict(spec.score.lines), "points_per_indicator": spec.score.points_per_indicator,
-            "poor_min_b": spec.score.poor_min_b, "average_upto": dict(spec.score.average_upto),
+        "score": None
+        if spec.score is None
+        else {
+            "lines": dict(spec.score.lines),
+            "points_per_indicator": spec.score.points_per_indicator,
+            "poor_min_b": spec.score.poor_min_b,
+            "average_upto": dict(spec.score.average_upto),
         },
         "income_period": spec.income_period,
         "low_income_lines": dict(spec.low_income_lines),
@@ -92,9 +102,12 @@ def _round_json(survey_round: SurveyRound | None, commune: AdminUnit) -> dict | 
     current = survey_round.commune_lists.filter(commune=commune, is_current=True).values_list("status", flat=True).first()
     additional = round_additional_sets(survey_round)
     return {
-        "code": survey_round.code, "year": survey_round.year, "criteria_set": survey_round.criteria_set.code,
+        "code": survey_round.code,
+        "year": survey_round.year,
+        "criteria_set": survey_round.criteria_set.code,
         "area_type": area_in_round(round=survey_round, commune=commune),
-        "list_status": current, "list_locked": current in LOCKED_LIST_STATES,
+        "list_status": current,
+        "list_locked": current in LOCKED_LIST_STATES,
         "list_status_label": str(ListStatus(current).label) if current else "",
         # A scored household also needs its income when the round reports under an income-only standard too.
         "income_also": [s.code for s in income_sets(additional)] if survey_round.criteria_set.has_score_scale else [],
@@ -104,9 +117,14 @@ def _round_json(survey_round: SurveyRound | None, commune: AdminUnit) -> dict | 
 def _members_json(household: Household) -> list[dict]:
     return [
         {
-            "full_name": m.full_name, "sex": m.sex, "birth_year": m.birth_year, "relation": m.relation,
+            "full_name": m.full_name,
+            "sex": m.sex,
+            "birth_year": m.birth_year,
+            "relation": m.relation,
             "ethnicity": m.ethnic_group.code if m.ethnic_group_id else m.ethnicity,
-            "able_to_work": m.able_to_work, "social_protection": m.social_protection, "merit": m.merit,
+            "able_to_work": m.able_to_work,
+            "social_protection": m.social_protection,
+            "merit": m.merit,
             "disability": m.disability,
         }
         for m in household.members.all()
@@ -119,15 +137,27 @@ def _assessments_json(survey_round: SurveyRound | None, household_ids: list[int]
         return {}
     rows = list(
         Assessment.objects.filter(round=survey_round, household_id__in=household_ids).values(
-            "id", "household_id", "version", "basis", "income_per_capita", "score_a", "score_b", "category", "group",
-            "deprived_count", "explanation_vi", "explanation_en", "updated_at",
+            "id",
+            "household_id",
+            "version",
+            "basis",
+            "income_per_capita",
+            "score_a",
+            "score_b",
+            "category",
+            "group",
+            "deprived_count",
+            "explanation_vi",
+            "explanation_en",
+            "updated_at",
         )
     )
     codes: dict[int, list[str]] = {}
     through = Assessment.deprived_indicators.through
     for assessment_id, code in (
         through.objects.filter(assessment_id__in=[r["id"] for r in rows])
-        .order_by("indicator__position", "indicator__code").values_list("assessment_id", "indicator__code")
+        .order_by("indicator__position", "indicator__code")
+        .values_list("assessment_id", "indicator__code")
     ):
         codes.setdefault(assessment_id, []).append(code)
     out = {}
@@ -166,7 +196,8 @@ def offline_package(*, user, commune: AdminUnit) -> tuple[dict, list[int]]:
     if survey_round is not None:
         survey_round = SurveyRound.objects.select_related("criteria_set").get(pk=survey_round.pk)
     households = list(
-        Household.objects.visible_to(user).filter(commune=commune, status=HouseholdStatus.ACTIVE)
+        Household.objects.visible_to(user)
+        .filter(commune=commune, status=HouseholdStatus.ACTIVE)
         .select_related("hamlet")
         .prefetch_related(Prefetch("members", queryset=Member.objects.select_related("ethnic_group").order_by("position", "id")))
         .order_by("code")
@@ -183,14 +214,21 @@ def offline_package(*, user, commune: AdminUnit) -> tuple[dict, list[int]]:
         "hamlets": list(Hamlet.objects.filter(commune=commune).order_by("name").values_list("name", flat=True)),
         "households": [
             {
-                "code": h.code, "hamlet": h.hamlet.name if h.hamlet_id else "", "head_name": h.head_name,
-                "address": h.address, "version": h.version, "members": _members_json(h),
+                "code": h.code,
+                "hamlet": h.hamlet.name if h.hamlet_id else "",
+                "head_name": h.head_name,
+                "address": h.address,
+                "version": h.version,
+                "members": _members_json(h),
                 "assessment": assessments.get(h.pk),
             }
             for h in households
         ],
         "ethnic_groups": [{"code": g.code, "name": g.name(lang)} for g in EthnicGroup.objects.order_by("code")],
-        "choices": {"sex": [[v, str(label)] for v, label in Sex.choices], "relation": [[v, str(label)] for v, label in Relation.choices]},
+        "choices": {
+            "sex": [[v, str(label)] for v, label in Sex.choices],
+            "relation": [[v, str(label)] for v, label in Relation.choices],
+        },
         # An income per person outside these bounds is confirmed before it is kept (as the web form asks).
         "income_warn": {"above": settings.POVREG_INCOME_WARN_ABOVE, "below": settings.POVREG_INCOME_WARN_BELOW},
         "next_code": next_household_code(commune, list(Household.objects.filter(commune=commune).values_list("code", flat=True))),

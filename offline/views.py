@@ -59,11 +59,11 @@ def entry_app(request):
         raise PermissionDenied(_("Offline entry is for officers who enter households."))
     labels = {name: Member._meta.get_field(name).verbose_name for name in MEMBER_FIELDS}
     labels.update({name: Household._meta.get_field(name).verbose_name for name in ("code", "address", "hamlet")})
-    return render(request, "offline/app.html", {
-        "communes": list(offline_communes(request.user).values("code", "name")[:500]),
-        "labels": labels,
-        "days": offline_days(),
-    })
+    return render(
+        request,
+        "offline/app.html",
+        {"communes": list(offline_communes(request.user).values("code", "name")[:500]), "labels": labels, "days": offline_days()},
+    )
 
 
 def _static_prefix() -> str:
@@ -141,19 +141,24 @@ def session(request):
     user = request.user
     may_enter = can(user, Action.EDIT)
     communes = list(offline_communes(user).values("code", "name")[:500]) if may_enter else []
-    return _no_store(JsonResponse({
-        "user": {"id": user.pk, "username": user.get_username(), "name": user.get_full_name() or user.get_username()},
-        "may_enter": may_enter,
-        "communes": communes,
-        "days": offline_days(),
-        "expires_at": offline_expiry().isoformat(),
-    }, json_dumps_params={"ensure_ascii": False}))
+    return _no_store(
+        JsonResponse(
+            {
+                "user": {"id": user.pk, "username": user.get_username(), "name": user.get_full_name() or user.get_username()},
+                "may_enter": may_enter,
+                "communes": communes,
+                "days": offline_days(),
+                "expires_at": offline_expiry().isoformat(),
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    )
 
 
 @login_required
 @require_GET
 def package(request):
-    """"Take offline": the package of one commune the user may enter (audited, and logged as personal-data access)."""
+    """ "Take offline": the package of one commune the user may enter (audited, and logged as personal-data access)."""
     user = request.user
     if not can(user, Action.EDIT):
         return _json_error(None, "permission_denied", _("Offline entry is for officers who enter households."), 403)

@@ -34,8 +34,16 @@ commune_list_routes = [
     path(LIST + "audit/", CommuneListViewSet.as_view({"get": "audit"}), name="commune-list-audit"),
     # The procedure steps that submission needs, recorded on the current revision.
     path(LIST + "entries/", CommuneListViewSet.as_view({"get": "entries"}), name="commune-list-entries"),
-    path(LIST + "meetings/", CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}), name="commune-list-meetings"),
-    path(LIST + "postings/", CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}), name="commune-list-postings"),
+    path(
+        LIST + "meetings/",
+        CommuneListViewSet.as_view({"get": "meetings", "post": "record_meeting"}),
+        name="commune-list-meetings",
+    ),
+    path(
+        LIST + "postings/",
+        CommuneListViewSet.as_view({"get": "postings", "post": "record_posting"}),
+        name="commune-list-postings",
+    ),
     path(LIST + "recognition/", CommuneListViewSet.as_view({"post": "record_recognition"}), name="commune-list-recognition"),
     path("applications/", ApplicationListView.as_view(), name="application-list"),
     path("applications/<int:pk>/decide/", ApplicationDecideView.as_view(), name="application-decide"),
@@ -43,7 +51,10 @@ commune_list_routes = [
 ] + [
     path(f"{LIST}{segment}/", CommuneListViewSet.as_view({"post": method}), name=f"commune-list-{segment}")
     for segment, method in (
-        ("submit", "submit"), ("review", "review"), ("approve", "approve"), ("return", "return_list"),
+        ("submit", "submit"),
+        ("review", "review"),
+        ("approve", "approve"),
+        ("return", "return_list"),
         ("open-revision", "open_revision"),
     )
 ]

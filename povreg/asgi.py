@@ -11,7 +11,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'povreg.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "povreg.settings")
 
 from povreg.startup import refuse_insecure_start  # noqa: E402
 

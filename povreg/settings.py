@@ -120,9 +120,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context.permissions",
-            ],
+            ]
         },
-    },
+    }
 ]
 
 WSGI_APPLICATION = "povreg.wsgi.application"
@@ -161,7 +161,7 @@ TASKS = {
             "django_tasks.backends.immediate.ImmediateBackend"
             if os.environ.get("POVREG_TASKS_IMMEDIATE", "0") == "1"
             else "django_tasks_db.DatabaseBackend"
-        ),
+        )
     }
 }
 
@@ -242,7 +242,7 @@ SPECTACULAR_SETTINGS = {
         "typography": {
             "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
             "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"},
-        },
+        }
     },
     "ENUM_NAME_OVERRIDES": {
         "CategoryEnum": "surveys.models.Category",
@@ -300,7 +300,9 @@ POVREG_PUBLIC_HOLIDAYS = os.environ.get("POVREG_PUBLIC_HOLIDAYS", "")  # the yea
 # several workers never disagree); CACHE_URL=redis://host:6379/1 shares one Redis between the app servers.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "povreg"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "povreg"}
+    }
 elif CACHE_URL:
     raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address (or unset for local memory).")
 else:
@@ -354,7 +356,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
-    },
+    }
 }
 
 # Two-factor authentication (TOTP) for department staff and administrators: on in production (DEBUG off).

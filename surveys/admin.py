@@ -19,12 +19,28 @@ from surveys.models import (
 )
 from surveys.services import list_is_locked
 
-RULE_FIELDS = ["area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived"]
+RULE_FIELDS = [
+    "area_type",
+    "position",
+    "category",
+    "income_above",
+    "income_upto",
+    "upto_inclusive",
+    "min_deprived",
+    "max_deprived",
+]
 INDICATOR_FIELDS = ["position", "code", "dimension", "name_vi", "name_en", "threshold_vi", "threshold_en"]
 # What decides a category: frozen once a list classified under the set has been approved.
 CLASSIFYING_FIELDS = (
-    "group_rule", "groups_for_near_poor", "income_period", "score_line_rural", "score_line_urban", "score_points_per_indicator",
-    "score_poor_min_b", "low_income_line_rural", "low_income_line_urban",
+    "group_rule",
+    "groups_for_near_poor",
+    "income_period",
+    "score_line_rural",
+    "score_line_urban",
+    "score_points_per_indicator",
+    "score_poor_min_b",
+    "low_income_line_rural",
+    "low_income_line_urban",
 )
 
 
@@ -54,7 +70,16 @@ class IndicatorInline(admin.TabularInline):
 class RuleInline(admin.TabularInline):
     model = Rule
     extra = 0
-    fields = ("area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived")
+    fields = (
+        "area_type",
+        "position",
+        "category",
+        "income_above",
+        "income_upto",
+        "upto_inclusive",
+        "min_deprived",
+        "max_deprived",
+    )
 
     def has_add_permission(self, request, obj=None):
         return not criteria_set_is_frozen(obj) and super().has_add_permission(request, obj)
@@ -73,8 +98,20 @@ class CriteriaSetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "name_vi", "name_en", "legal_basis")
     inlines = [IndicatorInline, RuleInline]
     audit_fields = [
-        "code", "name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "is_official", "based_on",
-        "group_rule", "groups_for_near_poor", "income_period", "low_income_line_rural", "low_income_line_urban", "notes",
+        "code",
+        "name_vi",
+        "name_en",
+        "legal_basis",
+        "valid_from",
+        "valid_to",
+        "is_official",
+        "based_on",
+        "group_rule",
+        "groups_for_near_poor",
+        "income_period",
+        "low_income_line_rural",
+        "low_income_line_urban",
+        "notes",
     ]
     audit_related = {"indicators": INDICATOR_FIELDS, "rules": RULE_FIELDS}
 
@@ -153,8 +190,12 @@ class SurveyRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
         from core.jobs import job_start
 
         for survey_round in queryset:
-            job_start(owner=request.user, kind="reclassify", label=_("Reclassify %(round)s") % {"round": survey_round.code},
-                      params={"round": survey_round.code})
+            job_start(
+                owner=request.user,
+                kind="reclassify",
+                label=_("Reclassify %(round)s") % {"round": survey_round.code},
+                params={"round": survey_round.code},
+            )
         messages.info(request, _("Reclassification runs in the background; its result is under My jobs."))
 
     def save_related(self, request, form, formsets, change):

@@ -226,7 +226,9 @@ def income_in_period(spec: CriteriaSpec, income: int) -> int:
     return income * 12 if spec.income_period == "year" else income
 
 
-def low_income_workers(spec: CriteriaSpec, *, area: str, income: int | None, category: Category, members: Sequence[MemberFacts]) -> int:
+def low_income_workers(
+    spec: CriteriaSpec, *, area: str, income: int | None, category: Category, members: Sequence[MemberFacts]
+) -> int:
     """Decree 30/2025's low-income workers of a household: its members able to work, when the household is neither
     poor nor near-poor and its income per person is at or below the set's line (0 when the set has no line or no
     income was entered)."""
@@ -246,7 +248,9 @@ def _indicator_codes(spec: CriteriaSpec, deprived: Iterable[str]) -> tuple[str, 
     return codes
 
 
-def _classify_by_score(spec: CriteriaSpec, *, area: str, score_a: int, deprived: Iterable[str], members: Sequence[MemberFacts]) -> Result:
+def _classify_by_score(
+    spec: CriteriaSpec, *, area: str, score_a: int, deprived: Iterable[str], members: Sequence[MemberFacts]
+) -> Result:
     scale = spec.score
     if scale is None:
         raise ClassificationInputError("score_a", f"The criteria set {spec.code} has no score scale: give income_per_capita.")
@@ -268,10 +272,21 @@ def _classify_by_score(spec: CriteriaSpec, *, area: str, score_a: int, deprived:
         category = Category.NOT_POOR
     group = household_group(members, spec.group_rule) if category in spec.groups_for else None
     names = {i.code: i for i in spec.indicators}
-    texts = {lang: _explain_score(lang, spec, area, score_a, score_b, codes, names, line, average_upto, category, group) for lang in ("vi", "en")}
+    texts = {
+        lang: _explain_score(lang, spec, area, score_a, score_b, codes, names, line, average_upto, category, group)
+        for lang in ("vi", "en")
+    }
     return Result(
-        category=category, group=group, deprived_count=len(codes), rule_index=None, explanation_vi=texts["vi"],
-        explanation_en=texts["en"], deprived=codes, basis="score", score_a=score_a, score_b=score_b,
+        category=category,
+        group=group,
+        deprived_count=len(codes),
+        rule_index=None,
+        explanation_vi=texts["vi"],
+        explanation_en=texts["en"],
+        deprived=codes,
+        basis="score",
+        score_a=score_a,
+        score_b=score_b,
     )
 
 
@@ -290,7 +305,7 @@ def _label(lang: str, category: Category, group: Group | None) -> str:
 
 
 def _explain_score(lang, spec, area, score_a, score_b, codes, names, line, average_upto, category, group) -> str:
-    """"Bộ tiêu chí VN-2022, khu vực nông thôn: điểm A 132 ≤ 140, điểm B 40 ≥ 30 (thiếu hụt 4/12 chỉ số (…)) →
+    """ "Bộ tiêu chí VN-2022, khu vực nông thôn: điểm A 132 ≤ 140, điểm B 40 ≥ 30 (thiếu hụt 4/12 chỉ số (…)) →
     Hộ nghèo (…)." """
     vi = lang == "vi"
     word_a, word_b = ("điểm A", "điểm B") if vi else ("score A", "score B")
@@ -311,8 +326,11 @@ def _explain(lang, spec, area, income, codes, names, rules, match_index, categor
     vi = lang == "vi"
     deprivation = _deprivation_text(lang, spec, codes, names)
     if spec.income_period == "year":
-        amount = (f"{vnd(income)}/người/tháng = {vnd(income * 12)}/người/năm" if vi
-                  else f"{vnd(income)} per person per month = {vnd(income * 12)} per person per year")
+        amount = (
+            f"{vnd(income)}/người/tháng = {vnd(income * 12)}/người/năm"
+            if vi
+            else f"{vnd(income)} per person per month = {vnd(income * 12)} per person per year"
+        )
     else:
         amount = f"{vnd(income)}/người/tháng" if vi else f"{vnd(income)} per person per month"
     head = (
@@ -322,9 +340,7 @@ def _explain(lang, spec, area, income, codes, names, rules, match_index, categor
     )
     label = _label(lang, category, group)
     if match_index is None:
-        reason = (
-            "Không thuộc quy tắc nào của bộ tiêu chí" if vi else "No rule of the criteria set applies"
-        )
+        reason = "Không thuộc quy tắc nào của bộ tiêu chí" if vi else "No rule of the criteria set applies"
     else:
         reason = (
             f"Khớp quy tắc {match_index + 1}: {rules[match_index].describe(lang, spec.income_period)}"

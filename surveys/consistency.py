@@ -47,14 +47,27 @@ class Check:
 # BD-2016 records the national 2016 indicators and HCM-2025 Decree 07's (surveys/criteria_data.py), so the same
 # facts contradict them alike. VN-2027 (Decree 351/2025): thresholds unverified, no checks yet.
 CHECKS: tuple[Check, ...] = (
-    Check("CHILD_SCHOOLING", ("VN-2022", "HCM-2025"), MemberOfAge(3, 16),
-          "Decree 07/2021: a child aged 3 to under 16 (LAW.md, threshold secondary)"),
-    Check("CHILD_SCHOOLING", ("VN-2016", "BD-2016"), MemberOfAge(5, 15),
-          "Decision 59/2015: a child aged 5 to under 15 (LAW.md, threshold unverified)"),
-    Check("NUTRITION", ("VN-2022", "HCM-2025"), MemberOfAge(0, 16),
-          "Decree 07/2021: a child under 16 (LAW.md, threshold secondary)"),
-    Check("DEPENDANTS", ("VN-2022", "HCM-2025"), DependantsOverHalf(),
-          "Decree 07/2021: dependants more than 50% of members (LAW.md); who is a dependant: unverified"),
+    Check(
+        "CHILD_SCHOOLING",
+        ("VN-2022", "HCM-2025"),
+        MemberOfAge(3, 16),
+        "Decree 07/2021: a child aged 3 to under 16 (LAW.md, threshold secondary)",
+    ),
+    Check(
+        "CHILD_SCHOOLING",
+        ("VN-2016", "BD-2016"),
+        MemberOfAge(5, 15),
+        "Decision 59/2015: a child aged 5 to under 15 (LAW.md, threshold unverified)",
+    ),
+    Check(
+        "NUTRITION", ("VN-2022", "HCM-2025"), MemberOfAge(0, 16), "Decree 07/2021: a child under 16 (LAW.md, threshold secondary)"
+    ),
+    Check(
+        "DEPENDANTS",
+        ("VN-2022", "HCM-2025"),
+        DependantsOverHalf(),
+        "Decree 07/2021: dependants more than 50% of members (LAW.md); who is a dependant: unverified",
+    ),
 )
 
 
@@ -109,28 +122,46 @@ def _check(check: Check, *, ticked: bool, members: list[Mapping], year: int) -> 
             return None  # a birth year unknown: nothing to say
         if any(rule.min_age <= age < rule.below_age for age in ages):
             return None
-        return ConsistencyWarning(check.indicator, "no_member_of_age", _(
-            "%(indicator)s is ticked, but no member is %(ages)s in %(year)s."
-        ) % {"indicator": check.indicator, "ages": _age_words(rule), "year": year}, ticked)
+        return ConsistencyWarning(
+            check.indicator,
+            "no_member_of_age",
+            _("%(indicator)s is ticked, but no member is %(ages)s in %(year)s.")
+            % {"indicator": check.indicator, "ages": _age_words(rule), "year": year},
+            ticked,
+        )
     n, total = dependants(members, year, rule)
     if not total:
         return None
     over_half = 2 * n > total
     words = {"indicator": check.indicator, "n": n, "total": total, "young": rule.young_below, "old": rule.old_from}
     if ticked and not over_half:
-        return ConsistencyWarning(check.indicator, "dependants_not_over_half", _(
-            "%(indicator)s is ticked, but dependants (under %(young)s, %(old)s or older, or unable to work) are %(n)s "
-            "of %(total)s members: not more than half."
-        ) % words, ticked)
+        return ConsistencyWarning(
+            check.indicator,
+            "dependants_not_over_half",
+            _(
+                "%(indicator)s is ticked, but dependants (under %(young)s, %(old)s or older, or unable to work) are %(n)s "
+                "of %(total)s members: not more than half."
+            )
+            % words,
+            ticked,
+        )
     if not ticked and over_half:
-        return ConsistencyWarning(check.indicator, "dependants_over_half", _(
-            "Dependants (under %(young)s, %(old)s or older, or unable to work) are %(n)s of %(total)s members, more "
-            "than half, but %(indicator)s is not ticked."
-        ) % words, ticked)
+        return ConsistencyWarning(
+            check.indicator,
+            "dependants_over_half",
+            _(
+                "Dependants (under %(young)s, %(old)s or older, or unable to work) are %(n)s of %(total)s members, more "
+                "than half, but %(indicator)s is not ticked."
+            )
+            % words,
+            ticked,
+        )
     return None
 
 
-def warnings_for(*, criteria_set_code: str, year: int, deprived: Iterable[str], members: Iterable[Mapping]) -> list[ConsistencyWarning]:
+def warnings_for(
+    *, criteria_set_code: str, year: int, deprived: Iterable[str], members: Iterable[Mapping]
+) -> list[ConsistencyWarning]:
     """The warnings for one household's ticked indicators (`deprived`) and member facts in a round of `year`."""
     checks = checks_for(criteria_set_code)
     if not checks:
@@ -144,7 +175,9 @@ def warnings_for(*, criteria_set_code: str, year: int, deprived: Iterable[str], 
     return found
 
 
-def possible_warnings(*, criteria_set_code: str, year: int, members: Iterable[Mapping]) -> dict[str, dict[bool, ConsistencyWarning]]:
+def possible_warnings(
+    *, criteria_set_code: str, year: int, members: Iterable[Mapping]
+) -> dict[str, dict[bool, ConsistencyWarning]]:
     """For the assessment form: per indicator, the warning it would give ticked (True) and not ticked (False), so the
     page shows the right one as the officer ticks, without a round trip."""
     members = list(members)

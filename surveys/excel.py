@@ -167,8 +167,12 @@ def xlsx_response(tables: list[Table], filename: str):
 
 def plain_table(sheet: str, header: Sequence[str], rows: Iterable[Sequence]) -> Table:
     """A list without a title block: the header row, then the rows, each value written as it is."""
-    return Table(sheet=sheet, title="", columns=[Column(key=str(i), header=str(h), kind="any", width=18) for i, h in enumerate(header)],
-                 rows=rows)
+    return Table(
+        sheet=sheet,
+        title="",
+        columns=[Column(key=str(i), header=str(h), kind="any", width=18) for i, h in enumerate(header)],
+        rows=rows,
+    )
 
 
 class _Echo:
@@ -188,4 +192,6 @@ def csv_lines(table: Table) -> Iterator[str]:
     for row in table.rows:
         yield writer.writerow(["" if v is None else neutralise(v) if kinds[i] == "text" else v for i, v in enumerate(row)])
     if table.total is not None:
-        yield writer.writerow(["" if v is None else neutralise(v) if kinds[i] == "text" else v for i, v in enumerate(table.total)])
+        yield writer.writerow(
+            ["" if v is None else neutralise(v) if kinds[i] == "text" else v for i, v in enumerate(table.total)]
+        )

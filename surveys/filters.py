@@ -29,7 +29,9 @@ class AssessmentFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
-        return queryset.filter(Q(household__code__icontains=value) | Q(household__head_name__icontains=value)) if value else queryset
+        return (
+            queryset.filter(Q(household__code__icontains=value) | Q(household__head_name__icontains=value)) if value else queryset
+        )
 
 
 class CommuneListFilterSet(django_filters.FilterSet):

@@ -57,17 +57,17 @@ def implausible_income_warning(income: int) -> str:
             "total, and that no zero slipped in."
         ) % {"income": format_amount(income), "bound": format_amount(above)}
     if below and 0 < income < below:
-        return gettext(
-            "%(income)s ₫ per person per month is less than %(bound)s ₫. Check that no zero is missing."
-        ) % {"income": format_amount(income), "bound": format_amount(below)}
+        return gettext("%(income)s ₫ per person per month is less than %(bound)s ₫. Check that no zero is missing.") % {
+            "income": format_amount(income),
+            "bound": format_amount(below),
+        }
     return ""
 
 
 class AssessmentForm(forms.Form):
     income_per_capita = VndField(label=_("Income per person per month (VND)"))
     total_income = VndField(
-        label=_("or: total household income per month (VND)"),
-        help_text=_("Divided by the number of members."),
+        label=_("or: total household income per month (VND)"), help_text=_("Divided by the number of members.")
     )
     deprived = forms.MultipleChoiceField(label=_("Deprived indicators"), required=False, widget=forms.CheckboxSelectMultiple)
     # The version the form was opened with (0 for a new assessment): required, so two saves never overwrite silently.
@@ -76,15 +76,20 @@ class AssessmentForm(forms.Form):
     confirm_income = forms.CharField(required=False, max_length=40)
     # Circular 07's score A, for a round whose criteria set has a score scale: instead of an income.
     score_a = forms.IntegerField(
-        label=_("or: score A (points, Circular 07)"), required=False, min_value=0, max_value=MAX_SCORE_A,
+        label=_("or: score A (points, Circular 07)"),
+        required=False,
+        min_value=0,
+        max_value=MAX_SCORE_A,
         help_text=_("From the review form's income scoring; score B is counted from the ticked deprivations."),
     )
 
-    def __init__(self, *args, indicators, member_count: int, score_scale: bool = False, income_also: tuple[str, ...] = (), **kwargs):
+    def __init__(
+        self, *args, indicators, member_count: int, score_scale: bool = False, income_also: tuple[str, ...] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.member_count = member_count
         # Codes of the round's additional standards that classify from income only: a scored household needs its
-        # income too (surveys.services.income_test_errors).
+        # income too (surveys.assessment_rules.income_test_errors).
         self.income_also = tuple(income_also) if score_scale else ()
         self.fields["deprived"].choices = [(i.code, i.code) for i in indicators]
         if not score_scale:
@@ -112,9 +117,11 @@ class AssessmentForm(forms.Form):
                 data["income"] = None
             return data
         if data["score_a"] is not None and per_capita is None and total is None:
-            self.add_error("income_per_capita", _(
-                "This round also classifies under %(codes)s, which uses the income per person: enter it beside score A."
-            ) % {"codes": ", ".join(self.income_also)})
+            self.add_error(
+                "income_per_capita",
+                _("This round also classifies under %(codes)s, which uses the income per person: enter it beside score A.")
+                % {"codes": ", ".join(self.income_also)},
+            )
         elif per_capita is None and total is None:
             self.add_error("income_per_capita", _("Enter the income per person, or the household's total monthly income."))
         elif per_capita is not None and total is not None:

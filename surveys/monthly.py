@@ -93,18 +93,33 @@ def application_file(*, actor, household: Household, kind: str, received_on: dat
     if Application.objects.filter(household=household, status=ApplicationStatus.RECEIVED).exists():
         raise ValidationError({"household": _("This household already has an application waiting for a decision.")})
     application = Application.objects.create(
-        household=household, commune=household.commune, round=survey_round, kind=kind, received_on=received_on,
-        due_on=add_working_days(received_on, decision_working_days()), note=(note or "").strip()[:2000],
+        household=household,
+        commune=household.commune,
+        round=survey_round,
+        kind=kind,
+        received_on=received_on,
+        due_on=add_working_days(received_on, decision_working_days()),
+        note=(note or "").strip()[:2000],
         filed_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit(actor=actor, action=AuditAction.APPLICATION_FILED, target=application,
-          changes={"kind": [None, kind], "received_on": [None, received_on], "due_on": [None, application.due_on]})
+    audit(
+        actor=actor,
+        action=AuditAction.APPLICATION_FILED,
+        target=application,
+        changes={"kind": [None, kind], "received_on": [None, received_on], "due_on": [None, application.due_on]},
+    )
     return application
 
 
 @transaction.atomic
 def application_decide(
-    *, actor, application: Application, recognise: bool, number: str, decided_on: datetime.date, expected_version: int | None = None,
+    *,
+    actor,
+    application: Application,
+    recognise: bool,
+    number: str,
+    decided_on: datetime.date,
+    expected_version: int | None = None,
 ) -> Application:
     """The commune chairman's decision on an application, from the household's assessment in the round in force:
     recognised, it changes the list in force from `decided_on`; not recognised, nothing changes."""
@@ -126,8 +141,10 @@ def application_decide(
     if recognise and assessment is not None:
         wants_list = locked.kind == ApplicationKind.ENTER
         if wants_list != (assessment.category in IN_LIST):
-            errors["assessment"] = [_("The assessment (%(category)s) does not support what the household applied for.")
-                                    % {"category": assessment.get_category_display()}]
+            errors["assessment"] = [
+                _("The assessment (%(category)s) does not support what the household applied for.")
+                % {"category": assessment.get_category_display()}
+            ]
     if errors:
         raise ValidationError(errors)
     locked.status = ApplicationStatus.RECOGNISED if recognise else ApplicationStatus.REFUSED
@@ -137,9 +154,17 @@ def application_decide(
         locked.category, locked.group, locked.member_count = assessment.category, assessment.group, assessment.member_count
     locked.version += 1
     locked.save()
-    audit(actor=actor, action=AuditAction.APPLICATION_DECIDED, target=locked,
-          changes={"status": [ApplicationStatus.RECEIVED, locked.status], "decision_number": [None, number],
-                   "decided_on": [None, decided_on], "category": [None, locked.category or None]})
+    audit(
+        actor=actor,
+        action=AuditAction.APPLICATION_DECIDED,
+        target=locked,
+        changes={
+            "status": [ApplicationStatus.RECEIVED, locked.status],
+            "decision_number": [None, number],
+            "decided_on": [None, decided_on],
+            "category": [None, locked.category or None],
+        },
+    )
     return locked
 
 
@@ -165,7 +190,8 @@ def list_in_force(*, unit: AdminUnit, on: datetime.date) -> dict[int, InForce]:
     end_of_day = timezone.make_aware(datetime.datetime.combine(on, datetime.time.max))
     approved = (
         CommuneList.objects.filter(commune_id__in=communes, status=ListStatus.APPROVED, approved_at__lte=end_of_day)
-        .select_related("round").order_by("commune_id", "-round__year", "-approved_at", "-revision")
+        .select_related("round")
+        .order_by("commune_id", "-round__year", "-approved_at", "-revision")
     )
     base: dict[int, CommuneList] = {}
     for commune_list in approved:
@@ -174,20 +200,29 @@ def list_in_force(*, unit: AdminUnit, on: datetime.date) -> dict[int, InForce]:
     entries = ListEntry.objects.filter(commune_list_id__in=[c.pk for c in base.values()], category__in=IN_LIST)
     labels = {c.pk: f"list {c.round.code} r{c.revision}" for c in base.values()}
     for e in entries.values("household_id", "commune_id", "category", "group", "member_count", "commune_list_id"):
-        standing[e["household_id"]] = InForce(e["household_id"], e["commune_id"], e["category"], e["group"], e["member_count"],
-                                              labels[e["commune_list_id"]])
+        standing[e["household_id"]] = InForce(
+            e["household_id"], e["commune_id"], e["category"], e["group"], e["member_count"], labels[e["commune_list_id"]]
+        )
     since = {cid: timezone.localtime(c.approved_at).date() for cid, c in base.items()}
     decisions = Application.objects.filter(
-        commune_id__in=communes, status=ApplicationStatus.RECOGNISED, decided_on__lte=on,
+        commune_id__in=communes, status=ApplicationStatus.RECOGNISED, decided_on__lte=on
     ).order_by("decided_on", "id")
-    for a in decisions.values("household_id", "commune_id", "kind", "category", "group", "member_count", "decided_on", "decision_number"):
+    for a in decisions.values(
+        "household_id", "commune_id", "kind", "category", "group", "member_count", "decided_on", "decision_number"
+    ):
         if a["commune_id"] in since and a["decided_on"] < since[a["commune_id"]]:
             continue  # a later approved list already holds the household's standing
         if a["kind"] == ApplicationKind.LEAVE or a["category"] not in IN_LIST:
             standing.pop(a["household_id"], None)
         else:
-            standing[a["household_id"]] = InForce(a["household_id"], a["commune_id"], a["category"], a["group"],
-                                                  a["member_count"] or 0, f"decision {a['decision_number']}")
+            standing[a["household_id"]] = InForce(
+                a["household_id"],
+                a["commune_id"],
+                a["category"],
+                a["group"],
+                a["member_count"] or 0,
+                f"decision {a['decision_number']}",
+            )
     return standing
 
 
@@ -206,6 +241,11 @@ def rates_as_of(*, round: SurveyRound, unit: AdminUnit, level: str, on: datetime
             c["near_poor_persons"] += item.member_count
     ids = [c.pk for c in communes]
     return rows_from_counts(
-        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators_for(round=round, commune_ids=ids),
-        persons=persons_denominators_for(round=round, commune_ids=ids), decimals=decimals,
+        unit=unit,
+        level=level,
+        communes=communes,
+        counts=counts,
+        denominators=denominators_for(round=round, commune_ids=ids),
+        persons=persons_denominators_for(round=round, commune_ids=ids),
+        decimals=decimals,
     )

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from households.models import AdminUnit, Level
-from surveys.models import (
-    RoundArea,
-    SurveyRound,
-)
+from surveys.models import RoundArea, SurveyRound
 
 
 def round_communes(round: SurveyRound):

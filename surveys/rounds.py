@@ -52,10 +52,19 @@ def predecessor_rounds(*, province: AdminUnit, year: int) -> list[SurveyRound]:
 
 @transaction.atomic
 def round_create(
-    *, actor, code: str, year: int, criteria_set: CriteriaSet, province: AdminUnit, kind: str = RoundKind.PERIODIC,
-    starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
-    reference_date: datetime.date | None = None, previous_round: SurveyRound | None = None,
-    previous_rounds: Iterable[SurveyRound] | None = None, additional_sets: Iterable[CriteriaSet] = (),
+    *,
+    actor,
+    code: str,
+    year: int,
+    criteria_set: CriteriaSet,
+    province: AdminUnit,
+    kind: str = RoundKind.PERIODIC,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    reference_date: datetime.date | None = None,
+    previous_round: SurveyRound | None = None,
+    previous_rounds: Iterable[SurveyRound] | None = None,
+    additional_sets: Iterable[CriteriaSet] = (),
 ) -> SurveyRound:
     """Open a survey round for a province under an official criteria set valid in its year; records each
     commune's area type as of the round and the predecessor rounds (several after a merger of provinces), and
@@ -83,17 +92,27 @@ def round_create(
     previous_rounds = list(dict.fromkeys(previous_rounds))
     for previous in previous_rounds:
         if previous.year > year or (previous.year == year and previous.code == code.strip()):
-            raise ValidationError({"previous": _("The previous round %(code)s is not earlier than this round.") % {"code": previous.code}})
+            raise ValidationError(
+                {"previous": _("The previous round %(code)s is not earlier than this round.") % {"code": previous.code}}
+            )
     survey_round = SurveyRound(
-        code=code.strip(), year=year, kind=kind, criteria_set=criteria_set, province=province, starts_on=starts_on,
-        ends_on=ends_on, reference_date=reference_date or starts_on,
+        code=code.strip(),
+        year=year,
+        kind=kind,
+        criteria_set=criteria_set,
+        province=province,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reference_date=reference_date or starts_on,
     )
     survey_round.full_clean()
     survey_round.save()
     survey_round.previous_rounds.set(previous_rounds)
     areas = round_areas_fill(round=survey_round)
-    changes = {k: [None, v] for k, v in snapshot(
-        survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()}
+    changes = {
+        k: [None, v]
+        for k, v in snapshot(survey_round, ["code", "year", "kind", "criteria_set", "province", "starts_on", "ends_on"]).items()
+    }
     changes["previous_rounds"] = [None, [r.code for r in previous_rounds]]
     changes["communes"] = [None, areas]
     audit(actor=actor, action=AuditAction.ROUND_CREATED, target=survey_round, changes=changes)
@@ -112,7 +131,9 @@ def round_standards_set(*, actor, round: SurveyRound, additional_sets: Iterable[
     wanted = list(dict.fromkeys(additional_sets))
     for criteria_set in wanted:
         if criteria_set.pk == round.criteria_set_id:
-            raise ValidationError({"additional_sets": _("%(code)s is the round's official standard.") % {"code": criteria_set.code}})
+            raise ValidationError(
+                {"additional_sets": _("%(code)s is the round's official standard.") % {"code": criteria_set.code}}
+            )
     before = sorted(round.additional_sets.values_list("code", flat=True))
     round.additional_sets.set(wanted)
     after = sorted(s.code for s in wanted)
@@ -120,7 +141,6 @@ def round_standards_set(*, actor, round: SurveyRound, additional_sets: Iterable[
     if before != after:
         audit(actor=actor, action=AuditAction.ROUND_STANDARDS_SET, target=round, changes={"additional_sets": [before, after]})
     return stored
-
 
 
 def round_area_change_blocker(*, round: SurveyRound, commune: AdminUnit, except_households=()) -> str:
@@ -131,7 +151,9 @@ def round_area_change_blocker(*, round: SurveyRound, commune: AdminUnit, except_
         assessed = assessed.exclude(household_id__in=list(except_households))
     if assessed.exists():
         return _("%(unit)s already has assessments in round %(round)s; its area type can no longer change.") % {
-            "unit": commune.name, "round": round.code}
+            "unit": commune.name,
+            "round": round.code,
+        }
     if list_is_locked(round=round, commune=commune):
         return _("The commune's list for this round is submitted or approved; its assessments cannot change.")
     return ""
@@ -162,7 +184,9 @@ def round_area_set(*, actor, round: SurveyRound, commune: AdminUnit, area_type: 
 
 
 @transaction.atomic
-def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_households: int, total_persons: int | None = None) -> Denominator:
+def denominator_set(
+    *, actor, round: SurveyRound, commune: AdminUnit, total_households: int, total_persons: int | None = None
+) -> Denominator:
     """Record a commune's total households at the round's date (the rate's denominator)."""
     if actor is not None:
         _require_department(actor)
@@ -177,7 +201,12 @@ def denominator_set(*, actor, round: SurveyRound, commune: AdminUnit, total_hous
     denominator = existing or Denominator(round=round, commune=commune)
     denominator.total_households, denominator.total_persons = total_households, total_persons
     denominator.save()
-    audit(actor=actor, action=AuditAction.DENOMINATOR_SET, target=denominator, changes={"total_households": [before, total_households]})
+    audit(
+        actor=actor,
+        action=AuditAction.DENOMINATOR_SET,
+        target=denominator,
+        changes={"total_households": [before, total_households]},
+    )
     return denominator
 
 
@@ -198,25 +227,50 @@ def round_reclassify(*, actor, round: SurveyRound) -> int:
     for assessment in Assessment.objects.filter(round=round).exclude(commune_id__in=locked).iterator(chunk_size=2000):
         unlocked.append(assessment.pk)
         result = classify_household(
-            spec=spec, area=assessment.area_type,
-            income_per_capita=None if assessment.score_a is not None else assessment.income_per_capita, score_a=assessment.score_a,
-            deprived=codes.get(assessment.pk, []), members=assessment.members_snapshot,
+            spec=spec,
+            area=assessment.area_type,
+            income_per_capita=None if assessment.score_a is not None else assessment.income_per_capita,
+            score_a=assessment.score_a,
+            deprived=codes.get(assessment.pk, []),
+            members=assessment.members_snapshot,
         )
         low_income = cl.low_income_workers(
-            spec, area=assessment.area_type, income=assessment.income_per_capita, category=result.category,
+            spec,
+            area=assessment.area_type,
+            income=assessment.income_per_capita,
+            category=result.category,
             members=_member_facts(assessment.members_snapshot or []),
         )
-        new = (result.category.value, result.group.value if result.group else "", result.explanation_vi, result.explanation_en,
-               result.score_b, low_income)
-        if new != (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b,
-                   assessment.low_income_workers):
-            (assessment.category, assessment.group, assessment.explanation_vi, assessment.explanation_en, assessment.score_b,
-             assessment.low_income_workers) = new
+        new = (
+            result.category.value,
+            result.group.value if result.group else "",
+            result.explanation_vi,
+            result.explanation_en,
+            result.score_b,
+            low_income,
+        )
+        if new != (
+            assessment.category,
+            assessment.group,
+            assessment.explanation_vi,
+            assessment.explanation_en,
+            assessment.score_b,
+            assessment.low_income_workers,
+        ):
+            (
+                assessment.category,
+                assessment.group,
+                assessment.explanation_vi,
+                assessment.explanation_en,
+                assessment.score_b,
+                assessment.low_income_workers,
+            ) = new
             assessment.criteria_set = round.criteria_set
             assessment.version += 1
             changed.append(assessment)
     Assessment.objects.bulk_update(
-        changed, ["category", "group", "explanation_vi", "explanation_en", "score_b", "low_income_workers", "criteria_set", "version"],
+        changed,
+        ["category", "group", "explanation_vi", "explanation_en", "score_b", "low_income_workers", "criteria_set", "version"],
         batch_size=1000,
     )
     # Results under the additional standards: recomputed for every unlocked assessment (a standard may have been

@@ -65,15 +65,25 @@ class RateRow:
             return rate(count, denominator, decimals)
 
         return cls(
-            unit_code=unit.code, unit_name=unit.name, level=unit.level, total_households=total,
-            poor=c["poor"], poor_rate=pct(c["poor"], total),
-            poverty_reduction=c["poverty_reduction"], poverty_reduction_rate=pct(c["poverty_reduction"], total),
-            social_protection=c["social_protection"], social_protection_rate=pct(c["social_protection"], total),
-            near_poor=c["near_poor"], near_poor_rate=pct(c["near_poor"], total),
+            unit_code=unit.code,
+            unit_name=unit.name,
+            level=unit.level,
+            total_households=total,
+            poor=c["poor"],
+            poor_rate=pct(c["poor"], total),
+            poverty_reduction=c["poverty_reduction"],
+            poverty_reduction_rate=pct(c["poverty_reduction"], total),
+            social_protection=c["social_protection"],
+            social_protection_rate=pct(c["social_protection"], total),
+            near_poor=c["near_poor"],
+            near_poor_rate=pct(c["near_poor"], total),
             total_persons=persons,
-            poor_persons=c["poor_persons"], poor_persons_rate=pct(c["poor_persons"], persons),
-            near_poor_persons=c["near_poor_persons"], near_poor_persons_rate=pct(c["near_poor_persons"], persons),
-            communes=c["communes"], communes_included=c["communes_included"],
+            poor_persons=c["poor_persons"],
+            poor_persons_rate=pct(c["poor_persons"], persons),
+            near_poor_persons=c["near_poor_persons"],
+            near_poor_persons_rate=pct(c["near_poor_persons"], persons),
+            communes=c["communes"],
+            communes_included=c["communes_included"],
         )
 
 
@@ -105,8 +115,9 @@ def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[st
 def _entered_or_registered(*, round: SurveyRound, commune_ids, field: str, registered, commune_path: str) -> dict[int, int]:
     """Per commune: the round's entered denominator `field`, else the count of `registered` rows."""
     entered = dict(
-        Denominator.objects.filter(round=round, commune_id__in=commune_ids, **{f"{field}__isnull": False})
-        .values_list("commune_id", field)
+        Denominator.objects.filter(round=round, commune_id__in=commune_ids, **{f"{field}__isnull": False}).values_list(
+            "commune_id", field
+        )
     )
     missing = [c for c in commune_ids if c not in entered]
     if missing:
@@ -124,16 +135,22 @@ def _entered_or_registered(*, round: SurveyRound, commune_ids, field: str, regis
 def denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
     """Entered denominators, and registered active households where none was entered."""
     return _entered_or_registered(
-        round=round, commune_ids=commune_ids, field="total_households",
-        registered=Household.objects.filter(status=HouseholdStatus.ACTIVE), commune_path="commune_id",
+        round=round,
+        commune_ids=commune_ids,
+        field="total_households",
+        registered=Household.objects.filter(status=HouseholdStatus.ACTIVE),
+        commune_path="commune_id",
     )
 
 
 def persons_denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, int]:
     """Entered total persons, and members of registered active households where none was entered."""
     return _entered_or_registered(
-        round=round, commune_ids=commune_ids, field="total_persons",
-        registered=Member.objects.filter(household__status=HouseholdStatus.ACTIVE), commune_path="household__commune_id",
+        round=round,
+        commune_ids=commune_ids,
+        field="total_persons",
+        registered=Member.objects.filter(household__status=HouseholdStatus.ACTIVE),
+        commune_path="household__commune_id",
     )
 
 
@@ -168,22 +185,28 @@ def standard_commune_counts(*, round: SurveyRound, criteria_set, commune_ids, st
         rows = EntryResult.objects.filter(commune_list_id__in=lists, criteria_set=criteria_set)
     rows = (
         rows.filter(commune_id__in=commune_ids, category__in=[Category.POOR, Category.NEAR_POOR])
-        .values("commune_id").annotate(**count_aggregates()).order_by()
+        .values("commune_id")
+        .annotate(**count_aggregates())
+        .order_by()
     )
     return {r.pop("commune_id"): r for r in rows}
 
 
 def rates_for(
-    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", decimals: int = DEFAULT_DECIMALS,
-    structure: str | None = None, criteria_set=None,
+    *,
+    round: SurveyRound,
+    unit: AdminUnit,
+    level: str,
+    status: str = "approved",
+    decimals: int = DEFAULT_DECIMALS,
+    structure: str | None = None,
+    criteria_set=None,
 ) -> list[RateRow]:
     """Rate rows for every unit of `level` at or under `unit` in the round: a handful of queries. With a
     `structure` other than the round's, `unit` is a unit of that structure and the round's households are
     regrouped into it (`regrouped_commune_counts`). With `criteria_set`, one of the round's additional
     standards, the counts are those under it (the denominators and the communes included stay the round's)."""
-    communes = list(
-        AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code")
-    )
+    communes = list(AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).select_related("parent").order_by("code"))
     ids = [c.pk for c in communes]
     if structure and structure != round.province.structure:
         counts, denominators, persons = regrouped_commune_counts(round=round, status=status, structure=structure)
@@ -207,8 +230,14 @@ def rates_for(
         counts = standard_commune_counts(round=round, criteria_set=criteria_set, commune_ids=ids, status=status)
 
     return rows_from_counts(
-        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators, persons=persons,
-        included=included, decimals=decimals,
+        unit=unit,
+        level=level,
+        communes=communes,
+        counts=counts,
+        denominators=denominators,
+        persons=persons,
+        included=included,
+        decimals=decimals,
     )
 
 
@@ -316,4 +345,3 @@ def rates_total(rows: list[RateRow], *, unit: AdminUnit, decimals: int = DEFAULT
     """The total row of a report: sums of the integer counts, rates recomputed from them."""
     fields = ("total_households", "total_persons", *COUNT_FIELDS, "communes", "communes_included")
     return RateRow.from_counts(unit, {f: sum(getattr(r, f) for r in rows) for f in fields}, decimals)
-

@@ -16,22 +16,31 @@ from core.versions import check_version
 from households.models import AdminUnit, Household, HouseholdStatus
 from households.permissions import can_edit_commune
 from surveys import classification as cl
-from surveys.assessment_rules import assessment_result_apply, classify_household, member_facts
-from surveys.assessment_rules import rule_members as _member_facts
-from surveys.models import (
-    MAX_INCOME_PER_CAPITA,
-    Assessment,
-    CommuneList,
-    CriteriaSet,
-    Indicator,
-    ListStatus,
-    SurveyRound,
+from surveys.assessment_rules import (
+    assessment_result_apply,
+    classify_household,
+    income_test_error,
+    income_test_errors,
+    member_facts,
 )
+from surveys.assessment_rules import rule_members as _member_facts
+from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CommuneList, CriteriaSet, Indicator, ListStatus, SurveyRound
 from surveys.round_areas import area_in_round
 
 ASSESSMENT_FIELDS = [
-    "basis", "income_per_capita", "score_a", "score_b", "category", "group", "deprived_count", "member_count",
-    "able_to_work_count", "social_protection_count", "commune", "hamlet", "area_type",
+    "basis",
+    "income_per_capita",
+    "score_a",
+    "score_b",
+    "category",
+    "group",
+    "deprived_count",
+    "member_count",
+    "able_to_work_count",
+    "social_protection_count",
+    "commune",
+    "hamlet",
+    "area_type",
 ]
 # Lists in these states are out of the commune's hands: under review, or approved and frozen.
 LOCKED_LIST_STATES = (ListStatus.SUBMITTED, ListStatus.DISTRICT_REVIEWED, ListStatus.APPROVED)
@@ -42,16 +51,16 @@ def criteria_spec(criteria_set: CriteriaSet) -> cl.CriteriaSpec:
     rules: dict[str, list[cl.Rule]] = {"urban": [], "rural": []}
     for rule in criteria_set.rules.order_by("area_type", "position"):
         rules[rule.area_type].append(rule.as_pure())
-    indicators = tuple(
-        cl.IndicatorSpec(code=i.code, name_vi=i.name_vi, name_en=i.name_en) for i in criteria_set.indicators.all()
-    )
+    indicators = tuple(cl.IndicatorSpec(code=i.code, name_vi=i.name_vi, name_en=i.name_en) for i in criteria_set.indicators.all())
     groups_for = {cl.Category.POOR, cl.Category.NEAR_POOR} if criteria_set.groups_for_near_poor else {cl.Category.POOR}
     score = (
         cl.ScoreScale(
             lines={"rural": criteria_set.score_line_rural, "urban": criteria_set.score_line_urban},
-            points_per_indicator=criteria_set.score_points_per_indicator, poor_min_b=criteria_set.score_poor_min_b,
+            points_per_indicator=criteria_set.score_points_per_indicator,
+            poor_min_b=criteria_set.score_poor_min_b,
         )
-        if criteria_set.has_score_scale else None
+        if criteria_set.has_score_scale
+        else None
     )
     low_income = {"rural": criteria_set.low_income_line_rural, "urban": criteria_set.low_income_line_urban}
     return cl.CriteriaSpec(
@@ -90,44 +99,12 @@ def _indicators_for(criteria_set: CriteriaSet, codes: Iterable[str]) -> list[Ind
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise ValidationError(
-            {"deprived": _("Unknown indicator code(s) for %(set)s: %(codes)s.") % {"set": criteria_set.code, "codes": ", ".join(unknown)}}
+            {
+                "deprived": _("Unknown indicator code(s) for %(set)s: %(codes)s.")
+                % {"set": criteria_set.code, "codes": ", ".join(unknown)}
+            }
         )
     return [found[c] for c in codes]
-
-
-def income_sets(additional: Iterable[CriteriaSet]) -> list[CriteriaSet]:
-    """The additional standards that can classify only from an income (they have no score scale)."""
-    return [s for s in additional if not s.has_score_scale]
-
-
-def income_test_errors(
-    *, income_per_capita, score_a, criteria_set: CriteriaSet | None = None, additional: Iterable[CriteriaSet] = ()
-) -> dict[str, list[str]]:
-    """The income test is an income per person or (for a set with a score scale) score A: exactly one. The
-    errors name both fields when both or neither are given, `score_a` for a set without a score scale.
-    In a round with `additional` standards that classify from income only, a scored household also needs its
-    income (and may then give both): the error names `income_per_capita`."""
-    need_income = income_sets(additional)
-    if need_income and criteria_set is not None and criteria_set.has_score_scale and score_a is not None:
-        if income_per_capita is None:
-            return {"income_per_capita": [_(
-                "This round also classifies under %(codes)s, which uses the income per person: enter it beside score A."
-            ) % {"codes": ", ".join(s.code for s in need_income)}]}
-        return {}
-    if (income_per_capita is None) == (score_a is None):
-        message = _("Give either the income per person (income_per_capita) or score A (score_a), not both.") if score_a is not None else _(
-            "Give the income per person (income_per_capita) or, for a set with a score scale, score A (score_a)."
-        )
-        return {"income_per_capita": [message], "score_a": [message]}
-    if score_a is not None and criteria_set is not None and not criteria_set.has_score_scale:
-        return {"score_a": [_("The criteria set %(code)s has no score scale: give the income per person instead.") % {"code": criteria_set.code}]}
-    return {}
-
-
-def income_test_error(errors: dict[str, list[str]]) -> ValidationError:
-    """The errors of `income_test_errors` with their code: `one_of` (both or neither given) or `no_score_scale`."""
-    code = "one_of" if len(errors) == 2 else "no_score_scale"
-    return ValidationError({field: [ValidationError(m, code=code) for m in messages] for field, messages in errors.items()})
 
 
 ASSESSMENT_CHANGED = _lazy("This assessment was changed by someone else; reload it and try again.")
@@ -136,45 +113,93 @@ ALREADY_ASSESSED = _lazy("This household is already assessed in this round; chan
 
 @transaction.atomic
 def assessment_create(
-    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
-    score_a: int | None = None, reason: str = "",
+    *,
+    actor,
+    household: Household,
+    round: SurveyRound,
+    income_per_capita: int | None = None,
+    deprived: Iterable[str],
+    score_a: int | None = None,
+    reason: str = "",
 ) -> Assessment:
     """The household's first assessment in `round`. One already there, even one another request committed a moment
     ago, is a conflict (ConflictError on `household`, a 409), never a database error."""
     return _assessment_write(
-        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
-        score_a=score_a, reason=reason, mode="create",
+        actor=actor,
+        household=household,
+        round=round,
+        income_per_capita=income_per_capita,
+        deprived=deprived,
+        score_a=score_a,
+        reason=reason,
+        mode="create",
     )
 
 
 @transaction.atomic
 def assessment_update(
-    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
-    score_a: int | None = None, expected_version: int | None = None, reason: str = "",
+    *,
+    actor,
+    household: Household,
+    round: SurveyRound,
+    income_per_capita: int | None = None,
+    deprived: Iterable[str],
+    score_a: int | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Assessment:
     """Change the household's assessment in `round` (it must exist), based on the version the caller read."""
     return _assessment_write(
-        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
-        score_a=score_a, expected_version=expected_version, reason=reason, mode="update",
+        actor=actor,
+        household=household,
+        round=round,
+        income_per_capita=income_per_capita,
+        deprived=deprived,
+        score_a=score_a,
+        expected_version=expected_version,
+        reason=reason,
+        mode="update",
     )
 
 
 @transaction.atomic
 def assessment_save(
-    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None = None, deprived: Iterable[str],
-    score_a: int | None = None, expected_version: int | None = None, reason: str = "",
+    *,
+    actor,
+    household: Household,
+    round: SurveyRound,
+    income_per_capita: int | None = None,
+    deprived: Iterable[str],
+    score_a: int | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Assessment:
     """Create or update, for callers that hold no assessment (the entry page, member changes, commands and tests):
     `expected_version` 0 says the caller saw none, so one created since is a conflict."""
     return _assessment_write(
-        actor=actor, household=household, round=round, income_per_capita=income_per_capita, deprived=deprived,
-        score_a=score_a, expected_version=expected_version, reason=reason, mode="either",
+        actor=actor,
+        household=household,
+        round=round,
+        income_per_capita=income_per_capita,
+        deprived=deprived,
+        score_a=score_a,
+        expected_version=expected_version,
+        reason=reason,
+        mode="either",
     )
 
 
 def _assessment_write(
-    *, actor, household: Household, round: SurveyRound, income_per_capita: int | None, deprived: Iterable[str],
-    score_a: int | None, reason: str, mode: str, expected_version: int | None = None,
+    *,
+    actor,
+    household: Household,
+    round: SurveyRound,
+    income_per_capita: int | None,
+    deprived: Iterable[str],
+    score_a: int | None,
+    reason: str,
+    mode: str,
+    expected_version: int | None = None,
 ) -> Assessment:
     """Classify the household from the stored inputs (the income per person, or score A for a round whose criteria
     set has a score scale, Circular 07) and store its assessment in `round`. Runs inside the caller's transaction."""
@@ -194,7 +219,9 @@ def _assessment_write(
         raise income_test_error(errors)
     if score_a is not None:
         if isinstance(score_a, bool) or not isinstance(score_a, int) or not 0 <= score_a <= cl.MAX_SCORE_A:
-            raise ValidationError({"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}})
+            raise ValidationError(
+                {"score_a": _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A}}
+            )
     if income_per_capita is None:
         pass  # scored without an income (income_test_errors allowed it)
     elif isinstance(income_per_capita, bool) or not isinstance(income_per_capita, int):
@@ -202,8 +229,12 @@ def _assessment_write(
     elif income_per_capita < 0:
         raise ValidationError({"income_per_capita": _("Income per capita cannot be negative.")})
     elif income_per_capita > MAX_INCOME_PER_CAPITA:
-        raise ValidationError({"income_per_capita": _("An income above %(max)s đồng per person per month is not plausible; check the amount.")
-                               % {"max": f"{MAX_INCOME_PER_CAPITA:,}".replace(",", ".")}})
+        raise ValidationError(
+            {
+                "income_per_capita": _("An income above %(max)s đồng per person per month is not plausible; check the amount.")
+                % {"max": f"{MAX_INCOME_PER_CAPITA:,}".replace(",", ".")}
+            }
+        )
     # Locks the commune's list row first: from here to the commit, the list cannot be submitted under this write.
     _check_round_open(round, household.commune)
     criteria_set = round.criteria_set
@@ -214,8 +245,12 @@ def _assessment_write(
     area = area_in_round(round=round, commune=household.commune)
     spec = criteria_spec(criteria_set)
     result = classify_household(
-        spec=spec, area=area, income_per_capita=None if score_a is not None else income_per_capita, score_a=score_a,
-        deprived=[i.code for i in indicators], members=members,
+        spec=spec,
+        area=area,
+        income_per_capita=None if score_a is not None else income_per_capita,
+        score_a=score_a,
+        deprived=[i.code for i in indicators],
+        members=members,
     )
     existing = Assessment.objects.select_for_update().filter(household=household, round=round).first()
     if mode == "create" and existing is not None:
@@ -227,7 +262,13 @@ def _assessment_write(
     before = snapshot(assessment, ASSESSMENT_FIELDS) if existing else {}
     before_codes = sorted(assessment.deprived_indicators.values_list("code", flat=True)) if existing else []
     assessment_result_apply(
-        assessment, household=household, criteria_set=criteria_set, members=members, result=result, area=area, spec=spec,
+        assessment,
+        household=household,
+        criteria_set=criteria_set,
+        members=members,
+        result=result,
+        area=area,
+        spec=spec,
         income_per_capita=income_per_capita,
     )
     assessment.assessed_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -245,18 +286,25 @@ def _assessment_write(
         assessment.save()
     else:
         try:
-            with transaction.atomic():  # a savepoint: the unique (household, round) refusal leaves the caller's transaction usable
+            with (
+                transaction.atomic()
+            ):  # a savepoint: the unique (household, round) refusal leaves the caller's transaction usable
                 assessment.save()
         except IntegrityError:
             # Another request created the household's assessment in this round at the same moment.
-            raise ConflictError(str(ALREADY_ASSESSED if mode == "create" else ASSESSMENT_CHANGED),
-                                field="household" if mode == "create" else "version") from None
+            raise ConflictError(
+                str(ALREADY_ASSESSED if mode == "create" else ASSESSMENT_CHANGED),
+                field="household" if mode == "create" else "version",
+            ) from None
     assessment.deprived_indicators.set(indicators)
     if additional:
         standard_results_refresh([assessment.pk])
     audit(
-        actor=actor, action=AuditAction.ASSESSMENT_UPDATED if existing else "assessment.created", target=assessment,
-        changes=changes, reason=reason,
+        actor=actor,
+        action=AuditAction.ASSESSMENT_UPDATED if existing else "assessment.created",
+        target=assessment,
+        changes=changes,
+        reason=reason,
     )
     return assessment
 
@@ -278,12 +326,21 @@ def standard_results_refresh(assessment_ids: Iterable[int]) -> int:
     through = Assessment.deprived_indicators.through
     stored = 0
     for chunk_start in range(0, len(assessment_ids), 2000):
-        chunk = assessment_ids[chunk_start:chunk_start + 2000]
+        chunk = assessment_ids[chunk_start : chunk_start + 2000]
         StandardResult.objects.filter(assessment_id__in=chunk).delete()
-        rows = list(Assessment.objects.filter(pk__in=chunk).values(
-            "id", "round_id", "commune_id", "household_id", "area_type", "income_per_capita", "score_a", "member_count",
-            "members_snapshot",
-        ))
+        rows = list(
+            Assessment.objects.filter(pk__in=chunk).values(
+                "id",
+                "round_id",
+                "commune_id",
+                "household_id",
+                "area_type",
+                "income_per_capita",
+                "score_a",
+                "member_count",
+                "members_snapshot",
+            )
+        )
         codes: dict[int, list[str]] = {}
         for aid, code in through.objects.filter(assessment_id__in=chunk).values_list("assessment_id", "indicator__code"):
             codes.setdefault(aid, []).append(code)
@@ -302,58 +359,36 @@ def standard_results_refresh(assessment_ids: Iterable[int]) -> int:
                         continue  # (an assessment entered before the standard was added, scored without an income)
                     members = _member_facts(a["members_snapshot"] or [])
                     result = cl.classify(
-                        spec, area=a["area_type"], income=income, score_a=a["score_a"] if use_score else None,
-                        deprived=[c for c in codes.get(a["id"], []) if c in spec.indicator_codes], members=members,
+                        spec,
+                        area=a["area_type"],
+                        income=income,
+                        score_a=a["score_a"] if use_score else None,
+                        deprived=[c for c in codes.get(a["id"], []) if c in spec.indicator_codes],
+                        members=members,
                     )
-                    results.append(StandardResult(
-                        assessment_id=a["id"], criteria_set=criteria_set, round_id=round_id, commune_id=a["commune_id"],
-                        household_id=a["household_id"], member_count=a["member_count"], basis=result.basis,
-                        category=result.category.value, group=result.group.value if result.group else "",
-                        deprived_count=result.deprived_count,
-                        low_income_workers=cl.low_income_workers(
-                            spec, area=a["area_type"], income=a["income_per_capita"], category=result.category, members=members
-                        ),
-                        explanation_vi=result.explanation_vi, explanation_en=result.explanation_en,
-                    ))
+                    results.append(
+                        StandardResult(
+                            assessment_id=a["id"],
+                            criteria_set=criteria_set,
+                            round_id=round_id,
+                            commune_id=a["commune_id"],
+                            household_id=a["household_id"],
+                            member_count=a["member_count"],
+                            basis=result.basis,
+                            category=result.category.value,
+                            group=result.group.value if result.group else "",
+                            deprived_count=result.deprived_count,
+                            low_income_workers=cl.low_income_workers(
+                                spec,
+                                area=a["area_type"],
+                                income=a["income_per_capita"],
+                                category=result.category,
+                                members=members,
+                            ),
+                            explanation_vi=result.explanation_vi,
+                            explanation_en=result.explanation_en,
+                        )
+                    )
         StandardResult.objects.bulk_create(results, batch_size=2000)
         stored += len(results)
     return stored
-
-
-def newest_open_round(province: AdminUnit) -> SurveyRound | None:
-    """The round a household edit belongs to: the newest open round of the household's province."""
-    return SurveyRound.objects.filter(province=province, is_open=True).order_by("-year", "-starts_on", "-pk").first()
-
-
-def household_assessments_refresh(*, household: Household, actor, exclude_round: SurveyRound | None = None) -> list[Assessment]:
-    """After members change on the household page, recompute the household's assessment in the newest open
-    round of its province only (when it has one there and the list is not locked): every other round keeps
-    the member snapshot it was decided on (DESIGN.md §1 "Time")."""
-    survey_round = newest_open_round(household.commune.province)
-    if survey_round is None or survey_round == exclude_round:
-        return []
-    assessment = Assessment.objects.filter(household=household, round=survey_round).first()
-    if assessment is None or list_is_locked(round=survey_round, commune=assessment.commune):
-        return []
-    return [
-        assessment_save(
-            actor=actor, household=household, round=survey_round, income_per_capita=assessment.income_per_capita,
-            score_a=assessment.score_a, deprived=assessment.deprived_indicators.values_list("code", flat=True), reason="members changed",
-        )
-    ]
-
-
-def preview(
-    *, criteria_set: CriteriaSet, area: str, income_per_capita: int | None, deprived: Iterable[str], members: list[dict],
-    score_a: int | None = None, additional: Iterable[CriteriaSet] = (),
-) -> cl.Result:
-    """Classify without storing anything (what-if API, live preview)."""
-    errors = income_test_errors(
-        income_per_capita=income_per_capita, score_a=score_a, criteria_set=criteria_set, additional=additional
-    )
-    if errors:
-        raise income_test_error(errors)
-    return classify_household(
-        spec=criteria_spec(criteria_set), area=area, income_per_capita=None if score_a is not None else income_per_capita,
-        score_a=score_a, deprived=deprived, members=members,
-    )

@@ -20,11 +20,13 @@ from households.permissions import can_edit_commune
 from households.selectors import next_unassessed, open_round_for_household, rounds_for_household, visible_household
 from households.templatetags.povreg_ui import ui_lang
 from surveys import classification as cl
+from surveys.assessment_refresh import preview
+from surveys.assessment_rules import income_sets
 from surveys.consistency import possible_warnings, warnings_for
 from surveys.forms import AssessmentForm, format_amount
 from surveys.models import Assessment, SurveyRound
 from surveys.round_areas import area_in_round
-from surveys.services import assessment_save, income_sets, list_is_locked, member_facts, preview, round_additional_sets
+from surveys.services import assessment_save, list_is_locked, member_facts, round_additional_sets
 
 
 def _preview_context(form: AssessmentForm, household: Household, survey_round: SurveyRound, members: list[dict]) -> dict:
@@ -39,8 +41,13 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
     additional = round_additional_sets(survey_round)
     try:
         result = preview(
-            criteria_set=survey_round.criteria_set, area=area, income_per_capita=income, score_a=form.cleaned_data.get("score_a"),
-            deprived=form.cleaned_data["deprived"], members=members, additional=additional,
+            criteria_set=survey_round.criteria_set,
+            area=area,
+            income_per_capita=income,
+            score_a=form.cleaned_data.get("score_a"),
+            deprived=form.cleaned_data["deprived"],
+            members=members,
+            additional=additional,
         )
     except ValidationError as exc:
         return {"preview_errors": exc.messages}
@@ -51,13 +58,24 @@ def _preview_context(form: AssessmentForm, household: Household, survey_round: S
         known = set(criteria_set.indicators.values_list("code", flat=True))
         try:
             other = preview(
-                criteria_set=criteria_set, area=area, income_per_capita=None if score_a is not None else income, score_a=score_a,
-                deprived=[c for c in form.cleaned_data["deprived"] if c in known], members=members,
+                criteria_set=criteria_set,
+                area=area,
+                income_per_capita=None if score_a is not None else income,
+                score_a=score_a,
+                deprived=[c for c in form.cleaned_data["deprived"] if c in known],
+                members=members,
             )
         except ValidationError:
             continue
-        standards.append({"code": criteria_set.code, "name": criteria_set.name(lang), "category": other.category,
-                          "label": cl.CATEGORY_LABELS[lang][other.category], "explanation": other.explanation(lang)})
+        standards.append(
+            {
+                "code": criteria_set.code,
+                "name": criteria_set.name(lang),
+                "category": other.category,
+                "label": cl.CATEGORY_LABELS[lang][other.category],
+                "explanation": other.explanation(lang),
+            }
+        )
     return {
         "standards": standards,
         "result": result,
@@ -122,7 +140,9 @@ def assessment_entry(request, code: str):
     income_warning = ""
 
     if request.method == "POST":
-        form = AssessmentForm(request.POST, indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also)
+        form = AssessmentForm(
+            request.POST, indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also
+        )
         if lock_reason:
             form.is_valid()
             form.add_error(None, lock_reason)
@@ -136,9 +156,13 @@ def assessment_entry(request, code: str):
                     # A form without the version it was opened with cannot prove it saw the latest values.
                     raise ConflictError(_("This form did not say which version it was opened with."))
                 assessment = assessment_save(
-                    actor=user, household=household, round=survey_round, income_per_capita=form.cleaned_data["income"],
+                    actor=user,
+                    household=household,
+                    round=survey_round,
+                    income_per_capita=form.cleaned_data["income"],
                     score_a=form.cleaned_data.get("score_a"),
-                    deprived=form.cleaned_data["deprived"], expected_version=form.cleaned_data["expected_version"],
+                    deprived=form.cleaned_data["deprived"],
+                    expected_version=form.cleaned_data["expected_version"],
                 )
             except ValidationError as exc:
                 _apply_errors(form, exc)
@@ -156,9 +180,12 @@ def assessment_entry(request, code: str):
                         None,
                         f"{exc} "
                         + _("Saved meanwhile: %(category)s, income %(income)s ₫. Your input is kept: save again to replace it.")
-                        % {"category": cl.CATEGORY_LABELS[ui_lang()][cl.Category(current.category)],
-                           "income": format_amount(current.income_per_capita) if current.income_per_capita is not None
-                           else f"— (score A {current.score_a})"},
+                        % {
+                            "category": cl.CATEGORY_LABELS[ui_lang()][cl.Category(current.category)],
+                            "income": format_amount(current.income_per_capita)
+                            if current.income_per_capita is not None
+                            else f"— (score A {current.score_a})",
+                        },
                     )
                 form.data = form.data.copy()
                 form.data["expected_version"] = str(current.version if current else 0)
@@ -168,8 +195,12 @@ def assessment_entry(request, code: str):
                 messages.success(
                     request, _("Assessment of %(code)s saved: %(category)s.") % {"code": household.code, "category": label}
                 )
-                for warning in warnings_for(criteria_set_code=survey_round.criteria_set.code, year=survey_round.year,
-                                            deprived=form.cleaned_data["deprived"], members=members):
+                for warning in warnings_for(
+                    criteria_set_code=survey_round.criteria_set.code,
+                    year=survey_round.year,
+                    deprived=form.cleaned_data["deprived"],
+                    members=members,
+                ):
                     messages.warning(request, _("Saved, but check: %(warning)s") % {"warning": warning.message})
                 if "save_next" in request.POST:
                     following = next_unassessed(user, survey_round, communes=[household.commune_id], after=household)
@@ -198,25 +229,44 @@ def assessment_entry(request, code: str):
         stored_input["score_a"] = str(existing.score_a)
     if existing and existing.income_per_capita is not None:
         stored_input["income_per_capita"] = format_amount(existing.income_per_capita)
-    preview_form = form if form.is_bound else AssessmentForm(
-        {**stored_input, "deprived": form.initial.get("deprived", [])} if existing else {},
-        indicators=indicators, member_count=len(members), score_scale=score_scale, income_also=income_also,
+    preview_form = (
+        form
+        if form.is_bound
+        else AssessmentForm(
+            {**stored_input, "deprived": form.initial.get("deprived", [])} if existing else {},
+            indicators=indicators,
+            member_count=len(members),
+            score_scale=score_scale,
+            income_also=income_also,
+        )
     )
     selected = set(form["deprived"].value() or [])
     lang = ui_lang()
     # Deprivations the members contradict: a warning beside the indicator (shown for the box's state), never a refusal.
     possible = possible_warnings(criteria_set_code=survey_round.criteria_set.code, year=survey_round.year, members=members)
     return render(
-        request, "surveys/assessment_form.html",
+        request,
+        "surveys/assessment_form.html",
         {
-            "household": household, "survey_round": survey_round, "form": form, "existing": existing,
-            "lock_reason": lock_reason, "members": members,
-            "income_warning": income_warning, "income_to_confirm": form.cleaned_data["income"] if income_warning else None,
+            "household": household,
+            "survey_round": survey_round,
+            "form": form,
+            "existing": existing,
+            "lock_reason": lock_reason,
+            "members": members,
+            "income_warning": income_warning,
+            "income_to_confirm": form.cleaned_data["income"] if income_warning else None,
             "able_count": sum(1 for m in members if m["able_to_work"]),
             "social_protection_count": sum(1 for m in members if m["social_protection"]),
             "indicators": [
-                {"code": i.code, "name": i.name(lang), "threshold": i.threshold(lang), "checked": i.code in selected,
-                 "warn_checked": possible.get(i.code, {}).get(True), "warn_unchecked": possible.get(i.code, {}).get(False)}
+                {
+                    "code": i.code,
+                    "name": i.name(lang),
+                    "threshold": i.threshold(lang),
+                    "checked": i.code in selected,
+                    "warn_checked": possible.get(i.code, {}).get(True),
+                    "warn_unchecked": possible.get(i.code, {}).get(False),
+                }
                 for i in indicators
             ],
             "criteria_name": survey_round.criteria_set.name(lang),
@@ -236,7 +286,9 @@ def assessment_preview(request, code: str):
     survey_round = get_object_or_404(rounds_for_household(household), code=request.POST.get("round", ""))
     members = member_facts(household)
     form = AssessmentForm(
-        request.POST, indicators=list(survey_round.criteria_set.indicators.all()), member_count=len(members),
+        request.POST,
+        indicators=list(survey_round.criteria_set.indicators.all()),
+        member_count=len(members),
         score_scale=survey_round.criteria_set.has_score_scale,
         income_also=tuple(s.code for s in income_sets(round_additional_sets(survey_round))),
     )

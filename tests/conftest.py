@@ -49,6 +49,7 @@ def _fast_password_hashing(settings):
 
 # --- the standing data -------------------------------------------------------------------------------------
 
+
 class _Tables:
     # True once a transactional test has run: its closing flush emptied the standing data too.
     flushed = False
@@ -98,6 +99,7 @@ def _standing_data(request):
 
 
 # --- units and personas (fetched, never created, per test) ---------------------------------------------------
+
 
 @pytest.fixture
 def province(db) -> AdminUnit:

@@ -41,6 +41,7 @@ _codes = itertools.count(1)
 
 # --- the standing data -------------------------------------------------------------------------------------
 
+
 def install_shipped_data() -> None:
     """What the data migrations install (criteria sets, ethnic groups): a transactional test's flush empties it."""
     from households.ethnicity import install_groups
@@ -68,8 +69,12 @@ def install_personas() -> None:
     test then costs nothing, and no login re-hashes the password)."""
     existing = set(get_user_model().objects.filter(username__in=PERSONAS).values_list("username", flat=True))
     commune_a = legacy_unit(COMMUNE_A)
-    units = {PROVINCE: legacy_unit(PROVINCE), COMMUNE_A: commune_a, COMMUNE_B: legacy_unit(COMMUNE_B),
-             "district of " + COMMUNE_A: commune_a.parent}
+    units = {
+        PROVINCE: legacy_unit(PROVINCE),
+        COMMUNE_A: commune_a,
+        COMMUNE_B: legacy_unit(COMMUNE_B),
+        "district of " + COMMUNE_A: commune_a.parent,
+    }
     with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         for username, (role, where) in PERSONAS.items():
             if username not in existing:
@@ -85,8 +90,10 @@ def install_test_data() -> None:
 
 
 def standing_data_present() -> bool:
-    return get_user_model().objects.filter(username="outsider").exists() and AdminUnit.objects.filter(
-        structure=Structure.LEGACY, code=COMMUNE_B).exists()
+    return (
+        get_user_model().objects.filter(username="outsider").exists()
+        and AdminUnit.objects.filter(structure=Structure.LEGACY, code=COMMUNE_B).exists()
+    )
 
 
 @pytest.fixture
@@ -104,6 +111,7 @@ def shipped_data_afterwards():
 
 # --- builders ------------------------------------------------------------------------------------------------
 
+
 def make_user(username: str, role: str | None = None, unit: AdminUnit | None = None, **extra):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
     if role:
@@ -114,22 +122,32 @@ def make_user(username: str, role: str | None = None, unit: AdminUnit | None = N
 def default_members(n: int = 3, *, able: bool = True) -> list[MemberData]:
     people = [MemberData(full_name="Nguyễn Văn Hùng", sex="M", birth_year=1980, relation="head", able_to_work=able)]
     people += [
-        MemberData(full_name=f"Nguyễn Thị Mai {i}", sex="F", birth_year=1985 + i, relation="child" if i else "spouse", able_to_work=able)
+        MemberData(
+            full_name=f"Nguyễn Thị Mai {i}", sex="F", birth_year=1985 + i, relation="child" if i else "spouse", able_to_work=able
+        )
         for i in range(n - 1)
     ]
     return people
 
 
-def make_household(actor, commune: AdminUnit, *, members: list[MemberData] | None = None, hamlet_name: str = "Khu phố 1", code: str | None = None):
+def make_household(
+    actor, commune: AdminUnit, *, members: list[MemberData] | None = None, hamlet_name: str = "Khu phố 1", code: str | None = None
+):
     hamlet, _ = Hamlet.objects.get_or_create(commune=commune, name=hamlet_name)
     return household_create(
-        actor=actor, code=code or f"{commune.code}-T{next(_codes):05d}", commune=commune, hamlet=hamlet,
-        head_name="Nguyễn Văn Hùng", members=members if members is not None else default_members(),
+        actor=actor,
+        code=code or f"{commune.code}-T{next(_codes):05d}",
+        commune=commune,
+        hamlet=hamlet,
+        head_name="Nguyễn Văn Hùng",
+        members=members if members is not None else default_members(),
     )
 
 
 def assess(actor, household, survey_round, income: int, deprived=()):
-    return assessment_save(actor=actor, household=household, round=survey_round, income_per_capita=income, deprived=list(deprived))
+    return assessment_save(
+        actor=actor, household=household, round=survey_round, income_per_capita=income, deprived=list(deprived)
+    )
 
 
 def approved_list(survey_round, commune, **counts):
@@ -149,8 +167,9 @@ def recognise(commune_list, actor=None, *, number: str = "12/QĐ-UBND"):
 
     if actor is None:
         actor = make_user(f"chair-{commune_list.commune.code}-{commune_list.pk}", Role.COMMUNE_CHAIRMAN, commune_list.commune)
-    return recognition_record(actor=actor, commune_list=commune_list, number=number, date=timezone.localdate(),
-                              signer="Chủ tịch UBND xã")
+    return recognition_record(
+        actor=actor, commune_list=commune_list, number=number, date=timezone.localdate(), signer="Chủ tịch UBND xã"
+    )
 
 
 # --- the approval procedure (tests/test_approval.py and the modules that build on it) ------------------------
@@ -181,8 +200,10 @@ def record_procedure(actor, commune_list, *, agreeing=30, attendees=40, posting_
             actor=actor, commune_list=commune_list, hamlet=hamlet, held_on=meeting_day, attendees=attendees, agreeing=agreeing
         )
     approval.public_posting_record(
-        actor=actor, commune_list=commune_list,
-        starts_on=posting_start or TODAY - datetime.timedelta(days=14), ends_on=posting_end or TODAY - datetime.timedelta(days=1),
+        actor=actor,
+        commune_list=commune_list,
+        starts_on=posting_start or TODAY - datetime.timedelta(days=14),
+        ends_on=posting_end or TODAY - datetime.timedelta(days=1),
         place="Trụ sở UBND",
     )
     if (posting_end or TODAY) <= TODAY:  # the chairman's decision follows the posting
@@ -196,16 +217,19 @@ def approve(survey_round, commune, *, officer, district, department):
     today = timezone.localdate()
     cl = approval.commune_list_get_or_create(actor=officer, round=survey_round, commune=commune)
     for hamlet in Hamlet.objects.filter(commune=commune):
-        approval.hamlet_meeting_record(actor=officer, commune_list=cl, hamlet=hamlet, held_on=today - datetime.timedelta(days=30),
-                                       attendees=10, agreeing=9)
-    approval.public_posting_record(actor=officer, commune_list=cl, starts_on=today - datetime.timedelta(days=25),
-                                   ends_on=today - datetime.timedelta(days=10))
+        approval.hamlet_meeting_record(
+            actor=officer, commune_list=cl, hamlet=hamlet, held_on=today - datetime.timedelta(days=30), attendees=10, agreeing=9
+        )
+    approval.public_posting_record(
+        actor=officer, commune_list=cl, starts_on=today - datetime.timedelta(days=25), ends_on=today - datetime.timedelta(days=10)
+    )
     recognise(cl, officer)
     cl = approval.commune_list_review(actor=district, commune_list=approval.commune_list_submit(actor=officer, commune_list=cl))
     return approval.commune_list_approve(actor=department, commune_list=cl)
 
 
 # --- the API -------------------------------------------------------------------------------------------------
+
 
 def client_for(user=None):
     from rest_framework.test import APIClient
@@ -238,10 +262,15 @@ def _fresh_throttle_cache():
 
 # --- the household form --------------------------------------------------------------------------------------
 
+
 def member_post(prefix: str, members: list[dict], *, initial: int = 0) -> dict:
     """The member formset's POST data for these rows (booleans as ticked boxes)."""
-    data = {f"{prefix}-TOTAL_FORMS": str(len(members)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "1", f"{prefix}-MAX_NUM_FORMS": "40"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(members)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "1",
+        f"{prefix}-MAX_NUM_FORMS": "40",
+    }
     for i, m in enumerate(members):
         row = {"relation": "other", "ethnicity": "Kinh", "citizen_id": "", **m}
         for key, value in row.items():
@@ -265,16 +294,34 @@ URBAN_NEAR = 1_900_000  # VN-2022 urban line is 2,000,000
 
 def member(code, name="Trần Văn An", **over):
     """A row of the members sheet."""
-    row = {"household_code": code, "full_name": name, "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": None,
-           "ethnicity": "Kinh", "able_to_work": 1, "social_protection": 0, "merit": 0, "disability": 0}
+    row = {
+        "household_code": code,
+        "full_name": name,
+        "sex": "M",
+        "birth_year": 1980,
+        "relation": "head",
+        "citizen_id": None,
+        "ethnicity": "Kinh",
+        "able_to_work": 1,
+        "social_protection": 0,
+        "merit": 0,
+        "disability": 0,
+    }
     row.update(over)
     return row
 
 
 def household(code, commune=COMMUNE_A, **over):
     """A row of the households sheet."""
-    row = {"household_code": code, "commune_code": commune, "hamlet": "Khu phố 1", "head_name": "Trần Văn An",
-           "address": "12 Đường 30/4", "income_per_capita": URBAN_NEAR, "deprived": "HEALTH_INSURANCE, WATER, LATRINE"}
+    row = {
+        "household_code": code,
+        "commune_code": commune,
+        "hamlet": "Khu phố 1",
+        "head_name": "Trần Văn An",
+        "address": "12 Đường 30/4",
+        "income_per_capita": URBAN_NEAR,
+        "deprived": "HEALTH_INSURANCE, WATER, LATRINE",
+    }
     row.update(over)
     return row
 
@@ -286,7 +333,8 @@ def basic_rows():
         household("IMP-3", income_per_capita=5_000_000, deprived="WATER"),  # not poor
     ]
     members = [
-        member("IMP-1"), member("IMP-1", "Lê Thị Hoa", sex="F", relation="spouse", citizen_id="074190000001"),
+        member("IMP-1"),
+        member("IMP-1", "Lê Thị Hoa", sex="F", relation="spouse", citizen_id="074190000001"),
         member("IMP-2", able_to_work=0, social_protection=1, ethnicity="Khmer"),
         member("IMP-3"),
     ]
@@ -315,9 +363,15 @@ CLASSIFICATION_CASES: list[tuple[str, str, int, int, str]] = []
 
 def _band59(code, area, poor, near, medium):
     for income, with2, with3 in [
-        (poor - 1, P, P), (poor, P, P), (poor + 1, N, P),
-        (near - 1, N, P), (near, N, P), (near + 1, A, A),
-        (medium - 1, A, A), (medium, A, A), (medium + 1, X, X),
+        (poor - 1, P, P),
+        (poor, P, P),
+        (poor + 1, N, P),
+        (near - 1, N, P),
+        (near, N, P),
+        (near + 1, A, A),
+        (medium - 1, A, A),
+        (medium, A, A),
+        (medium + 1, X, X),
     ]:
         CLASSIFICATION_CASES.append((code, area, income, 2, with2))
         CLASSIFICATION_CASES.append((code, area, income, 3, with3))
@@ -342,9 +396,7 @@ def _strict(code, area, poor, near):
 
 def _yearly(code, area, poor_year, near_year):
     # Yearly lines, monthly incomes: 12 × the income against the line, exactly (46,000,000 / 12 is not whole).
-    for income, expected in [
-        (poor_year // 12, P), (poor_year // 12 + 1, N), (near_year // 12, N), (near_year // 12 + 1, X),
-    ]:
+    for income, expected in [(poor_year // 12, P), (poor_year // 12 + 1, N), (near_year // 12, N), (near_year // 12 + 1, X)]:
         CLASSIFICATION_CASES.append((code, area, income, 2, expected))
         CLASSIFICATION_CASES.append((code, area, income, 3, expected))
 
@@ -362,7 +414,28 @@ _yearly("HCM-2025", "urban", 46_000_000, 54_000_000)
 
 
 __all__ = [
-    "FOUR", "Level", "NEAR_POOR_INCOME", "POOR_INCOME", "RICH_INCOME", "TODAY", "approve", "approved_list", "assert_error",
-    "assess", "basic_rows", "client_for", "default_members", "fill_commune", "form_token", "household", "install_test_data",
-    "make_household", "make_user", "member", "member_post", "recognise", "record_procedure", "write",
+    "FOUR",
+    "Level",
+    "NEAR_POOR_INCOME",
+    "POOR_INCOME",
+    "RICH_INCOME",
+    "TODAY",
+    "approve",
+    "approved_list",
+    "assert_error",
+    "assess",
+    "basic_rows",
+    "client_for",
+    "default_members",
+    "fill_commune",
+    "form_token",
+    "household",
+    "install_test_data",
+    "make_household",
+    "make_user",
+    "member",
+    "member_post",
+    "recognise",
+    "record_procedure",
+    "write",
 ]

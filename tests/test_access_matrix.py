@@ -92,7 +92,12 @@ ROUTES = {
     "units-rehome": ("staff", "/units/rehome/", "get"),
     "data-quality": ("list", "/quality/", "get"),
     "assessment-entry": ("personal", f"/households/{CODE}/assessment/", "get"),
-    "assessment-preview": ("personal", f"/households/{CODE}/assessment/preview/", "post", {"round": R, "income_per_capita": "1000"}),
+    "assessment-preview": (
+        "personal",
+        f"/households/{CODE}/assessment/preview/",
+        "post",
+        {"round": R, "income_per_capita": "1000"},
+    ),
     "index": ("signed_in", "/lists/", "get"),
     "queue": ("signed_in", "/lists/queue/", "get"),
     "queue-bulk": ("list", "/lists/queue/bulk/", "post", {"action": "approve", "lists": f"{R}|{A}|1"}),
@@ -177,8 +182,13 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     from surveys.rounds import round_create
     from tests.factories import approved_list
 
-    r2023 = round_create(actor=department, code="BD-2023", year=2023, criteria_set=CriteriaSet.objects.get(code="VN-2022"),
-                         province=round_2024.province)
+    r2023 = round_create(
+        actor=department,
+        code="BD-2023",
+        year=2023,
+        criteria_set=CriteriaSet.objects.get(code="VN-2022"),
+        province=round_2024.province,
+    )
     assess(officer_a, household, r2023, 1_234_567, ["WATER", "LATRINE", "NUTRITION"])
     approved_list(r2023, commune_a, poor=1)
     appeal = appeal_lodge(actor=officer_a, household=household, round=round_2024, complaint="Khiếu nại")
@@ -189,9 +199,17 @@ def world(officer_a, chairman_a, district_officer, department, officer_b, api_re
     load_legacy("75")
     dept75 = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"))
     return {
-        "personas": {"officer_a": officer_a, "chairman_a": chairman_a, "district_officer": district_officer,
-                     "department": department, "officer_b": officer_b, "dept75": dept75, "api_reader": api_reader,
-                     "outsider": outsider, "anonymous": None},
+        "personas": {
+            "officer_a": officer_a,
+            "chairman_a": chairman_a,
+            "district_officer": district_officer,
+            "department": department,
+            "officer_b": officer_b,
+            "dept75": dept75,
+            "api_reader": api_reader,
+            "outsider": outsider,
+            "anonymous": None,
+        },
         "fill": {"commune_pk": commune_a.pk, "appeal_pk": appeal.pk, "duplicate_pk": duplicate.pk},
         "head": household.head_name,
     }

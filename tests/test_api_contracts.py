@@ -11,8 +11,11 @@ from rest_framework.test import APIClient
 from tests.factories import assert_error, client_for
 
 CLASSIFY = {
-    "criteria_set": "VN-2022", "area": "rural", "income_per_capita": 1_200_000,
-    "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE"], "members": [{"able_to_work": True, "social_protection": False}],
+    "criteria_set": "VN-2022",
+    "area": "rural",
+    "income_per_capita": 1_200_000,
+    "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE"],
+    "members": [{"able_to_work": True, "social_protection": False}],
 }
 
 
@@ -88,10 +91,16 @@ def test_malformed_json_is_400(officer_a):
 
 # --- OpenAPI and offline docs -------------------------------------------------------------------
 
+
 def test_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     text = (tmp_path / "schema.yml").read_text()
-    for path in ("/api/v1/rates/", "/api/v1/flows/", "/api/v1/households/{code}/", "/api/v1/assessments/{round_code}/{household_code}/"):
+    for path in (
+        "/api/v1/rates/",
+        "/api/v1/flows/",
+        "/api/v1/households/{code}/",
+        "/api/v1/assessments/{round_code}/{household_code}/",
+    ):
         assert f"  {path}:" in text
 
 

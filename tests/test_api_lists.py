@@ -25,10 +25,21 @@ def ready_list(officer_a, commune_a, round_2024):
     assess(officer_a, household, round_2024, 1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])
     commune_list = commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
     today = timezone.localdate()
-    hamlet_meeting_record(actor=officer_a, commune_list=commune_list, hamlet=Hamlet.objects.get(commune=commune_a),
-                          held_on=today - datetime.timedelta(days=20), attendees=40, agreeing=35)
-    public_posting_record(actor=officer_a, commune_list=commune_list, starts_on=today - datetime.timedelta(days=15),
-                          ends_on=today - datetime.timedelta(days=5), place="Nhà văn hóa khu phố 1")
+    hamlet_meeting_record(
+        actor=officer_a,
+        commune_list=commune_list,
+        hamlet=Hamlet.objects.get(commune=commune_a),
+        held_on=today - datetime.timedelta(days=20),
+        attendees=40,
+        agreeing=35,
+    )
+    public_posting_record(
+        actor=officer_a,
+        commune_list=commune_list,
+        starts_on=today - datetime.timedelta(days=15),
+        ends_on=today - datetime.timedelta(days=5),
+        place="Nhà văn hóa khu phố 1",
+    )
     commune_list.refresh_from_db()
     return commune_list
 
@@ -40,8 +51,12 @@ def test_start_a_list(officer_a, round_2024, chairman_a, district_officer, api_r
     assert client_for(chairman_a).post("/api/v1/commune-lists/", payload, format="json").status_code == 200
     assert_error(client_for(api_reader).post("/api/v1/commune-lists/", payload, format="json"), 403)
     assert_error(client_for(officer_b).post("/api/v1/commune-lists/", payload, format="json"), 404)
-    assert_error(client_for(officer_a).post("/api/v1/commune-lists/", {**payload, "round": "nope"}, format="json"), 400, field="round")
-    assert_error(client_for(officer_a).post("/api/v1/commune-lists/", {**payload, "commune": "74"}, format="json"), 400, field="commune")
+    assert_error(
+        client_for(officer_a).post("/api/v1/commune-lists/", {**payload, "round": "nope"}, format="json"), 400, field="round"
+    )
+    assert_error(
+        client_for(officer_a).post("/api/v1/commune-lists/", {**payload, "commune": "74"}, format="json"), 400, field="commune"
+    )
 
 
 def test_read_per_persona(ready_list, officer_a, chairman_a, district_officer, department, api_reader, outsider, officer_b):
@@ -72,32 +87,67 @@ def test_the_way_to_approval(ready_list, officer_a, district_officer, department
     reviewed = client_for(district_officer).post(URL + "review/", {}, format="json", HTTP_IF_MATCH=f'"{version}"')
     assert reviewed.status_code == 200 and reviewed.json()["status"] == "district_reviewed"
     # No approval before the commune chairman's recognition decision is recorded.
-    assert_error(client_for(department).post(URL + "approve/", {"version": reviewed.json()["version"]}, format="json"), 400, field="recognition")
-    assert_error(client_for(officer_a).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": "2999-01-01", "signer": "Lê Văn B"},
-                                            format="json"), 400, field="date")
-    assert_error(client_for(department).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": str(datetime.date.today()),
-                                                                    "signer": "Lê Văn B"}, format="json"), 403)
-    recognised = client_for(officer_a).post(URL + "recognition/", {"number": "12/QĐ-UBND", "date": str(datetime.date.today()),
-                                                                  "signer": "Lê Văn B"}, format="json")
+    assert_error(
+        client_for(department).post(URL + "approve/", {"version": reviewed.json()["version"]}, format="json"),
+        400,
+        field="recognition",
+    )
+    assert_error(
+        client_for(officer_a).post(
+            URL + "recognition/", {"number": "12/QĐ-UBND", "date": "2999-01-01", "signer": "Lê Văn B"}, format="json"
+        ),
+        400,
+        field="date",
+    )
+    assert_error(
+        client_for(department).post(
+            URL + "recognition/",
+            {"number": "12/QĐ-UBND", "date": str(datetime.date.today()), "signer": "Lê Văn B"},
+            format="json",
+        ),
+        403,
+    )
+    recognised = client_for(officer_a).post(
+        URL + "recognition/", {"number": "12/QĐ-UBND", "date": str(datetime.date.today()), "signer": "Lê Văn B"}, format="json"
+    )
     assert recognised.status_code == 200 and recognised.json()["recognition_number"] == "12/QĐ-UBND"
     approved = client_for(department).post(URL + "approve/", {"version": recognised.json()["version"]}, format="json")
     body = approved.json()
-    assert approved.status_code == 200 and body["status"] == "approved" and body["poor"] == 1 and body["approved_by"] == "department"
+    assert (
+        approved.status_code == 200 and body["status"] == "approved" and body["poor"] == 1 and body["approved_by"] == "department"
+    )
     rates = client_for(api_reader).get("/api/v1/rates/", {"round": "BD-2024", "unit": "25747", "level": "commune"}).json()
     assert rates["results"][0]["poor"] == 1 and rates["results"][0]["communes_included"] == 1
-    assert_error(client_for(department).post(URL + "open-revision/", {"version": body["version"]}, format="json"), 400, field="reason")
-    revision = client_for(department).post(URL + "open-revision/", {"version": body["version"], "reason": "Phúc tra"}, format="json")
+    assert_error(
+        client_for(department).post(URL + "open-revision/", {"version": body["version"]}, format="json"), 400, field="reason"
+    )
+    revision = client_for(department).post(
+        URL + "open-revision/", {"version": body["version"], "reason": "Phúc tra"}, format="json"
+    )
     assert revision.status_code == 200 and revision.json()["revision"] == 2 and revision.json()["status"] == "draft"
     trail = [e["action"] for e in client_for(department).get(URL + "audit/").json()["results"]]
-    assert trail[:5] == ["commune_list.revision_opened", "commune_list.approved", "commune_list.recognised",
-                         "commune_list.district_reviewed", "commune_list.submitted"]
+    assert trail[:5] == [
+        "commune_list.revision_opened",
+        "commune_list.approved",
+        "commune_list.recognised",
+        "commune_list.district_reviewed",
+        "commune_list.submitted",
+    ]
 
 
 def test_return_needs_a_reason(ready_list, officer_a, department):
     submitted = client_for(officer_a).post(URL + "submit/", {"version": ready_list.version}, format="json").json()
-    assert_error(client_for(department).post(URL + "return/", {"version": submitted["version"]}, format="json"), 400, field="reason")
-    returned = client_for(department).post(URL + "return/", {"version": submitted["version"], "reason": "Thiếu biên bản"}, format="json")
-    assert returned.status_code == 200 and returned.json()["status"] == "returned" and returned.json()["returned_reason"] == "Thiếu biên bản"
+    assert_error(
+        client_for(department).post(URL + "return/", {"version": submitted["version"]}, format="json"), 400, field="reason"
+    )
+    returned = client_for(department).post(
+        URL + "return/", {"version": submitted["version"], "reason": "Thiếu biên bản"}, format="json"
+    )
+    assert (
+        returned.status_code == 200
+        and returned.json()["status"] == "returned"
+        and returned.json()["returned_reason"] == "Thiếu biên bản"
+    )
 
 
 def test_list_filters_and_query_count(ready_list, department, province, round_2024, django_assert_max_num_queries):
@@ -120,19 +170,33 @@ MEETINGS, POSTINGS = URL + "meetings/", URL + "postings/"
 
 
 def meeting(hamlet="Khu phố 1", *, days_ago=20, attendees=40, agreeing=35, **extra):
-    return {"hamlet": hamlet, "held_on": str(TODAY - datetime.timedelta(days=days_ago)), "attendees": attendees,
-            "agreeing": agreeing, **extra}
+    return {
+        "hamlet": hamlet,
+        "held_on": str(TODAY - datetime.timedelta(days=days_ago)),
+        "attendees": attendees,
+        "agreeing": agreeing,
+        **extra,
+    }
 
 
-POSTING = {"starts_on": str(TODAY - datetime.timedelta(days=15)), "ends_on": str(TODAY - datetime.timedelta(days=5)),
-           "place": "Trụ sở UBND phường"}
+POSTING = {
+    "starts_on": str(TODAY - datetime.timedelta(days=15)),
+    "ends_on": str(TODAY - datetime.timedelta(days=5)),
+    "place": "Trụ sở UBND phường",
+}
 
 
 @pytest.fixture
 def bare_list(officer_a, commune_a, round_2024):
     """Commune A's draft list with households assessed in two hamlets and no procedure step yet."""
     for name in ("Khu phố 1", "Khu phố 2"):
-        assess(officer_a, make_household(officer_a, commune_a, hamlet_name=name), round_2024, 1_000_000, ["EMPLOYMENT", "NUTRITION", "WATER"])
+        assess(
+            officer_a,
+            make_household(officer_a, commune_a, hamlet_name=name),
+            round_2024,
+            1_000_000,
+            ["EMPLOYMENT", "NUTRITION", "WATER"],
+        )
     return commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
 
 
@@ -147,12 +211,16 @@ def test_steps_recorded_over_the_api_then_submit(bare_list, officer_a, chairman_
         assert created.status_code == 201, created.json()
         body = created.json()
         assert body["hamlet"] == hamlet and body["revision"] == 1 and body["agreement_percent"] == "87.5"
-        assert body["is_agreed"] is True and body["recorded_by"] == user.username and body["minutes_note"] == "Thống nhất danh sách"
+        assert (
+            body["is_agreed"] is True and body["recorded_by"] == user.username and body["minutes_note"] == "Thống nhất danh sách"
+        )
     posted = client.post(POSTINGS, POSTING, format="json")
     assert posted.status_code == 201 and posted.json()["place"] == "Trụ sở UBND phường" and posted.json()["working_days"] >= 7
     assert AuditEvent.objects.count() == events + 3
     assert list(AuditEvent.objects.order_by("-id").values_list("action", flat=True)[:3]) == [
-        "public_posting.recorded", "hamlet_meeting.recorded", "hamlet_meeting.recorded"
+        "public_posting.recorded",
+        "hamlet_meeting.recorded",
+        "hamlet_meeting.recorded",
     ]
     listed = client.get(MEETINGS).json()
     assert listed["count"] == 2 and [m["hamlet"] for m in listed["results"]] == ["Khu phố 1", "Khu phố 2"]
@@ -174,7 +242,9 @@ def test_meeting_under_half_keeps_submission_blocked(bare_list, officer_a):
     assert client.post(POSTINGS, POSTING, format="json").status_code == 201
     bare_list.refresh_from_db()
     blocked = assert_error(
-        client.post(URL + "submit/", {"version": bare_list.version}, format="json", HTTP_ACCEPT_LANGUAGE="en"), 400, field="procedure"
+        client.post(URL + "submit/", {"version": bare_list.version}, format="json", HTTP_ACCEPT_LANGUAGE="en"),
+        400,
+        field="procedure",
     )
     assert [e["message"] for e in blocked["errors"]] == [
         "At the meeting in Khu phố 1 only 47.5% agreed (under 50%): the review of that hamlet must be redone."
@@ -199,7 +269,11 @@ def test_steps_bad_input_names_the_field(bare_list, officer_a, commune_b):
         ({"hamlet": "Khu phố 1"}, "held_on", "required"),
     ):
         assert_error(client.post(MEETINGS, payload, format="json"), 400, field=field, code=code)
-    assert_error(client.post(POSTINGS, {**POSTING, "ends_on": str(TODAY - datetime.timedelta(days=16))}, format="json"), 400, field="ends_on")
+    assert_error(
+        client.post(POSTINGS, {**POSTING, "ends_on": str(TODAY - datetime.timedelta(days=16))}, format="json"),
+        400,
+        field="ends_on",
+    )
     assert_error(client.post(POSTINGS, {"place": "x"}, format="json"), 400, field="starts_on", code="required")
     assert_error(client.post(POSTINGS, {**POSTING, "place": "x" * 256}, format="json"), 400, field="place")
     assert not AuditEvent.objects.filter(action__in=["hamlet_meeting.recorded", "public_posting.recorded"]).exists()
@@ -208,7 +282,9 @@ def test_steps_bad_input_names_the_field(bare_list, officer_a, commune_b):
 
 
 @pytest.mark.parametrize("path, payload", [(MEETINGS, meeting()), (POSTINGS, POSTING)], ids=["meetings", "postings"])
-def test_steps_per_persona(bare_list, path, payload, officer_a, chairman_a, district_officer, department, api_reader, outsider, officer_b):
+def test_steps_per_persona(
+    bare_list, path, payload, officer_a, chairman_a, district_officer, department, api_reader, outsider, officer_b
+):
     assert_error(client_for().get(path), 401)
     assert_error(client_for().post(path, payload, format="json"), 401)
     for user in (api_reader, outsider):
@@ -238,10 +314,20 @@ def test_steps_query_count(bare_list, officer_a, chairman_a, department, django_
     few = {path: queries_for(path) for path in (MEETINGS, POSTINGS)}
     for days_ago in range(30, 18, -1):
         for user, hamlet in ((officer_a, "Khu phố 1"), (chairman_a, "Khu phố 2")):
-            hamlet_meeting_record(actor=user, commune_list=bare_list, hamlet=Hamlet.objects.get(commune=bare_list.commune, name=hamlet),
-                                  held_on=TODAY - datetime.timedelta(days=days_ago), attendees=40, agreeing=30)
-        public_posting_record(actor=officer_a, commune_list=bare_list, starts_on=TODAY - datetime.timedelta(days=days_ago),
-                              ends_on=TODAY - datetime.timedelta(days=days_ago - 3))
+            hamlet_meeting_record(
+                actor=user,
+                commune_list=bare_list,
+                hamlet=Hamlet.objects.get(commune=bare_list.commune, name=hamlet),
+                held_on=TODAY - datetime.timedelta(days=days_ago),
+                attendees=40,
+                agreeing=30,
+            )
+        public_posting_record(
+            actor=officer_a,
+            commune_list=bare_list,
+            starts_on=TODAY - datetime.timedelta(days=days_ago),
+            ends_on=TODAY - datetime.timedelta(days=days_ago - 3),
+        )
     for path in (MEETINGS, POSTINGS):
         with django_assert_max_num_queries(8):
             assert client.get(path).json()["count"] >= 12

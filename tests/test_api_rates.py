@@ -11,9 +11,25 @@ from surveys.rounds import denominator_set, round_create
 from tests.factories import approved_list, assert_error, assess, client_for, make_household
 
 RATE_KEYS = {
-    "unit_code", "unit_name", "total_households", "poor", "poor_rate", "poverty_reduction", "poverty_reduction_rate",
-    "social_protection", "social_protection_rate", "near_poor", "near_poor_rate", "poor_persons", "near_poor_persons",
-    "total_persons", "poor_persons_rate", "near_poor_persons_rate", "communes", "communes_included", "level",
+    "unit_code",
+    "unit_name",
+    "total_households",
+    "poor",
+    "poor_rate",
+    "poverty_reduction",
+    "poverty_reduction_rate",
+    "social_protection",
+    "social_protection_rate",
+    "near_poor",
+    "near_poor_rate",
+    "poor_persons",
+    "near_poor_persons",
+    "total_persons",
+    "poor_persons_rate",
+    "near_poor_persons_rate",
+    "communes",
+    "communes_included",
+    "level",
 }
 
 
@@ -37,15 +53,28 @@ def test_api_reader_pulls_approved_rates_at_every_level(data, api_reader, commun
     row = next(r for r in body["results"] if r["unit_code"] == commune_a.code)
     assert set(row) == RATE_KEYS and row["communes_included"] == 0 and row["poor"] == 0
     CommuneList.objects.create(
-        round=data, commune=commune_a, status=ListStatus.APPROVED, total_households=294_573, poor=3_206,
-        poverty_reduction=1_989, social_protection=1_217, near_poor=2_883, poor_persons=9_000, near_poor_persons=8_000,
+        round=data,
+        commune=commune_a,
+        status=ListStatus.APPROVED,
+        total_households=294_573,
+        poor=3_206,
+        poverty_reduction=1_989,
+        social_protection=1_217,
+        near_poor=2_883,
+        poor_persons=9_000,
+        near_poor_persons=8_000,
     )
     for level, unit in (("commune", commune_a.code), ("district", commune_a.parent.code), ("province", "74")):
         body = rates(client, level=level, unit=unit).json()
         assert body["count"] == 1 and body["level"] == level and body["status"] == "approved"
         [row] = body["results"]
-        assert (row["unit_code"], row["poor_rate"], row["poverty_reduction_rate"], row["social_protection_rate"],
-                row["near_poor_rate"]) == (unit, "1.09", "0.68", "0.41", "0.98")
+        assert (
+            row["unit_code"],
+            row["poor_rate"],
+            row["poverty_reduction_rate"],
+            row["social_protection_rate"],
+            row["near_poor_rate"],
+        ) == (unit, "1.09", "0.68", "0.41", "0.98")
         assert body["total"]["poor"] == 3_206
     districts = rates(client, level="district").json()
     assert districts["count"] == len({r["unit_code"] for r in districts["results"]}) > 1
@@ -55,7 +84,13 @@ def test_api_reader_pulls_approved_rates_at_every_level(data, api_reader, commun
 def test_status_all_is_for_the_department(data, department, api_reader, officer_a, commune_a):
     body = rates(client_for(department), level="commune", unit=commune_a.code, status="all").json()
     [row] = body["results"]
-    assert (row["total_households"], row["poor"], row["near_poor"], row["poor_rate"], row["near_poor_rate"]) == (200, 1, 1, "0.50", "0.50")
+    assert (row["total_households"], row["poor"], row["near_poor"], row["poor_rate"], row["near_poor_rate"]) == (
+        200,
+        1,
+        1,
+        "0.50",
+        "0.50",
+    )
     for user in (api_reader, officer_a):
         assert_error(rates(client_for(user), level="commune", status="all"), 403)
 

@@ -45,8 +45,9 @@ PERSONAL_URLS = [
 
 
 @pytest.mark.parametrize("url", PERSONAL_URLS)
-def test_personal_data_endpoints_per_persona(url, hh_a, hh_b, officer_a, officer_b, chairman_a, district_officer,
-                                             department, api_reader, outsider):
+def test_personal_data_endpoints_per_persona(
+    url, hh_a, hh_b, officer_a, officer_b, chairman_a, district_officer, department, api_reader, outsider
+):
     assert_error(client_for().get(url), 401, code="not_authenticated")
     assert_error(client_for(api_reader).get(url), 403, code="permission_denied")
     assert_error(client_for(outsider).get(url), 403, code="permission_denied")
@@ -61,8 +62,17 @@ def test_personal_data_endpoints_per_persona(url, hh_a, hh_b, officer_a, officer
         assert codes == ["B-0001"]
 
 
-@pytest.mark.parametrize("url", ["/api/v1/units/", "/api/v1/units/25747/", "/api/v1/rounds/", "/api/v1/rounds/BD-2024/",
-                                 "/api/v1/criteria-sets/", "/api/v1/criteria-sets/VN-2022/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/units/",
+        "/api/v1/units/25747/",
+        "/api/v1/rounds/",
+        "/api/v1/rounds/BD-2024/",
+        "/api/v1/criteria-sets/",
+        "/api/v1/criteria-sets/VN-2022/",
+    ],
+)
 def test_public_facts_need_a_login_only(url, round_2024, api_reader, outsider, officer_b):
     assert_error(client_for().get(url), 401)
     for user in (api_reader, outsider, officer_b):
@@ -76,6 +86,7 @@ def test_unknown_codes_are_404(round_2024, department):
 
 
 # --- units and rounds ---------------------------------------------------------------------------
+
 
 def test_units_filter_and_lookup(province, commune_a, outsider):
     client = client_for(outsider)
@@ -103,6 +114,7 @@ def test_rounds_list_and_detail(round_2024, api_reader):
 
 # --- households ---------------------------------------------------------------------------------
 
+
 def test_household_detail_has_members_and_etag(hh_a, officer_a):
     response = client_for(officer_a).get("/api/v1/households/A-0001/")
     body = response.json()
@@ -114,7 +126,9 @@ def test_household_detail_has_members_and_etag(hh_a, officer_a):
 def test_household_filters(hh_a, hh_b, department, commune_a):
     client = client_for(department)
     assert [h["code"] for h in client.get("/api/v1/households/", {"unit": commune_a.parent.code}).json()["results"]] == ["A-0001"]
-    assert [h["code"] for h in client.get("/api/v1/households/", {"round": "BD-2024", "category": "poor"}).json()["results"]] == ["A-0001"]
+    assert [h["code"] for h in client.get("/api/v1/households/", {"round": "BD-2024", "category": "poor"}).json()["results"]] == [
+        "A-0001"
+    ]
     assert [h["code"] for h in client.get("/api/v1/households/", {"q": "B-00"}).json()["results"]] == ["B-0001"]
     assert [h["code"] for h in client.get("/api/v1/households/", {"ordering": "-code"}).json()["results"]] == ["B-0001", "A-0001"]
     assert_error(client.get("/api/v1/households/", {"round": "nonexistent"}), 400, field="round")
@@ -131,13 +145,19 @@ def test_household_create(officer_a, commune_a, commune_b, chairman_a, api_reade
     assert response.json()["members"][1]["full_name"] == "Phạm Thị Lan" and response["ETag"] == '"1"'
     assert AuditEvent.objects.count() == before + 1
     assert_error(client_for(officer_a).post("/api/v1/households/", payload, format="json"), 400, field="code")
-    assert_error(client_for(officer_a).post("/api/v1/households/", {**payload, "code": "A-NEW2", "commune": commune_b.code},
-                                             format="json"), 400, field="commune")
+    assert_error(
+        client_for(officer_a).post(
+            "/api/v1/households/", {**payload, "code": "A-NEW2", "commune": commune_b.code}, format="json"
+        ),
+        400,
+        field="commune",
+    )
     assert_error(client_for(chairman_a).post("/api/v1/households/", {**payload, "code": "A-NEW3"}, format="json"), 403)
     assert_error(client_for(api_reader).post("/api/v1/households/", {**payload, "code": "A-NEW4"}, format="json"), 403)
     assert_error(client_for().post("/api/v1/households/", payload, format="json"), 401)
-    bad = client_for(officer_a).post("/api/v1/households/", {**payload, "code": "A-NEW5", "members": [{**MEMBERS[0], "sex": "X"}]},
-                                     format="json")
+    bad = client_for(officer_a).post(
+        "/api/v1/households/", {**payload, "code": "A-NEW5", "members": [{**MEMBERS[0], "sex": "X"}]}, format="json"
+    )
     assert_error(bad, 400, field="members[0].sex")
     assert_error(client_for(officer_a).post("/api/v1/households/", {"code": "A-NEW6"}, format="json"), 400, field="commune")
     assert not Household.objects.filter(code__in=["A-NEW2", "A-NEW3", "A-NEW4", "A-NEW5", "A-NEW6"]).exists()
@@ -154,11 +174,20 @@ def test_household_update_needs_the_current_version(hh_a, officer_a, officer_b):
     ok = client.patch(url, {"head_name": "Trần Văn Tư", "members": MEMBERS}, format="json", HTTP_IF_MATCH=f'"{hh_a.version}"')
     assert ok.status_code == 200, ok.json()
     # head_name is the head member's name (issue 12): the member list decides it.
-    assert ok.json()["head_name"] == MEMBERS[0]["full_name"] and ok.json()["version"] == hh_a.version + 1 and len(ok.json()["members"]) == 2
+    assert (
+        ok.json()["head_name"] == MEMBERS[0]["full_name"]
+        and ok.json()["version"] == hh_a.version + 1
+        and len(ok.json()["members"]) == 2
+    )
     # The members changed, so the open round's assessment was recomputed from the new facts.
     assert Assessment.objects.get(household=hh_a).member_count == 2
-    assert_error(client.patch(url, {"members": [{"full_name": "Lê Văn Nam", "birth_year": 1975}], "version": hh_a.version + 1},
-                              format="json"), 400, field="members[0].sex")
+    assert_error(
+        client.patch(
+            url, {"members": [{"full_name": "Lê Văn Nam", "birth_year": 1975}], "version": hh_a.version + 1}, format="json"
+        ),
+        400,
+        field="members[0].sex",
+    )
     assert_error(client.patch(url, {"head_name": "X", "version": hh_a.version}, format="json"), 409)
     assert_error(client.patch(url, {"code": "A-9999", "version": hh_a.version + 1}, format="json"), 400, field="code")
     assert_error(client_for(officer_b).patch(url, {"head_name": "X", "version": 2}, format="json"), 404)
@@ -178,6 +207,7 @@ def test_household_status_change(hh_a, officer_a):
 
 # --- assessments --------------------------------------------------------------------------------
 
+
 def test_assessment_create_is_classified_by_the_server(officer_a, commune_a, round_2024, api_reader, officer_b):
     make_household(officer_a, commune_a, code="A-0002")
     client = client_for(officer_a)
@@ -195,8 +225,12 @@ def test_assessment_create_is_classified_by_the_server(officer_a, commune_a, rou
     payload["household"] = "A-0003"
     assert_error(client.post("/api/v1/assessments/", {**payload, "round": "nonexistent"}, format="json"), 400, field="round")
     assert_error(client.post("/api/v1/assessments/", {**payload, "deprived": ["NOPE"]}, format="json"), 400, field="deprived")
-    assert_error(client.post("/api/v1/assessments/", {**payload, "income_per_capita": -5}, format="json"), 400, field="income_per_capita")
-    assert_error(client.post("/api/v1/assessments/", {**payload, "income_per_capita": 1.5}, format="json"), 400, field="income_per_capita")
+    assert_error(
+        client.post("/api/v1/assessments/", {**payload, "income_per_capita": -5}, format="json"), 400, field="income_per_capita"
+    )
+    assert_error(
+        client.post("/api/v1/assessments/", {**payload, "income_per_capita": 1.5}, format="json"), 400, field="income_per_capita"
+    )
     assert_error(client.post("/api/v1/assessments/", {"household": "A-0003", **POOR}, format="json"), 400, field="round")
     assert not Assessment.objects.filter(household__code="A-0003").exists()
     assert_error(client_for(officer_b).post("/api/v1/assessments/", payload, format="json"), 400, field="household")
@@ -214,7 +248,11 @@ def test_assessment_update_with_version(hh_a, officer_a, chairman_a):
     response = client.put(url, {"income_per_capita": 1_000_000, "deprived": [], "version": 1}, format="json")
     assert response.status_code == 200 and response.json()["category"] == "near_poor" and response.json()["version"] == 2
     assert_error(client_for(chairman_a).put(url, {"income_per_capita": 1, "deprived": [], "version": 2}, format="json"), 403)
-    assert_error(client.put(url, {"income_per_capita": 1, "deprived": [], "version": 2, "round": "BD-2023"}, format="json"), 400, field="round")
+    assert_error(
+        client.put(url, {"income_per_capita": 1, "deprived": [], "version": 2, "round": "BD-2023"}, format="json"),
+        400,
+        field="round",
+    )
     trail = client.get(url + "audit/").json()["results"]
     assert [e["action"] for e in trail] == ["assessment.updated", "assessment.created"]
 
@@ -229,8 +267,17 @@ def test_assessment_filters(hh_a, hh_b, department):
 
 # --- query counts -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/api/v1/households/", "/api/v1/assessments/", "/api/v1/units/?page_size=500",
-                                 "/api/v1/rounds/", "/api/v1/households/A-0001/audit/"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/households/",
+        "/api/v1/assessments/",
+        "/api/v1/units/?page_size=500",
+        "/api/v1/rounds/",
+        "/api/v1/households/A-0001/audit/",
+    ],
+)
 def test_list_query_counts_do_not_grow_with_rows(url, hh_a, officer_a, commune_a, round_2024, django_assert_max_num_queries):
     client = client_for(officer_a)
     with CaptureQueriesContext(connection) as few:
@@ -240,7 +287,10 @@ def test_list_query_counts_do_not_grow_with_rows(url, hh_a, officer_a, commune_a
     for n in range(15):
         household = make_household(officer_a, commune_a)
         assess(officer_a, household, round_2024, 1_000_000, ["WATER"])
-        client.patch("/api/v1/households/A-0001/", {"address": f"{n} Đường 3",
-                                                    "version": Household.objects.get(code="A-0001").version}, format="json")
+        client.patch(
+            "/api/v1/households/A-0001/",
+            {"address": f"{n} Đường 3", "version": Household.objects.get(code="A-0001").version},
+            format="json",
+        )
     with django_assert_max_num_queries(bound):
         assert client.get(url).status_code == 200

@@ -22,28 +22,34 @@ from surveys.demo import build_demo
 # field where it has one; anything else refused with a 400 fails the run.
 REFUSALS_NO_SCHEMA_CAN_STATE = {
     # the id or code is well formed but names nothing in the caller's scope (generated data: 0, "00000", …)
-    ("*", "unknown"), ("*", "invalid_choice"),
+    ("*", "unknown"),
+    ("*", "invalid_choice"),
     # wrong username or password on the token endpoint (DRF's own answer is a 400)
     (None, "authorization"),
     # the list or round is not in the state the action needs (approve before review, a locked round, …)
-    ("status", "invalid"), ("round", "invalid"),
+    ("status", "invalid"),
+    ("round", "invalid"),
     # the version read must come as a body field or an If-Match header: OpenAPI cannot say "one of the two"
     ("version", "required"),
     # a household's code is given when it is registered and never changes; a PATCH may only repeat it; a new
     # household's code must be free
-    ("code", "read_only"), ("code", "unique"),
+    ("code", "read_only"),
+    ("code", "unique"),
     # the round and household in the body of an assessment's PUT must be the ones in its address
     ("*", "mismatch"),
     # a NUL character anywhere in the address or a parameter (refused before routing, issue 11), or in a body's text
-    ("path", "invalid"), ("*", "null_characters_not_allowed"),
+    ("path", "invalid"),
+    ("*", "null_characters_not_allowed"),
     # parameters that exclude each other (as_of with live numbers): OpenAPI 3.0 has no way to say so
-    ("as_of", "conflicting_parameters"), ("criteria", "conflicting_parameters"),
+    ("as_of", "conflicting_parameters"),
+    ("criteria", "conflicting_parameters"),
     # a round's additional standard (issue 13) has rates but no flows: which codes a round has is data, not schema
     ("criteria", "official_only"),
     # returning lists needs a reason (issue 15 bulk actions): OpenAPI 3.0 cannot require a field by another's value
     ("reason", "required_to_return"),
     # an income or score A, exactly one of the two (issue 13): the generated schema cannot say "one of"
-    ("income_per_capita", "one_of"), ("score_a", "one_of"),
+    ("income_per_capita", "one_of"),
+    ("score_a", "one_of"),
     # exactly one member of a household is its head (issue 12): OpenAPI 3.0 cannot count array items by value
     ("*", "head"),
     # a text of spaces only is blank once trimmed (DRF trims text fields; the generated schema states no pattern)
@@ -83,8 +89,10 @@ def negative_data_rejection_within_reason(ctx, response, case):
         return negative_data_rejection(ctx, response, case)
     except AcceptedNegativeData:
         empty = ("", [""])
-        if any(value in empty or (isinstance(value, str) and not value.strip(", ")) for value in (case.query or {}).values()) \
-                and response.status_code < 300:
+        if (
+            any(value in empty or (isinstance(value, str) and not value.strip(", ")) for value in (case.query or {}).values())
+            and response.status_code < 300
+        ):
             return None
         raise
 
@@ -127,6 +135,7 @@ def department_token(demo_data, db):
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
 
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)

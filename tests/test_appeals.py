@@ -15,7 +15,6 @@ from tests.factories import FOUR, POOR_INCOME, RICH_INCOME, assess, fill_commune
 OK = "ok"
 
 
-
 @pytest.fixture
 def poor_household(officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a)
@@ -25,7 +24,9 @@ def poor_household(officer_a, commune_a, round_2024):
 
 @pytest.fixture
 def appeal(officer_a, poor_household, round_2024):
-    return approval.appeal_lodge(actor=officer_a, household=poor_household, round=round_2024, complaint="Hộ đã có việc làm ổn định")
+    return approval.appeal_lodge(
+        actor=officer_a, household=poor_household, round=round_2024, complaint="Hộ đã có việc làm ổn định"
+    )
 
 
 def test_lodge_reassess_decide(officer_a, chairman_a, poor_household, round_2024):
@@ -43,10 +44,18 @@ def test_lodge_reassess_decide(officer_a, chairman_a, poor_household, round_2024
     assert AuditEvent.objects.filter(action__startswith="appeal.").count() == 2
 
 
-@pytest.mark.parametrize("persona, expected", [
-    ("officer_a", OK), ("chairman_a", OK), ("department", OK), ("district_officer", PermissionDenied),
-    ("api_reader", Household.DoesNotExist), ("officer_b", Household.DoesNotExist), ("outsider", Household.DoesNotExist),
-])
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("officer_a", OK),
+        ("chairman_a", OK),
+        ("department", OK),
+        ("district_officer", PermissionDenied),
+        ("api_reader", Household.DoesNotExist),
+        ("officer_b", Household.DoesNotExist),
+        ("outsider", Household.DoesNotExist),
+    ],
+)
 def test_lodge_by_persona(request, persona, expected, poor_household, round_2024):
     actor = request.getfixturevalue(persona)
     if expected == OK:
@@ -58,10 +67,18 @@ def test_lodge_by_persona(request, persona, expected, poor_household, round_2024
         assert not Appeal.objects.exists()
 
 
-@pytest.mark.parametrize("persona, expected", [
-    ("officer_a", OK), ("chairman_a", OK), ("department", OK), ("district_officer", PermissionDenied),
-    ("api_reader", Appeal.DoesNotExist), ("officer_b", Appeal.DoesNotExist), ("outsider", Appeal.DoesNotExist),
-])
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("officer_a", OK),
+        ("chairman_a", OK),
+        ("department", OK),
+        ("district_officer", PermissionDenied),
+        ("api_reader", Appeal.DoesNotExist),
+        ("officer_b", Appeal.DoesNotExist),
+        ("outsider", Appeal.DoesNotExist),
+    ],
+)
 def test_decide_by_persona(request, persona, expected, appeal):
     actor = request.getfixturevalue(persona)
     if expected == OK:
@@ -123,7 +140,10 @@ def test_after_approval_an_appeal_needs_a_new_revision(officer_a, district_offic
     approval.commune_list_open_revision(actor=department, commune_list=commune_list, reason="Khiếu nại hộ nghèo")
     appeal = approval.appeal_lodge(actor=officer_a, household=households[0], round=round_2024, complaint="x")
     assess(officer_a, households[0], round_2024, RICH_INCOME)
-    assert approval.appeal_decide(actor=officer_a, appeal=appeal, status=AppealStatus.UPHELD, outcome="ok").category_after == "not_poor"
+    assert (
+        approval.appeal_decide(actor=officer_a, appeal=appeal, status=AppealStatus.UPHELD, outcome="ok").category_after
+        == "not_poor"
+    )
 
 
 # --- pages -------------------------------------------------------------------------------------------------
@@ -133,14 +153,19 @@ def test_lodge_and_decide_through_the_pages(client, officer_a, chairman_a, poor_
     client.force_login(officer_a)
     form = client.get(reverse("approval:appeal_new"), {"household": poor_household.code, "round": round_2024.code})
     assert form.status_code == 200
-    response = client.post(reverse("approval:appeal_new"),
-                           {"household_code": poor_household.code, "round": round_2024.code, "complaint": "Thu nhập thấp hơn"})
+    response = client.post(
+        reverse("approval:appeal_new"),
+        {"household_code": poor_household.code, "round": round_2024.code, "complaint": "Thu nhập thấp hơn"},
+    )
     appeal = Appeal.objects.get()
     assert response.status_code == 302 and response.url == reverse("approval:appeal", args=[appeal.pk])
     client.force_login(chairman_a)
     page = client.get(reverse("approval:appeal", args=[appeal.pk]))
     assert page.context["can_decide"] and b'data-action="appeal.lodged"' in page.content
-    client.post(reverse("approval:appeal", args=[appeal.pk]), {"status": "rejected", "outcome": "Đúng quy định", "version": appeal.version})
+    client.post(
+        reverse("approval:appeal", args=[appeal.pk]),
+        {"status": "rejected", "outcome": "Đúng quy định", "version": appeal.version},
+    )
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.REJECTED and appeal.outcome == "Đúng quy định"
     listing = client.get(reverse("approval:appeals"), {"status": "rejected"})
@@ -151,8 +176,9 @@ def test_appeal_pages_are_scoped(client, officer_b, district_officer, appeal, po
     client.force_login(officer_b)
     assert client.get(reverse("approval:appeal", args=[appeal.pk])).status_code == 404
     assert list(client.get(reverse("approval:appeals")).context["appeals"]) == []
-    response = client.post(reverse("approval:appeal_new"),
-                           {"household_code": poor_household.code, "round": round_2024.code, "complaint": "x"})
+    response = client.post(
+        reverse("approval:appeal_new"), {"household_code": poor_household.code, "round": round_2024.code, "complaint": "x"}
+    )
     assert response.status_code == 200 and "household_code" in response.context["form"].errors
     client.force_login(district_officer)
     assert client.get(reverse("approval:appeal", args=[appeal.pk])).context["can_decide"] is False

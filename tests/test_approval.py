@@ -43,7 +43,6 @@ NOT_FOUND = CommuneList.DoesNotExist
 OK = "ok"
 
 
-
 def events(action: str | None = None):
     qs = AuditEvent.objects.all()
     return qs.filter(action=action) if action else qs
@@ -106,14 +105,42 @@ def test_working_days_count_monday_to_friday(start, end, expected):
 # --- every transition × every persona --------------------------------------------------------------------
 
 
-SUBMIT = {"officer_a": OK, "chairman_a": OK, "district_officer": PermissionDenied, "department": PermissionDenied,
-          "api_reader": NOT_FOUND, "officer_b": NOT_FOUND, "outsider": NOT_FOUND}
-REVIEW = {"officer_a": PermissionDenied, "chairman_a": PermissionDenied, "district_officer": OK, "department": PermissionDenied,
-          "api_reader": NOT_FOUND, "officer_b": NOT_FOUND, "outsider": NOT_FOUND}
-APPROVE = {"officer_a": PermissionDenied, "chairman_a": PermissionDenied, "district_officer": PermissionDenied, "department": OK,
-           "api_reader": NOT_FOUND, "officer_b": NOT_FOUND, "outsider": NOT_FOUND}
-RETURN_SUBMITTED = {"officer_a": PermissionDenied, "chairman_a": PermissionDenied, "district_officer": OK, "department": OK,
-                    "api_reader": NOT_FOUND, "officer_b": NOT_FOUND, "outsider": NOT_FOUND}
+SUBMIT = {
+    "officer_a": OK,
+    "chairman_a": OK,
+    "district_officer": PermissionDenied,
+    "department": PermissionDenied,
+    "api_reader": NOT_FOUND,
+    "officer_b": NOT_FOUND,
+    "outsider": NOT_FOUND,
+}
+REVIEW = {
+    "officer_a": PermissionDenied,
+    "chairman_a": PermissionDenied,
+    "district_officer": OK,
+    "department": PermissionDenied,
+    "api_reader": NOT_FOUND,
+    "officer_b": NOT_FOUND,
+    "outsider": NOT_FOUND,
+}
+APPROVE = {
+    "officer_a": PermissionDenied,
+    "chairman_a": PermissionDenied,
+    "district_officer": PermissionDenied,
+    "department": OK,
+    "api_reader": NOT_FOUND,
+    "officer_b": NOT_FOUND,
+    "outsider": NOT_FOUND,
+}
+RETURN_SUBMITTED = {
+    "officer_a": PermissionDenied,
+    "chairman_a": PermissionDenied,
+    "district_officer": OK,
+    "department": OK,
+    "api_reader": NOT_FOUND,
+    "officer_b": NOT_FOUND,
+    "outsider": NOT_FOUND,
+}
 RETURN_REVIEWED = {**RETURN_SUBMITTED, "district_officer": PermissionDenied}
 OPEN_REVISION = {**APPROVE}
 
@@ -148,7 +175,9 @@ def test_approve(request, persona, reviewed_list):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_return_submitted(request, persona, submitted_list):
-    result = attempt(request, persona, approval.commune_list_return, submitted_list, RETURN_SUBMITTED[persona], reason="Thiếu hộ ở ấp 2")
+    result = attempt(
+        request, persona, approval.commune_list_return, submitted_list, RETURN_SUBMITTED[persona], reason="Thiếu hộ ở ấp 2"
+    )
     submitted_list.refresh_from_db()
     assert submitted_list.status == (ListStatus.RETURNED if result else ListStatus.SUBMITTED)
     if result:
@@ -167,7 +196,9 @@ def test_return_reviewed(request, persona, reviewed_list):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_open_revision(request, persona, approved_list):
-    result = attempt(request, persona, approval.commune_list_open_revision, approved_list, OPEN_REVISION[persona], reason="Sửa hộ 12")
+    result = attempt(
+        request, persona, approval.commune_list_open_revision, approved_list, OPEN_REVISION[persona], reason="Sửa hộ 12"
+    )
     approved_list.refresh_from_db()
     if result:
         assert result.revision == 2 and result.is_current and result.status == ListStatus.DRAFT
@@ -234,7 +265,9 @@ def test_stale_version_is_a_conflict(submitted_list, district_officer):
     from core.exceptions import ConflictError
 
     with pytest.raises(ConflictError):
-        approval.commune_list_review(actor=district_officer, commune_list=submitted_list, expected_version=submitted_list.version - 1)
+        approval.commune_list_review(
+            actor=district_officer, commune_list=submitted_list, expected_version=submitted_list.version - 1
+        )
     approval.commune_list_review(actor=district_officer, commune_list=submitted_list, expected_version=submitted_list.version)
 
 
@@ -325,10 +358,16 @@ def test_meeting_under_half_blocks_that_hamlet_until_redone(filled, officer_a):
     # Exactly half is enough; the latest meeting of the hamlet counts. Posting again after the redo.
     day = TODAY - datetime.timedelta(days=12)
     for hamlet in Hamlet.objects.filter(commune=filled.commune):
-        approval.hamlet_meeting_record(actor=officer_a, commune_list=filled, hamlet=hamlet, held_on=day, attendees=40, agreeing=20)
+        approval.hamlet_meeting_record(
+            actor=officer_a, commune_list=filled, hamlet=hamlet, held_on=day, attendees=40, agreeing=20
+        )
     assert "posted after the hamlet meetings" in blockers(filled)
-    approval.public_posting_record(actor=officer_a, commune_list=filled, starts_on=TODAY - datetime.timedelta(days=10),
-                                   ends_on=TODAY - datetime.timedelta(days=1))
+    approval.public_posting_record(
+        actor=officer_a,
+        commune_list=filled,
+        starts_on=TODAY - datetime.timedelta(days=10),
+        ends_on=TODAY - datetime.timedelta(days=1),
+    )
     assert blockers(filled) == ""
     approval.commune_list_submit(actor=officer_a, commune_list=filled)
 
@@ -337,7 +376,9 @@ def test_posting_must_last_enough_working_days_and_be_over(filled, officer_a):
     monday = TODAY - datetime.timedelta(days=TODAY.weekday() + 14)
     record_procedure(officer_a, filled, posting_start=monday, posting_end=monday + datetime.timedelta(days=1))
     assert "2 working day" in blockers(filled)
-    approval.public_posting_record(actor=officer_a, commune_list=filled, starts_on=monday, ends_on=monday + datetime.timedelta(days=2))
+    approval.public_posting_record(
+        actor=officer_a, commune_list=filled, starts_on=monday, ends_on=monday + datetime.timedelta(days=2)
+    )
     assert blockers(filled) == ""
     approval.public_posting_record(actor=officer_a, commune_list=filled, starts_on=monday, ends_on=TODAY)
     assert "runs until" in blockers(filled)
@@ -363,14 +404,24 @@ def test_meeting_inputs_are_checked(filled, officer_a, commune_b):
         with pytest.raises(ValidationError):
             approval.hamlet_meeting_record(actor=officer_a, commune_list=filled, **{"held_on": TODAY, **case})
     with pytest.raises(ValidationError):
-        approval.public_posting_record(actor=officer_a, commune_list=filled, starts_on=TODAY, ends_on=TODAY - datetime.timedelta(days=1))
+        approval.public_posting_record(
+            actor=officer_a, commune_list=filled, starts_on=TODAY, ends_on=TODAY - datetime.timedelta(days=1)
+        )
     assert not events("hamlet_meeting.recorded").exists()
 
 
-@pytest.mark.parametrize("persona, expected", [
-    ("officer_a", OK), ("chairman_a", OK), ("district_officer", PermissionDenied), ("department", PermissionDenied),
-    ("api_reader", NOT_FOUND), ("officer_b", NOT_FOUND), ("outsider", NOT_FOUND),
-])
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("officer_a", OK),
+        ("chairman_a", OK),
+        ("district_officer", PermissionDenied),
+        ("department", PermissionDenied),
+        ("api_reader", NOT_FOUND),
+        ("officer_b", NOT_FOUND),
+        ("outsider", NOT_FOUND),
+    ],
+)
 def test_recording_steps_by_persona(request, persona, expected, filled):
     hamlet = Hamlet.objects.filter(commune=filled.commune).first()
     actor = request.getfixturevalue(persona)
@@ -380,7 +431,9 @@ def test_recording_steps_by_persona(request, persona, expected, filled):
         assert events("hamlet_meeting.recorded").count() == 1 and events("public_posting.recorded").count() == 1
     else:
         with pytest.raises(expected):
-            approval.hamlet_meeting_record(actor=actor, commune_list=filled, hamlet=hamlet, held_on=TODAY, attendees=10, agreeing=6)
+            approval.hamlet_meeting_record(
+                actor=actor, commune_list=filled, hamlet=hamlet, held_on=TODAY, attendees=10, agreeing=6
+            )
         with pytest.raises(expected):
             approval.public_posting_record(actor=actor, commune_list=filled, starts_on=TODAY, ends_on=TODAY)
 
@@ -388,16 +441,26 @@ def test_recording_steps_by_persona(request, persona, expected, filled):
 def test_steps_cannot_change_once_submitted(submitted_list, officer_a):
     hamlet = Hamlet.objects.filter(commune=submitted_list.commune).first()
     with pytest.raises(ValidationError):
-        approval.hamlet_meeting_record(actor=officer_a, commune_list=submitted_list, hamlet=hamlet, held_on=TODAY, attendees=10, agreeing=6)
+        approval.hamlet_meeting_record(
+            actor=officer_a, commune_list=submitted_list, hamlet=hamlet, held_on=TODAY, attendees=10, agreeing=6
+        )
 
 
 # --- lists on demand ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona, expected", [
-    ("officer_a", OK), ("chairman_a", OK), ("department", OK), ("district_officer", PermissionDenied),
-    ("api_reader", NOT_FOUND), ("officer_b", NOT_FOUND), ("outsider", NOT_FOUND),
-])
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("officer_a", OK),
+        ("chairman_a", OK),
+        ("department", OK),
+        ("district_officer", PermissionDenied),
+        ("api_reader", NOT_FOUND),
+        ("officer_b", NOT_FOUND),
+        ("outsider", NOT_FOUND),
+    ],
+)
 def test_get_or_create(request, persona, expected, round_2024, commune_a):
     actor = request.getfixturevalue(persona)
     if expected == OK:
@@ -477,9 +540,17 @@ def test_opening_the_list_page_writes_nothing_and_start_is_a_post(client, office
     assert CommuneList.objects.count() == 1 and AuditEvent.objects.filter(action="commune_list.created").count() == 1
 
 
-@pytest.mark.parametrize("persona, status", [
-    ("officer_b", 404), ("outsider", 404), ("api_reader", 404), ("district_officer", 200), ("department", 200), ("chairman_a", 200),
-])
+@pytest.mark.parametrize(
+    "persona, status",
+    [
+        ("officer_b", 404),
+        ("outsider", 404),
+        ("api_reader", 404),
+        ("district_officer", 200),
+        ("department", 200),
+        ("chairman_a", 200),
+    ],
+)
 def test_list_page_scope(client, request, persona, status, round_2024, commune_a):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(url("detail", round_2024, commune_a)).status_code == status
@@ -492,13 +563,20 @@ def test_full_workflow_through_the_pages(client, draft_list, officer_a, district
         client.force_login(actor)
         page = client.get(url("detail", round_2024, commune_a))
         assert f"/{action}/".encode() in page.content, f"{actor} sees the {action} button"
-        response = client.post(url("transition", round_2024, commune_a, action), {"reason": reason, "version": page.context["current"].version})
+        response = client.post(
+            url("transition", round_2024, commune_a, action), {"reason": reason, "version": page.context["current"].version}
+        )
         assert response.status_code == 302
     draft_list.refresh_from_db()
     assert draft_list.status == ListStatus.APPROVED
     page = client.get(url("detail", round_2024, commune_a))
     assert b'data-field="poor">2<' in page.content and b"frozen" in page.content
-    for action in ("commune_list.submitted", "commune_list.district_reviewed", "commune_list.approved", "hamlet_meeting.recorded"):
+    for action in (
+        "commune_list.submitted",
+        "commune_list.district_reviewed",
+        "commune_list.approved",
+        "hamlet_meeting.recorded",
+    ):
         assert f'data-action="{action}"'.encode() in page.content
 
 
@@ -525,13 +603,18 @@ def test_return_without_reason_through_the_page_shows_an_error(client, submitted
 def test_recording_steps_through_the_page(client, filled, officer_a, round_2024, commune_a):
     client.force_login(officer_a)
     hamlet = Hamlet.objects.filter(commune=commune_a).first()
-    client.post(url("meeting_add", round_2024, commune_a),
-                {"hamlet": hamlet.pk, "held_on": str(TODAY), "attendees": 30, "agreeing": 20})
-    client.post(url("posting_add", round_2024, commune_a), {"starts_on": str(TODAY), "ends_on": str(TODAY), "place": "Nhà văn hoá"})
+    client.post(
+        url("meeting_add", round_2024, commune_a), {"hamlet": hamlet.pk, "held_on": str(TODAY), "attendees": 30, "agreeing": 20}
+    )
+    client.post(
+        url("posting_add", round_2024, commune_a), {"starts_on": str(TODAY), "ends_on": str(TODAY), "place": "Nhà văn hoá"}
+    )
     assert filled.hamlet_meetings.get().agreeing == 20 and filled.postings.get().place == "Nhà văn hoá"
 
 
-def test_overview_lists_every_commune_with_bounded_queries(client, department, draft_list, round_2024, django_assert_max_num_queries):
+def test_overview_lists_every_commune_with_bounded_queries(
+    client, department, draft_list, round_2024, django_assert_max_num_queries
+):
     client.force_login(department)
     with django_assert_max_num_queries(19):  # (the menu asks the access policy; the round's decision; overdue applications)
         response = client.get(reverse("approval:overview", args=[round_2024.code]))
@@ -540,7 +623,9 @@ def test_overview_lists_every_commune_with_bounded_queries(client, department, d
     assert len(rows) == 91
     assert all(r.late for r in rows)  # the 2024 round ended on 14 December 2024
     assert next(r for r in rows if r.commune == draft_list.commune).status == ListStatus.DRAFT
-    filtered = client.get(reverse("approval:overview", args=[round_2024.code]), {"status": "draft", "district": draft_list.commune.parent.code})
+    filtered = client.get(
+        reverse("approval:overview", args=[round_2024.code]), {"status": "draft", "district": draft_list.commune.parent.code}
+    )
     assert [r.commune for r in filtered.context["rows"]] == [draft_list.commune]
     not_started = client.get(reverse("approval:overview", args=[round_2024.code]), {"status": "none"})
     assert len(not_started.context["rows"]) == 90
@@ -597,7 +682,9 @@ def test_frozen_assessment_refuses_edits_through_the_ui(client, approved_list, o
     assert assessment.category == "poor" and assessment.income_per_capita == POOR_INCOME
 
 
-def test_a_posting_recorded_with_a_wrong_date_can_be_withdrawn_and_recorded_again(client, officer_a, officer_b, round_2024, commune_a):
+def test_a_posting_recorded_with_a_wrong_date_can_be_withdrawn_and_recorded_again(
+    client, officer_a, officer_b, round_2024, commune_a
+):
     from core.models import AuditEvent
 
     fill_commune(officer_a, commune_a, round_2024)
@@ -616,8 +703,12 @@ def test_a_posting_recorded_with_a_wrong_date_can_be_withdrawn_and_recorded_agai
     assert not commune_list.postings.exists()
     event = AuditEvent.objects.get(action="public_posting.withdrawn")
     assert event.reason == "Nhập nhầm năm" and event.changes["ends_on"][1] is None
-    approval.public_posting_record(actor=officer_a, commune_list=commune_list, starts_on=TODAY - datetime.timedelta(days=14),
-                                   ends_on=TODAY - datetime.timedelta(days=1))
+    approval.public_posting_record(
+        actor=officer_a,
+        commune_list=commune_list,
+        starts_on=TODAY - datetime.timedelta(days=14),
+        ends_on=TODAY - datetime.timedelta(days=1),
+    )
     assert approval.procedure_state(commune_list).blockers == []
     approval.commune_list_submit(actor=officer_a, commune_list=commune_list)
     meeting = commune_list.hamlet_meetings.first()

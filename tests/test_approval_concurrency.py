@@ -61,10 +61,12 @@ def submitted(request, officer_a, commune_a, round_2024):
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_at_once_make_exactly_one_transition(submitted, district_officer, commune_a):
     second = make_user("district_a2", Role.DISTRICT_OFFICER, commune_a.parent)
-    outcomes = race([
-        lambda: approval.commune_list_review(actor=district_officer, commune_list=submitted),
-        lambda: approval.commune_list_review(actor=second, commune_list=submitted),
-    ])
+    outcomes = race(
+        [
+            lambda: approval.commune_list_review(actor=district_officer, commune_list=submitted),
+            lambda: approval.commune_list_review(actor=second, commune_list=submitted),
+        ]
+    )
     assert outcomes == ["ok", "refused"]
     submitted.refresh_from_db()
     assert submitted.status == ListStatus.DISTRICT_REVIEWED
@@ -77,14 +79,16 @@ def test_two_department_staff_opening_a_revision_at_once_make_one(submitted, dis
     approval.commune_list_review(actor=district_officer, commune_list=submitted)
     approved = approval.commune_list_approve(actor=department, commune_list=submitted)
     second = make_user("department2", Role.DEPARTMENT_STAFF, province)
-    outcomes = race([
-        lambda: approval.commune_list_open_revision(actor=department, commune_list=approved, reason="a"),
-        lambda: approval.commune_list_open_revision(actor=second, commune_list=approved, reason="b"),
-    ])
+    outcomes = race(
+        [
+            lambda: approval.commune_list_open_revision(actor=department, commune_list=approved, reason="a"),
+            lambda: approval.commune_list_open_revision(actor=second, commune_list=approved, reason="b"),
+        ]
+    )
     assert outcomes == ["ok", "refused"]
-    assert list(CommuneList.objects.filter(commune=approved.commune).order_by("revision").values_list("revision", "is_current")) == [
-        (1, False), (2, True),
-    ]
+    assert list(
+        CommuneList.objects.filter(commune=approved.commune).order_by("revision").values_list("revision", "is_current")
+    ) == [(1, False), (2, True)]
     assert AuditEvent.objects.filter(action="commune_list.revision_opened").count() == 1
 
 
@@ -100,10 +104,17 @@ def test_two_creates_of_one_assessment_at_once_give_one_save_and_one_conflict(of
     def save(income):
         def call():
             try:
-                assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=income,
-                                deprived=["WATER"], expected_version=0)  # both saw no assessment yet
+                assessment_save(
+                    actor=officer_a,
+                    household=household,
+                    round=round_2024,
+                    income_per_capita=income,
+                    deprived=["WATER"],
+                    expected_version=0,
+                )  # both saw no assessment yet
             except ConflictError as exc:
                 raise ValidationError(str(exc)) from exc
+
         return call
 
     outcomes = race([save(1_000_000), save(5_000_000)])
@@ -124,10 +135,12 @@ def test_an_assessment_and_the_lists_submission_at_once_never_both_pass(officer_
     commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
     record_procedure(officer_a, commune_list)
     late = make_household(officer_a, commune_a, code="RACE-LATE", hamlet_name="Khu phố 1")
-    outcomes = race([
-        lambda: approval.commune_list_submit(actor=officer_a, commune_list=commune_list),
-        lambda: assessment_save(actor=officer_a, household=late, round=round_2024, income_per_capita=5_000_000, deprived=[]),
-    ])
+    outcomes = race(
+        [
+            lambda: approval.commune_list_submit(actor=officer_a, commune_list=commune_list),
+            lambda: assessment_save(actor=officer_a, household=late, round=round_2024, income_per_capita=5_000_000, deprived=[]),
+        ]
+    )
     commune_list.refresh_from_db()
     assert commune_list.status == ListStatus.SUBMITTED
     saved = Assessment.objects.filter(household=late, round=round_2024).first()

@@ -70,10 +70,16 @@ def test_an_approval_is_seen_at_once(rates_query, round_2024, commune_a, officer
 
 
 def test_an_approval_in_a_previous_round_reaches_the_next_rounds_flows(
-    round_2024, province, commune_a, officer_a, district_officer, department, api_reader,
+    round_2024, province, commune_a, officer_a, district_officer, department, api_reader
 ):
-    later = round_create(actor=department, code="BD-2025", year=2025, criteria_set=round_2024.criteria_set, province=province,
-                         previous_round=round_2024)
+    later = round_create(
+        actor=department,
+        code="BD-2025",
+        year=2025,
+        criteria_set=round_2024.criteria_set,
+        province=province,
+        previous_round=round_2024,
+    )
     reader = client_for(api_reader)
     query = {"round": later.code, "unit": province.code, "level": "province"}
     before = reader.get("/api/v1/flows/", query)
@@ -96,13 +102,19 @@ def test_bad_parameters_are_never_cached_and_stay_400s(rates_query, api_reader):
     assert reader.get("/api/v1/rates/", {**rates_query, "unit": "99999"}, HTTP_IF_NONE_MATCH="*").status_code == 400
 
 
-def test_the_redis_backend_serves_the_same_answers(settings, rates_query, round_2024, commune_a, officer_a, district_officer,
-                                                    department, api_reader):
+def test_the_redis_backend_serves_the_same_answers(
+    settings, rates_query, round_2024, commune_a, officer_a, district_officer, department, api_reader
+):
     """CACHE_URL=redis://…: the machine's Redis (127.0.0.1:6379, database 15 for tests)."""
     from django.core.cache import caches
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": "povreg-test"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": "povreg-test",
+        }
+    }
     caches["default"].clear()
     try:
         reader = client_for(api_reader)

@@ -32,7 +32,13 @@ def test_rural_commune_uses_rural_line(officer_b, commune_b, round_2024):
 
 
 def test_social_protection_group_from_members(officer_a, commune_a, round_2024):
-    household = make_household(officer_a, commune_a, members=[MemberData(full_name="Bà Tư", sex="F", birth_year=1935, relation="head", able_to_work=False, social_protection=True)])
+    household = make_household(
+        officer_a,
+        commune_a,
+        members=[
+            MemberData(full_name="Bà Tư", sex="F", birth_year=1935, relation="head", able_to_work=False, social_protection=True)
+        ],
+    )
     assert assess(officer_a, household, round_2024, 900_000, THREE).group == "social_protection"
 
 
@@ -45,7 +51,12 @@ def test_saving_same_inputs_twice_writes_nothing(officer_a, commune_a, round_202
 
 @pytest.mark.parametrize(
     ("income", "deprived", "field"),
-    [(-1, [], "income_per_capita"), (1.5, [], "income_per_capita"), ("100", [], "income_per_capita"), (1000, ["NOPE"], "deprived")],
+    [
+        (-1, [], "income_per_capita"),
+        (1.5, [], "income_per_capita"),
+        ("100", [], "income_per_capita"),
+        (1000, ["NOPE"], "deprived"),
+    ],
 )
 def test_bad_input_names_field_and_saves_nothing(officer_a, commune_a, round_2024, income, deprived, field):
     household = make_household(officer_a, commune_a)
@@ -72,9 +83,13 @@ def test_one_assessment_per_household_per_round_in_the_database(officer_a, commu
 def test_stale_version_conflicts(officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000)
-    assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=1_100_000, deprived=[], expected_version=1)
+    assessment_save(
+        actor=officer_a, household=household, round=round_2024, income_per_capita=1_100_000, deprived=[], expected_version=1
+    )
     with pytest.raises(ConflictError):
-        assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=1_200_000, deprived=[], expected_version=1)
+        assessment_save(
+            actor=officer_a, household=household, round=round_2024, income_per_capita=1_200_000, deprived=[], expected_version=1
+        )
     assert Assessment.objects.get().income_per_capita == 1_100_000
 
 
@@ -84,7 +99,9 @@ def test_member_change_recomputes_open_round_only(officer_a, commune_a, round_20
 
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000, THREE)
-    older = round_create(actor=department, code="BD-2023", year=2023, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
+    older = round_create(
+        actor=department, code="BD-2023", year=2023, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
     assess(officer_a, household, older, 1_000_000, THREE)
     older.is_open = False
     older.save()

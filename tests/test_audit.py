@@ -26,7 +26,6 @@ def _english_messages():
         yield
 
 
-
 @pytest.fixture
 def root(db):
     return make_user("root", is_superuser=True, is_staff=True)
@@ -105,8 +104,14 @@ def test_one_event_per_service_write(officer_a, district_officer, department, co
     approval.commune_list_open_revision(actor=department, commune_list=commune_list, reason="Sửa")
     actions = list(AuditEvent.objects.filter(pk__gt=0).order_by("id").values_list("action", flat=True))[before:]
     assert actions == [
-        "commune_list.created", "hamlet_meeting.recorded", "public_posting.recorded", "commune_list.recognised", "commune_list.submitted",
-        "commune_list.district_reviewed", "commune_list.approved", "commune_list.revision_opened",
+        "commune_list.created",
+        "hamlet_meeting.recorded",
+        "public_posting.recorded",
+        "commune_list.recognised",
+        "commune_list.submitted",
+        "commune_list.district_reviewed",
+        "commune_list.approved",
+        "commune_list.revision_opened",
     ]
     for event in AuditEvent.objects.filter(action__startswith="commune_list.").exclude(action="commune_list.created"):
         assert event.actor is not None and event.actor_username and event.changes
@@ -121,8 +126,11 @@ def test_household_edited_in_admin_is_audited_once_with_members(client, root, of
     client.force_login(root)
     change = reverse("admin:households_household_change", args=[household.pk])
     page = client.get(change)
-    data = admin_form_data(page, head_name="Trần Thị Lan", **{"members-0-able_to_work": None, "members-1-able_to_work": None,
-                                                               "members-2-able_to_work": None})
+    data = admin_form_data(
+        page,
+        head_name="Trần Thị Lan",
+        **{"members-0-able_to_work": None, "members-1-able_to_work": None, "members-2-able_to_work": None},
+    )
     before = AuditEvent.objects.count()
     response = client.post(change, data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
@@ -143,8 +151,9 @@ def test_household_edited_in_admin_is_audited_once_with_members(client, root, of
 
 def test_assignments_in_admin_are_audited(client, root, officer_b, commune_a):
     client.force_login(root)
-    response = client.post(reverse("admin:households_assignment_add"),
-                           {"user": officer_b.pk, "unit": commune_a.pk, "role": Role.COMMUNE_CHAIRMAN})
+    response = client.post(
+        reverse("admin:households_assignment_add"), {"user": officer_b.pk, "unit": commune_a.pk, "role": Role.COMMUNE_CHAIRMAN}
+    )
     assert response.status_code == 302
     assignment = Assignment.objects.get(user=officer_b, unit=commune_a)
     created = AuditEvent.objects.get(action="assignment.created")
@@ -173,7 +182,9 @@ def test_criteria_set_edited_in_admin_is_audited_with_rule_changes(client, root)
     assert draft.version == 2
 
 
-def test_criteria_set_of_an_approved_list_keeps_its_rule_table(client, root, officer_a, district_officer, department, commune_a, round_2024):
+def test_criteria_set_of_an_approved_list_keeps_its_rule_table(
+    client, root, officer_a, district_officer, department, commune_a, round_2024
+):
     fill_commune(officer_a, commune_a, round_2024, hamlets=("Khu phố 1",))
     commune_list = approval.commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
     record_procedure(officer_a, commune_list)
@@ -210,7 +221,7 @@ def test_denominator_edited_in_admin_is_audited(client, root, round_2024, commun
 
 def test_xlsx_exports_are_audited_and_neutralise_formulas(client, officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a, hamlet_name="Khu phố 1")
-    household.head_name = "=HYPERLINK(\"http://x\")"
+    household.head_name = '=HYPERLINK("http://x")'
     household.save()
     assess(officer_a, household, round_2024, POOR_INCOME, FOUR)
     client.force_login(officer_a)
@@ -218,7 +229,7 @@ def test_xlsx_exports_are_audited_and_neutralise_formulas(client, officer_a, com
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][0] == household.code and rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][0] == household.code and rows[1][1] == '\'=HYPERLINK("http://x")'
     event = AuditEvent.objects.get(action="export.posting_list")
     assert event.actor == officer_a and event.changes == {"rows": [None, 1], "format": [None, "xlsx"]}
     recognition = client.get(reverse("approval:recognition_xlsx", args=[round_2024.code, commune_a.code]))
@@ -229,8 +240,15 @@ def test_xlsx_exports_are_audited_and_neutralise_formulas(client, officer_a, com
 def test_recognition_list_shows_escaped_households(client, officer_a, department, commune_a, province, round_2024):
     from surveys.rounds import round_create
 
-    round_2025 = round_create(actor=department, code="BD-2025", year=2025, criteria_set=round_2024.criteria_set,
-                              province=province, starts_on=datetime.date(2025, 9, 1), ends_on=datetime.date(2025, 12, 14))
+    round_2025 = round_create(
+        actor=department,
+        code="BD-2025",
+        year=2025,
+        criteria_set=round_2024.criteria_set,
+        province=province,
+        starts_on=datetime.date(2025, 9, 1),
+        ends_on=datetime.date(2025, 12, 14),
+    )
     escaped = make_household(officer_a, commune_a)
     stays = make_household(officer_a, commune_a)
     assess(officer_a, escaped, round_2024, POOR_INCOME, FOUR)

@@ -52,7 +52,9 @@ def test_dump_and_restore_give_the_same_registry(tmp_path, officer_a, commune_a,
     admin.autocommit = True
     try:
         admin.cursor().execute(f'CREATE DATABASE "{target}"')
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_dsn(target)}", str(dump)], check=True, timeout=120)
+        subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_dsn(target)}", str(dump)], check=True, timeout=120
+        )
         before, after = _checksums(_dsn(source)), _checksums(_dsn(target))
         assert before == after
         assert [row[1] for row in before] == [5, 15, 5]  # the households, their 3 members each, their assessments

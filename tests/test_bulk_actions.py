@@ -35,7 +35,7 @@ def sibling(commune_a):
 
 
 def test_the_department_approves_many_lists_each_through_its_own_checks(
-    round_2024, commune_a, commune_b, sibling, officer_a, officer_b, district_officer, department,
+    round_2024, commune_a, commune_b, sibling, officer_a, officer_b, district_officer, department
 ):
     sibling_commune, sibling_officer = sibling
     ready = approval.commune_list_review(actor=district_officer, commune_list=_submitted(officer_a, commune_a, round_2024))
@@ -43,12 +43,15 @@ def test_the_department_approves_many_lists_each_through_its_own_checks(
         actor=district_officer, commune_list=_submitted(sibling_officer, sibling_commune, round_2024, recognised=False)
     )
     not_reviewed = _submitted(officer_b, commune_b, round_2024)
-    body = {"action": "approve", "lists": [
-        {"round": round_2024.code, "commune": commune_a.code, "version": ready.version},
-        {"round": round_2024.code, "commune": sibling_commune.code, "version": unrecognised.version},
-        {"round": round_2024.code, "commune": commune_b.code},
-        {"round": round_2024.code, "commune": "99999"},
-    ]}
+    body = {
+        "action": "approve",
+        "lists": [
+            {"round": round_2024.code, "commune": commune_a.code, "version": ready.version},
+            {"round": round_2024.code, "commune": sibling_commune.code, "version": unrecognised.version},
+            {"round": round_2024.code, "commune": commune_b.code},
+            {"round": round_2024.code, "commune": "99999"},
+        ],
+    }
     answer = client_for(department).post("/api/v1/commune-lists/bulk/", body, format="json")
     assert answer.status_code == 200, answer.json()
     data = answer.json()
@@ -65,16 +68,23 @@ def test_the_department_approves_many_lists_each_through_its_own_checks(
     assert AuditEvent.objects.filter(action="commune_list.approved").count() == 1
 
 
-def test_a_stale_version_is_refused_and_lists_out_of_scope_are_not_found(round_2024, commune_a, commune_b, officer_a, officer_b,
-                                                                           district_officer):
+def test_a_stale_version_is_refused_and_lists_out_of_scope_are_not_found(
+    round_2024, commune_a, commune_b, officer_a, officer_b, district_officer
+):
     mine = _submitted(officer_a, commune_a, round_2024)
     theirs = _submitted(officer_b, commune_b, round_2024)  # another district
-    body = {"action": "review", "lists": [
-        {"round": round_2024.code, "commune": commune_a.code, "version": mine.version - 1},
-        {"round": round_2024.code, "commune": commune_b.code, "version": theirs.version},
-    ]}
+    body = {
+        "action": "review",
+        "lists": [
+            {"round": round_2024.code, "commune": commune_a.code, "version": mine.version - 1},
+            {"round": round_2024.code, "commune": commune_b.code, "version": theirs.version},
+        ],
+    }
     data = client_for(district_officer).post("/api/v1/commune-lists/bulk/", body, format="json").json()
-    assert [(r["outcome"], [e["field"] for e in r["errors"]]) for r in data["results"]] == [("refused", ["version"]), ("refused", ["list"])]
+    assert [(r["outcome"], [e["field"] for e in r["errors"]]) for r in data["results"]] == [
+        ("refused", ["version"]),
+        ("refused", ["list"]),
+    ]
     assert CommuneList.objects.get(pk=theirs.pk).status == ListStatus.SUBMITTED
 
 
@@ -85,14 +95,20 @@ def test_returning_needs_a_reason_and_bad_bodies_are_400s(round_2024, commune_a,
     assert_error(client.post("/api/v1/commune-lists/bulk/", {"action": "return", "lists": [item]}, format="json"), 400, "reason")
     assert_error(client.post("/api/v1/commune-lists/bulk/", {"action": "submit", "lists": [item]}, format="json"), 400, "action")
     assert_error(client.post("/api/v1/commune-lists/bulk/", {"action": "review", "lists": []}, format="json"), 400, "lists")
-    assert_error(client.post("/api/v1/commune-lists/bulk/", {"action": "review", "lists": [item] * 201}, format="json"), 400, "lists")
-    done = client.post("/api/v1/commune-lists/bulk/", {"action": "return", "reason": "Thiếu biên bản", "lists": [item]}, format="json")
+    assert_error(
+        client.post("/api/v1/commune-lists/bulk/", {"action": "review", "lists": [item] * 201}, format="json"), 400, "lists"
+    )
+    done = client.post(
+        "/api/v1/commune-lists/bulk/", {"action": "return", "reason": "Thiếu biên bản", "lists": [item]}, format="json"
+    )
     assert done.json()["results"][0]["status"] == "returned"
-    assert client_for().post("/api/v1/commune-lists/bulk/", {"action": "review", "lists": [item]}, format="json").status_code == 401
+    assert (
+        client_for().post("/api/v1/commune-lists/bulk/", {"action": "review", "lists": [item]}, format="json").status_code == 401
+    )
 
 
 def test_the_queue_page_reviews_the_ticked_lists_and_says_what_became_of_each(
-    client, round_2024, commune_a, sibling, officer_a, district_officer,
+    client, round_2024, commune_a, sibling, officer_a, district_officer
 ):
     sibling_commune, sibling_officer = sibling
     first = _submitted(officer_a, commune_a, round_2024)
@@ -100,7 +116,10 @@ def test_the_queue_page_reviews_the_ticked_lists_and_says_what_became_of_each(
     client.force_login(district_officer)
     page = client.get("/lists/queue/").content.decode()
     assert 'id="bulk-form"' in page and f'value="{round_2024.code}|{commune_a.code}|{first.version}"' in page
-    ticked = [f"{round_2024.code}|{commune_a.code}|{first.version}", f"{round_2024.code}|{sibling_commune.code}|{second.version - 1}"]
+    ticked = [
+        f"{round_2024.code}|{commune_a.code}|{first.version}",
+        f"{round_2024.code}|{sibling_commune.code}|{second.version - 1}",
+    ]
     answer = client.post("/lists/queue/bulk/", {"action": "review", "lists": ticked})
     assert answer.status_code == 302
     page = client.get(answer["Location"]).content.decode()

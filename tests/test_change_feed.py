@@ -29,8 +29,6 @@ URL = "/api/v1/changes/"
 PERSONAL_KINDS = {"household", "member", "assessment", "application", "appeal"}
 
 
-
-
 def read_all(client, limit: int = 100, since: str | None = None) -> tuple[list[dict], str]:
     items, cursor = [], since
     for _page in range(1000):
@@ -50,15 +48,23 @@ def read_all(client, limit: int = 100, since: str | None = None) -> tuple[list[d
 def story(officer_a, officer_b, chairman_a, department, commune_a, commune_b, round_2024):
     """One household of A through its life, one of B, and A's list with its steps and decisions."""
     household = make_household(officer_a, commune_a)
-    household_update(actor=officer_a, household=household, members=[
-        *default_members(2), MemberData(full_name="Trần Văn Nam", sex="M", birth_year=2012, relation="child"),
-    ])
+    household_update(
+        actor=officer_a,
+        household=household,
+        members=[*default_members(2), MemberData(full_name="Trần Văn Nam", sex="M", birth_year=2012, relation="child")],
+    )
     assess(officer_a, household, round_2024, 1_000_000, ["WATER", "LATRINE", "NUTRITION"])
     other = make_household(officer_b, commune_b)
     assess(officer_b, other, round_2024, 900_000, ["WATER"])
     commune_list = commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
-    hamlet_meeting_record(actor=officer_a, commune_list=commune_list, hamlet=household.hamlet, held_on=timezone.localdate(),
-                          attendees=20, agreeing=15)
+    hamlet_meeting_record(
+        actor=officer_a,
+        commune_list=commune_list,
+        hamlet=household.hamlet,
+        held_on=timezone.localdate(),
+        attendees=20,
+        agreeing=15,
+    )
     recognise(commune_list, chairman_a)
     round_decision_record(actor=department, round=round_2024, number="99/QĐ-UBND", date=timezone.localdate(), signer="Chủ tịch")
     return {"a": household, "b": other, "list": commune_list}
@@ -82,13 +88,22 @@ def test_the_feed_says_what_changed_in_commit_order(story, department):
     assert not {"round.created", "hamlet.created"} & {i["action"] for i in items}
     by_action = {i["action"]: i for i in items if i["target"]["household"] in (a, None)}
     assert by_action["assessment.created"]["target"] == {
-        "type": "assessment", "id": str(story["a"].assessments.get().pk), "household": a, "commune": "25747", "round": "BD-2024",
+        "type": "assessment",
+        "id": str(story["a"].assessments.get().pk),
+        "household": a,
+        "commune": "25747",
+        "round": "BD-2024",
         "revision": None,
     }
     assert by_action["hamlet_meeting.recorded"]["target"]["type"] == "hamlet_meeting"
     assert by_action["hamlet_meeting.recorded"]["target"]["revision"] == 1
     assert by_action["commune_list.recognised"]["target"] == {
-        "type": "commune_list", "id": str(story["list"].pk), "household": None, "commune": "25747", "round": "BD-2024", "revision": 1,
+        "type": "commune_list",
+        "id": str(story["list"].pk),
+        "household": None,
+        "commune": "25747",
+        "round": "BD-2024",
+        "revision": 1,
     }
     assert by_action["round.decision_recorded"]["target"]["commune"] is None
     assert by_action["round.decision_recorded"]["target"]["round"] == "BD-2024"
@@ -97,7 +112,9 @@ def test_the_feed_says_what_changed_in_commit_order(story, department):
     assert by_action["commune_list.recognised"]["changes"]["recognition_number"] == ["", "12/QĐ-UBND"]
     assert by_action["round.decision_recorded"]["changes"]["decision_number"] == [None, "99/QĐ-UBND"]
     # Each item's cursor names its audit event, in the order the events committed.
-    expected = AuditEvent.objects.filter(action__in=[i["action"] for i in items]).order_by("xact", "id").values_list("id", flat=True)
+    expected = (
+        AuditEvent.objects.filter(action__in=[i["action"] for i in items]).order_by("xact", "id").values_list("id", flat=True)
+    )
     assert event_ids(i["cursor"] for i in items) == list(expected)
 
 
@@ -124,7 +141,10 @@ def test_an_api_reader_sees_list_level_changes_only(story, api_reader):
     assert response.status_code == 200
     items = response.json()["results"]
     assert [i["action"] for i in items] == [
-        "commune_list.created", "hamlet_meeting.recorded", "commune_list.recognised", "round.decision_recorded",
+        "commune_list.created",
+        "hamlet_meeting.recorded",
+        "commune_list.recognised",
+        "round.decision_recorded",
     ]
     assert {i["kind"] for i in items} == {"list", "decision"}
     assert all(i["changes"] is None and i["reason"] is None and i["target"]["household"] is None for i in items)
@@ -147,16 +167,19 @@ def test_who_may_not_read_the_feed(story, outsider):
     assert_error(client_for(outsider).get(URL), 403)
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"since": "yesterday"}, "since"),
-    ({"since": "G" * 32}, "since"),
-    ({"since": "0" * 31}, "since"),
-    ({"since": "0" * 33}, "since"),
-    ({"limit": "0"}, "limit"),
-    ({"limit": "501"}, "limit"),
-    ({"limit": "ten"}, "limit"),
-    ({"limit": "-1"}, "limit"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"since": "G" * 32}, "since"),
+        ({"since": "0" * 31}, "since"),
+        ({"since": "0" * 33}, "since"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "-1"}, "limit"),
+    ],
+)
 def test_bad_input_names_the_parameter(officer_a, params, field):
     assert_error(client_for(officer_a).get(URL, params), 400, field)
 
@@ -197,8 +220,11 @@ def test_cursors_are_opaque_and_strict():
 def test_events_written_in_bulk_record_their_unit(officer_a, commune_a):
     """The importer audits households built from their id and code alone: the unit is looked up."""
     household = make_household(officer_a, commune_a)
-    audit_many(actor=officer_a, action="household.imported",
-               items=[(Household(pk=household.pk, code=household.code), {"round": [None, "BD-2024"], "members": [None, 3]})])
+    audit_many(
+        actor=officer_a,
+        action="household.imported",
+        items=[(Household(pk=household.pk, code=household.code), {"round": [None, "BD-2024"], "members": [None, 3]})],
+    )
     event = AuditEvent.objects.get(action="household.imported")
     assert event.unit_id == commune_a.pk
     item = changes_since(officer_a, limit=10).results[-1]
@@ -255,8 +281,13 @@ def test_a_transaction_in_another_database_does_not_hold_the_feed_back(officer_a
     import psycopg2
 
     settings = connection.settings_dict
-    other = psycopg2.connect(dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-                             host=settings["HOST"] or None, port=settings["PORT"] or None)
+    other = psycopg2.connect(
+        dbname="postgres",
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_current_xact_id()")  # holds a transaction id, open, in another database
@@ -285,8 +316,9 @@ def test_writers_running_while_a_reader_pages(officer_a, officer_b, department, 
         rng = random.Random(number)
         for i in range(per_writer):
             with transaction.atomic():
-                household = household_create(actor=actor, code=f"W{number}-{i:03d}", commune=commune, hamlet=hamlet,
-                                             members=default_members())
+                household = household_create(
+                    actor=actor, code=f"W{number}-{i:03d}", commune=commune, hamlet=hamlet, members=default_members()
+                )
                 time.sleep(rng.uniform(0.001, 0.015))
                 assess(actor, household, round_2024, rng.randrange(500_000, 3_000_000), ["WATER"])
 

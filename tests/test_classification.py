@@ -82,7 +82,9 @@ def test_near_poor_is_split_too_and_others_have_no_group(specs):
 
 def test_explanation_names_rule_income_and_indicators(specs):
     spec = specs["VN-2022"]
-    result = cl.classify(spec, area="rural", income=1_200_000, deprived=["WATER", "LATRINE", "NUTRITION"], members=[cl.MemberFacts(True)])
+    result = cl.classify(
+        spec, area="rural", income=1_200_000, deprived=["WATER", "LATRINE", "NUTRITION"], members=[cl.MemberFacts(True)]
+    )
     assert "1.200.000 ₫" in result.explanation_vi and "1.500.000 ₫" in result.explanation_vi
     assert "Hộ nghèo" in result.explanation_vi and "Nguồn nước sinh hoạt" in result.explanation_vi
     assert "Poor household" in result.explanation_en and "3 of 12" in result.explanation_en
@@ -105,7 +107,9 @@ def test_bad_input_names_the_field(specs, kwargs, field):
 
 def test_duplicate_codes_count_once(specs):
     spec = specs["VN-2022"]
-    result = cl.classify(spec, area="rural", income=1_000_000, deprived=["WATER", "WATER", "LATRINE"], members=[cl.MemberFacts(True)])
+    result = cl.classify(
+        spec, area="rural", income=1_000_000, deprived=["WATER", "WATER", "LATRINE"], members=[cl.MemberFacts(True)]
+    )
     assert result.deprived_count == 2 and result.category == N
 
 

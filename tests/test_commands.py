@@ -16,7 +16,9 @@ def test_create_round(province):
     call_command("create_round", "BD-2024", "--year", "2024", "--criteria", "VN-2022", "--province", "74", stdout=out)
     r = SurveyRound.objects.get(code="BD-2024")
     assert (r.kind, str(r.starts_on), str(r.ends_on), r.criteria_set.code) == ("periodic", "2024-09-01", "2024-12-14", "VN-2022")
-    call_command("create_round", "BD-2025R", "--year", "2025", "--criteria", "VN-2022", "--province", "74", "--kind", "rolling", stdout=out)
+    call_command(
+        "create_round", "BD-2025R", "--year", "2025", "--criteria", "VN-2022", "--province", "74", "--kind", "rolling", stdout=out
+    )
     rolling = SurveyRound.objects.get(code="BD-2025R")
     assert (rolling.kind, str(rolling.starts_on), rolling.previous_round) == ("rolling", "2025-01-01", r)
 
@@ -71,16 +73,32 @@ def test_load_demo_is_idempotent_and_lives_in_2026():
     assert CommuneList.objects.filter(round=hcm, status=ListStatus.SUBMITTED).exists()
     assert CommuneList.objects.filter(round=hcm, status=ListStatus.APPROVED).exists()
     # BD-2024 read in today's units gives Binh Duong's numbers; HCM-2026's flows start from them.
-    legacy = rates_for(round=SurveyRound.objects.get(code="BD-2024"), unit=SurveyRound.objects.get(code="BD-2024").province, level="province")[0]
+    legacy = rates_for(
+        round=SurveyRound.objects.get(code="BD-2024"), unit=SurveyRound.objects.get(code="BD-2024").province, level="province"
+    )[0]
     regrouped = rates_for(round=SurveyRound.objects.get(code="BD-2024"), unit=hcm.province, level="province", structure="2025")[0]
-    assert (regrouped.total_households, regrouped.poor, regrouped.near_poor) == (legacy.total_households, legacy.poor, legacy.near_poor)
+    assert (regrouped.total_households, regrouped.poor, regrouped.near_poor) == (
+        legacy.total_households,
+        legacy.poor,
+        legacy.near_poor,
+    )
     total = flows_total(flows_for(round=hcm, unit=hcm.province, level="commune", status="all"), unit=hcm.province)
     assert total["start"] == legacy.poor and total["start"] - total["out_total"] + total["in_total"] == total["end"]
 
 
 @pytest.mark.parametrize(
     ("count", "total", "expected"),
-    [(3206, 294573, "1.09"), (1989, 294573, "0.68"), (1217, 294573, "0.41"), (2883, 294573, "0.98"), (1, 200, "0.50"), (1, 400, "0.25"), (1, 800, "0.13"), (0, 10, "0.00"), (5, 0, None)],
+    [
+        (3206, 294573, "1.09"),
+        (1989, 294573, "0.68"),
+        (1217, 294573, "0.41"),
+        (2883, 294573, "0.98"),
+        (1, 200, "0.50"),
+        (1, 400, "0.25"),
+        (1, 800, "0.13"),
+        (0, 10, "0.00"),
+        (5, 0, None),
+    ],
 )
 def test_rate_rounds_half_up_from_integers(count, total, expected):
     assert rate(count, total) == expected

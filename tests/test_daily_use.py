@@ -54,14 +54,17 @@ def test_meeting_dates_are_entered_day_month_year(client, officer_a, commune_a, 
     page = client.get(_url("detail", round_2024, commune_a)).content.decode()
     assert 'placeholder="dd/mm/yyyy"' in page and 'type="date"' not in page and "— Chọn —" in page
     day = datetime.date.today() - datetime.timedelta(days=3)
-    response = client.post(_url("meeting_add", round_2024, commune_a), {
-        "hamlet": household.hamlet_id, "held_on": day.strftime("%d/%m/%Y"), "attendees": 30, "agreeing": 25,
-    })
+    response = client.post(
+        _url("meeting_add", round_2024, commune_a),
+        {"hamlet": household.hamlet_id, "held_on": day.strftime("%d/%m/%Y"), "attendees": 30, "agreeing": 25},
+    )
     assert response.status_code == 302
     assert commune_list.hamlet_meetings.get().held_on == day
 
 
-def test_rate_workbooks_print_on_a4_landscape_with_repeated_headers_and_a_filter(client, department, commune_a, round_2024, officer_a):
+def test_rate_workbooks_print_on_a4_landscape_with_repeated_headers_and_a_filter(
+    client, department, commune_a, round_2024, officer_a
+):
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
     approved_list(round_2024, commune_a)
@@ -75,7 +78,7 @@ def test_rate_workbooks_print_on_a4_landscape_with_repeated_headers_and_a_filter
 
 
 def test_reports_open_on_the_latest_round_with_approved_numbers_and_an_empty_one_explains_itself(
-    client, department, officer_a, commune_a, round_2024, province,
+    client, department, officer_a, commune_a, round_2024, province
 ):
     from surveys.models import CriteriaSet
     from surveys.rounds import round_create
@@ -83,7 +86,9 @@ def test_reports_open_on_the_latest_round_with_approved_numbers_and_an_empty_one
     household = make_household(officer_a, commune_a)
     assess(officer_a, household, round_2024, 1_000_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
     approved_list(round_2024, commune_a)
-    newer = round_create(actor=department, code="BD-2025", year=2025, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
+    newer = round_create(
+        actor=department, code="BD-2025", year=2025, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
     client.force_login(department)
     default = client.get("/reports/rates/")
     assert default.context["survey_round"] == round_2024  # not the newer round, which has nothing approved
@@ -113,7 +118,9 @@ def test_an_empty_workbook_is_a_clear_file_problem_not_nothing_changed(tmp_path,
         survey_import(actor=officer_a, round=round_2024, path=path)
 
 
-def test_department_staff_are_offered_lists_to_approve_not_households_to_enter(client, department, officer_a, commune_a, round_2024):
+def test_department_staff_are_offered_lists_to_approve_not_households_to_enter(
+    client, department, officer_a, commune_a, round_2024
+):
     make_household(officer_a, commune_a)  # not yet assessed
     client.force_login(department)
     assert client.get("/").context["next_household"] is None

@@ -34,7 +34,9 @@ def _english():
 
 
 def adults(*birth_years, able=True):
-    return [{"birth_year": y, "able_to_work": able, "relation": "head" if i == 0 else "spouse"} for i, y in enumerate(birth_years)]
+    return [
+        {"birth_year": y, "able_to_work": able, "relation": "head" if i == 0 else "spouse"} for i, y in enumerate(birth_years)
+    ]
 
 
 # ---------------------------------------------------------------- the checks as data
@@ -50,12 +52,21 @@ def test_every_check_names_indicators_of_the_sets_it_applies_to():
             assert check.indicator in indicators[code], (check.indicator, code)
 
 
-@pytest.mark.parametrize(("set_code", "birth_year", "warned"), [
-    # VN-2022, round year 2024: a child aged 3 to under 16 means born 2009..2021.
-    ("VN-2022", 2022, True), ("VN-2022", 2021, False), ("VN-2022", 2009, False), ("VN-2022", 2008, True),
-    # VN-2016, round year 2024: aged 5 to under 15 means born 2010..2019.
-    ("VN-2016", 2020, True), ("VN-2016", 2019, False), ("VN-2016", 2010, False), ("VN-2016", 2009, True),
-])
+@pytest.mark.parametrize(
+    ("set_code", "birth_year", "warned"),
+    [
+        # VN-2022, round year 2024: a child aged 3 to under 16 means born 2009..2021.
+        ("VN-2022", 2022, True),
+        ("VN-2022", 2021, False),
+        ("VN-2022", 2009, False),
+        ("VN-2022", 2008, True),
+        # VN-2016, round year 2024: aged 5 to under 15 means born 2010..2019.
+        ("VN-2016", 2020, True),
+        ("VN-2016", 2019, False),
+        ("VN-2016", 2010, False),
+        ("VN-2016", 2009, True),
+    ],
+)
 def test_child_schooling_needs_a_member_of_school_age(set_code, birth_year, warned):
     members = adults(1980, 1982) + [{"birth_year": birth_year, "able_to_work": False, "relation": "child"}]
     found = warnings_for(criteria_set_code=set_code, year=2024, deprived=["CHILD_SCHOOLING"], members=members)
@@ -65,10 +76,16 @@ def test_child_schooling_needs_a_member_of_school_age(set_code, birth_year, warn
 
 
 def test_nutrition_needs_a_child_under_16():
-    assert [w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["NUTRITION"], members=adults(1980, 2008))] == ["no_member_of_age"]
+    assert [
+        w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["NUTRITION"], members=adults(1980, 2008))
+    ] == ["no_member_of_age"]
     assert warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["NUTRITION"], members=adults(1980, 2009)) == []
-    assert warnings_for(criteria_set_code="VN-2016", year=2024, deprived=["NUTRITION"], members=adults(1980)) == []  # no such check
-    assert warnings_for(criteria_set_code="VN-2027", year=2027, deprived=["CHILD_SCHOOLING"], members=adults(1980)) == []  # none yet
+    assert (
+        warnings_for(criteria_set_code="VN-2016", year=2024, deprived=["NUTRITION"], members=adults(1980)) == []
+    )  # no such check
+    assert (
+        warnings_for(criteria_set_code="VN-2027", year=2027, deprived=["CHILD_SCHOOLING"], members=adults(1980)) == []
+    )  # none yet
 
 
 def test_dependants_both_ways():
@@ -78,9 +95,13 @@ def test_dependants_both_ways():
     assert dependants(adults(1980, 1985, able=False), 2024, rule) == (2, 2)  # unable to work counts
     over = adults(1950, 1955, 1990)  # 2 of 3 dependants
     half = adults(1950, 1955, 1990, 1992)  # 2 of 4: not more than half
-    assert [w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=[], members=over)] == ["dependants_over_half"]
+    assert [w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=[], members=over)] == [
+        "dependants_over_half"
+    ]
     assert warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["DEPENDANTS"], members=over) == []
-    assert [w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["DEPENDANTS"], members=half)] == ["dependants_not_over_half"]
+    assert [w.code for w in warnings_for(criteria_set_code="VN-2022", year=2024, deprived=["DEPENDANTS"], members=half)] == [
+        "dependants_not_over_half"
+    ]
     assert warnings_for(criteria_set_code="VN-2022", year=2024, deprived=[], members=half) == []
     both = possible_warnings(criteria_set_code="VN-2022", year=2024, members=half)
     assert set(both["DEPENDANTS"]) == {True} and set(both["CHILD_SCHOOLING"]) == {True}
@@ -92,24 +113,57 @@ def test_dependants_both_ways():
 
 def _workbook(tmp_path, members, deprived="HEALTH_INSURANCE, WATER, LATRINE", name="q.xlsx"):
     codes = list(dict.fromkeys(m["household_code"] for m in members))
-    households = [{"household_code": c, "commune_code": "25747", "hamlet": "Khu phố 1", "head_name": "Trần Văn An", "address": "1",
-                   "income_per_capita": 1_000_000, "deprived": deprived} for c in codes]
-    rows = [{"full_name": "Trần Văn An", "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": None, "ethnicity": "Kinh",
-             "able_to_work": 1, "social_protection": 0, "merit": 0, "disability": 0, **m} for m in members]
+    households = [
+        {
+            "household_code": c,
+            "commune_code": "25747",
+            "hamlet": "Khu phố 1",
+            "head_name": "Trần Văn An",
+            "address": "1",
+            "income_per_capita": 1_000_000,
+            "deprived": deprived,
+        }
+        for c in codes
+    ]
+    rows = [
+        {
+            "full_name": "Trần Văn An",
+            "sex": "M",
+            "birth_year": 1980,
+            "relation": "head",
+            "citizen_id": None,
+            "ethnicity": "Kinh",
+            "able_to_work": 1,
+            "social_protection": 0,
+            "merit": 0,
+            "disability": 0,
+            **m,
+        }
+        for m in members
+    ]
     path = tmp_path / name
     write_survey_workbook(path, households=households, members=rows)
     return path
 
 
 def test_an_import_refuses_a_household_without_a_head_or_with_two(tmp_path, round_2024, officer_a):
-    path = _workbook(tmp_path, [
-        {"household_code": "Q-NONE", "relation": "spouse"}, {"household_code": "Q-NONE", "full_name": "Con", "relation": "child"},
-        {"household_code": "Q-TWO"}, {"household_code": "Q-TWO", "full_name": "Lê Văn Bốn"},
-        {"household_code": "Q-OK"},
-    ])
+    path = _workbook(
+        tmp_path,
+        [
+            {"household_code": "Q-NONE", "relation": "spouse"},
+            {"household_code": "Q-NONE", "full_name": "Con", "relation": "child"},
+            {"household_code": "Q-TWO"},
+            {"household_code": "Q-TWO", "full_name": "Lê Văn Bốn"},
+            {"household_code": "Q-OK"},
+        ],
+    )
     result = survey_import(actor=officer_a, round=round_2024, path=path)
     assert not result.ok and not result.applied
-    assert [(i.sheet, i.row, i.column) for i in result.issues] == [("members", 2, "relation"), ("members", 4, "relation"), ("members", 5, "relation")]
+    assert [(i.sheet, i.row, i.column) for i in result.issues] == [
+        ("members", 2, "relation"),
+        ("members", 4, "relation"),
+        ("members", 5, "relation"),
+    ]
     assert "Q-NONE" in result.issues[0].message and "no head" in result.issues[0].message
     assert "Q-TWO" in result.issues[1].message and "rows 4, 5" in result.issues[1].message
     assert not Member.objects.filter(household__code__startswith="Q-").exists()
@@ -126,8 +180,14 @@ def test_an_import_keeps_the_head_members_name_as_the_households(tmp_path, round
 def test_the_form_refuses_a_household_without_a_head(client, officer_a, commune_a):
     client.force_login(officer_a)
     people = [{"full_name": "Lê Thị Hoa", "sex": "F", "birth_year": 1980, "relation": "spouse"}]
-    data = {"code": "A-NOHEAD", "commune": commune_a.pk, "hamlet": "Ấp 1", "address": "", "form_token": form_token(client),
-            **member_post("members", people)}
+    data = {
+        "code": "A-NOHEAD",
+        "commune": commune_a.pk,
+        "hamlet": "Ấp 1",
+        "address": "",
+        "form_token": form_token(client),
+        **member_post("members", people),
+    }
     response = client.post(reverse("household-create"), data)
     assert response.status_code == 400
     assert [e.code for e in response.context["formset"].non_form_errors().as_data()] == ["head"]
@@ -162,7 +222,9 @@ def test_the_page_lists_the_problems_in_the_users_units(client, broken, officer_
     assert ([h.code for h in report.no_head], [h.code for h in report.several_heads]) == (["A-NOHEAD"], ["A-TWOHEADS"])
     assert [(m.household.code, m.ethnicity) for m in report.unmapped] == [("A-GOOD", "Kihn")]
     assert report.unmapped_values == [("Kihn", 1)]
-    assert [(w.household_code, w.indicator, w.code) for w in report.warnings] == [("A-GOOD", "CHILD_SCHOOLING", "no_member_of_age")]
+    assert [(w.household_code, w.indicator, w.code) for w in report.warnings] == [
+        ("A-GOOD", "CHILD_SCHOOLING", "no_member_of_age")
+    ]
     html = page.content.decode()
     for marker in ('data-count="no_head"', 'data-heads="2"', 'data-warning="CHILD_SCHOOLING"', 'data-unmapped-value="Kihn"'):
         assert marker in html
@@ -225,7 +287,12 @@ def test_the_assessment_form_warns_beside_the_field_and_saves(client, officer_a,
     html = client.get(url).content.decode()
     assert 'data-warning="CHILD_SCHOOLING" data-warning-code="no_member_of_age" data-warn-when="checked"' in html
     assert 'data-warning="NUTRITION"' in html and 'data-warning="WATER"' not in html
-    data = {"round": round_2024.code, "income_per_capita": "1000000", "deprived": [*POOR, "CHILD_SCHOOLING"], "expected_version": "0"}
+    data = {
+        "round": round_2024.code,
+        "income_per_capita": "1000000",
+        "deprived": [*POOR, "CHILD_SCHOOLING"],
+        "expected_version": "0",
+    }
     response = client.post(url, data)
     assert response.status_code == 302  # a warning never refuses the save
     assessment = Assessment.objects.get(household=household, round=round_2024)
@@ -256,7 +323,9 @@ def test_the_import_preview_shows_the_warnings_and_offers_the_copy(client, tmp_p
     settings.POVREG_IMPORT_DIR = str(tmp_path / "imports")
     client.force_login(officer_a)
     token = client.get(reverse("reports:import")).context["token"]
-    with open(_workbook(tmp_path, [{"household_code": "Q-W"}], deprived="HEALTH_INSURANCE, WATER, LATRINE, NUTRITION"), "rb") as fh:
+    with open(
+        _workbook(tmp_path, [{"household_code": "Q-W"}], deprived="HEALTH_INSURANCE, WATER, LATRINE, NUTRITION"), "rb"
+    ) as fh:
         response = client.post(reverse("reports:import"), {"token": token, "round": round_2024.code, "file": fh})
     assert response.status_code == 302
     html = client.get(reverse("reports:import-preview", args=[token])).content.decode()
@@ -264,21 +333,29 @@ def test_the_import_preview_shows_the_warnings_and_offers_the_copy(client, tmp_p
     assert "data-import-form" in html  # warnings only: the import can be confirmed
     copy = client.get(reverse("reports:import-errors", args=[token]))
     wb = load_workbook(io.BytesIO(b"".join(copy.streaming_content)))
-    assert [(row[1], row[2], row[-1]) for row in wb["errors"].iter_rows(min_row=2, values_only=True)] == [(2, "deprived", "cảnh báo")]  # (the copy speaks the officer's language)
+    assert [(row[1], row[2], row[-1]) for row in wb["errors"].iter_rows(min_row=2, values_only=True)] == [
+        (2, "deprived", "cảnh báo")
+    ]  # (the copy speaks the officer's language)
 
 
 def test_the_page_reads_each_rounds_year_and_warns_of_unticked_dependants(client, officer_a, commune_a, department, province):
-    survey_round = round_create(actor=department, code="BD-2022", year=2022, criteria_set=CriteriaSet.objects.get(code="VN-2022"),
-                                province=province)
-    household = make_household(officer_a, commune_a, code="A-DEP", members=[
-        MemberData(full_name="Bà Năm", sex="F", birth_year=1940, relation="head", able_to_work=False),
-        MemberData(full_name="Cháu Tí", sex="M", birth_year=2015, relation="grandchild", able_to_work=False),
-    ])
+    survey_round = round_create(
+        actor=department, code="BD-2022", year=2022, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
+    household = make_household(
+        officer_a,
+        commune_a,
+        code="A-DEP",
+        members=[
+            MemberData(full_name="Bà Năm", sex="F", birth_year=1940, relation="head", able_to_work=False),
+            MemberData(full_name="Cháu Tí", sex="M", birth_year=2015, relation="grandchild", able_to_work=False),
+        ],
+    )
     assess(officer_a, household, survey_round, 1_000_000, POOR)  # DEPENDANTS not ticked: 2 of 2 are dependants
     client.force_login(department)
     report = client.get(reverse("data-quality")).context["report"]
     assert [(w.household_code, w.round_code, w.indicator, w.code) for w in report.warnings] == [
-        ("A-DEP", "BD-2022", "DEPENDANTS", "dependants_over_half"),
+        ("A-DEP", "BD-2022", "DEPENDANTS", "dependants_over_half")
     ]
     survey_round.is_open = False
     survey_round.save(update_fields=["is_open"])

@@ -36,12 +36,21 @@ def test_the_department_cannot_approve_before_the_chairman_recognises_the_list(r
         approval.commune_list_approve(actor=department, commune_list=reviewed)
     assert "recognition" in refused.value.message_dict
     with pytest.raises(ValidationError) as too_early:
-        approval.recognition_record(actor=chairman_a, commune_list=reviewed, number="5/QĐ-UBND",
-                                    date=TODAY - datetime.timedelta(days=3), signer="Nguyễn Văn Chủ")
-    assert f"{TODAY - datetime.timedelta(days=1):%d/%m/%Y}" in str(too_early.value.message_dict["recognition_date"])  # the posting's end
+        approval.recognition_record(
+            actor=chairman_a,
+            commune_list=reviewed,
+            number="5/QĐ-UBND",
+            date=TODAY - datetime.timedelta(days=3),
+            signer="Nguyễn Văn Chủ",
+        )
+    assert f"{TODAY - datetime.timedelta(days=1):%d/%m/%Y}" in str(
+        too_early.value.message_dict["recognition_date"]
+    )  # the posting's end
     with pytest.raises(ObjectDoesNotExist):  # another commune's officer: the list is not even found
         approval.recognition_record(actor=officer_b, commune_list=reviewed, number="5/QĐ-UBND", date=TODAY, signer="X")
-    recognised = approval.recognition_record(actor=chairman_a, commune_list=reviewed, number="5/QĐ-UBND", date=TODAY, signer="Nguyễn Văn Chủ")
+    recognised = approval.recognition_record(
+        actor=chairman_a, commune_list=reviewed, number="5/QĐ-UBND", date=TODAY, signer="Nguyễn Văn Chủ"
+    )
     approved = approval.commune_list_approve(actor=department, commune_list=recognised)
     assert approved.status == "approved" and approved.recognition_number == "5/QĐ-UBND"
     with pytest.raises(ValidationError):  # approved: the decision no longer changes
@@ -53,17 +62,21 @@ def test_the_chairman_records_the_decision_on_the_page_and_it_is_printed(client,
     url = reverse("approval:detail", args=[reviewed.round.code, reviewed.commune.code])
     record = reverse("approval:recognition_add", args=[reviewed.round.code, reviewed.commune.code])
     assert f'action="{record}"' in client.get(url).content.decode()
-    response = client.post(reverse("approval:recognition_add", args=[reviewed.round.code, reviewed.commune.code]),
-                           {"number": "7/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Nguyễn Văn Chủ"})
+    response = client.post(
+        reverse("approval:recognition_add", args=[reviewed.round.code, reviewed.commune.code]),
+        {"number": "7/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Nguyễn Văn Chủ"},
+    )
     assert response.status_code == 302
     reviewed.refresh_from_db()
     assert (reviewed.recognition_number, reviewed.recognition_date) == ("7/QĐ-UBND", TODAY)
-    printed = client.get(reverse("approval:print_recognition", args=[reviewed.round.code, reviewed.commune.code])).content.decode()
+    printed = client.get(
+        reverse("approval:print_recognition", args=[reviewed.round.code, reviewed.commune.code])
+    ).content.decode()
     assert "7/QĐ-UBND" in printed and "data-recognition" in printed
 
 
 def test_the_province_decision_with_its_scan_is_cited_by_reports_and_certificates(
-    client, reviewed, chairman_a, department, officer_a, officer_b,
+    client, reviewed, chairman_a, department, officer_a, officer_b
 ):
     approval.recognition_record(actor=chairman_a, commune_list=reviewed, number="5/QĐ-UBND", date=TODAY, signer="Nguyễn Văn Chủ")
     approved = approval.commune_list_approve(actor=department, commune_list=reviewed)
@@ -72,10 +85,16 @@ def test_the_province_decision_with_its_scan_is_cited_by_reports_and_certificate
     overview = reverse("approval:overview", args=[survey_round.code])
     decision_url = reverse("approval:round_decision", args=[survey_round.code])
     not_a_pdf = SimpleUploadedFile("qd.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
-    client.post(decision_url, {"number": "99/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Chủ tịch UBND tỉnh", "document": not_a_pdf})
+    client.post(
+        decision_url,
+        {"number": "99/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Chủ tịch UBND tỉnh", "document": not_a_pdf},
+    )
     assert not survey_round.decisions.exists()  # refused: the file is not what it says
     scan = SimpleUploadedFile("qd.pdf", PDF, content_type="application/pdf")
-    response = client.post(decision_url, {"number": "99/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Chủ tịch UBND tỉnh", "document": scan})
+    response = client.post(
+        decision_url,
+        {"number": "99/QĐ-UBND", "date": TODAY.strftime("%d/%m/%Y"), "signer": "Chủ tịch UBND tỉnh", "document": scan},
+    )
     assert response.status_code == 302
     decision = survey_round.decisions.get()
     assert "99/QĐ-UBND" in client.get(overview).content.decode()
@@ -84,7 +103,9 @@ def test_the_province_decision_with_its_scan_is_cited_by_reports_and_certificate
 
     rates = client.get("/reports/rates/", {"round": survey_round.code}).content.decode()
     assert "99/QĐ-UBND" in rates
-    sheet = load_workbook(io.BytesIO(b"".join(client.get("/reports/rates.xlsx", {"round": survey_round.code}).streaming_content))).active
+    sheet = load_workbook(
+        io.BytesIO(b"".join(client.get("/reports/rates.xlsx", {"round": survey_round.code}).streaming_content))
+    ).active
     assert any("Quyết định số 99/QĐ-UBND" in (sheet.cell(row=r, column=1).value or "") for r in range(1, 8))
 
     # Officers do not record the province's decision.
@@ -93,11 +114,23 @@ def test_the_province_decision_with_its_scan_is_cited_by_reports_and_certificate
 
     # A poor household of the approved list prints its certificate, with both decisions.
     entry = approved.entries.filter(category="poor").select_related("household").first()
-    certificate = client.get(reverse("approval:certificate", args=[survey_round.code, approved.commune.code, entry.household.code]))
+    certificate = client.get(
+        reverse("approval:certificate", args=[survey_round.code, approved.commune.code, entry.household.code])
+    )
     assert certificate.status_code == 200, certificate.status_code
     html = certificate.content.decode()
     assert certificate.status_code == 200 and "5/QĐ-UBND" in html and "99/QĐ-UBND" in html and 'data-category="poor"' in html
     other = approved.entries.exclude(category__in=["poor", "near_poor"]).select_related("household").first()
-    assert client.get(reverse("approval:certificate", args=[survey_round.code, approved.commune.code, other.household.code])).status_code == 404
+    assert (
+        client.get(
+            reverse("approval:certificate", args=[survey_round.code, approved.commune.code, other.household.code])
+        ).status_code
+        == 404
+    )
     client.force_login(officer_b)
-    assert client.get(reverse("approval:certificate", args=[survey_round.code, approved.commune.code, entry.household.code])).status_code == 404
+    assert (
+        client.get(
+            reverse("approval:certificate", args=[survey_round.code, approved.commune.code, entry.household.code])
+        ).status_code
+        == 404
+    )

@@ -30,25 +30,28 @@ HONG = "Nguyễn Thị Hồng"
 # ---------------------------------------------------------------- the rules, pure
 
 
-@pytest.mark.parametrize(("a", "b", "reason"), [
-    ("Nguyễn Thị Hồng", "Nguyễn Thị Hồng", "name_exact"),
-    ("Nguyễn Thị Hoà", "Nguyễn Thị Hòa", "name_exact"),  # old and new tone placement
-    ("NGUYỄN THỊ HỒNG", "nguyễn  thị hồng", "name_exact"),
-    ("Nguyễn Thị Hồng", "Nguyen Thi Hong", "name_without_marks"),
-    ("Đặng Văn An", "Dang Van An", "name_without_marks"),
-    ("Nguyễn Thi Hồng", "Nguyễn Thị Hồng", "name_marks_missing"),
-    ("Nguyễn Văn Hùng", "Nguyễn Văn Hưng", "name_marks_differ"),
-    ("Nguyễn Thị Hồng", "Hồng Nguyễn Thị", "name_order"),
-    ("Ngyuen Thi Hong", "Nguyễn Thị Hồng", "name_typo"),  # a long family name mistyped
-    ("Nguyễn Thị Hồng", "Nguyễn Hồng", "middle_name_missing"),
-    # Not the same name: one letter apart, short syllables are other names.
-    ("Lê Văn Hùng", "Lý Văn Hùng", None),
-    ("Phan Văn Nam", "Phạm Văn Nam", None),
-    ("Nguyễn Văn Hùng", "Nguyễn Văn Hòa", None),
-    ("Trần Văn Hùng", "Trần Đức Hùng", None),
-    ("Nguyễn Thị Lan", "Nguyễn Thị Lam", None),
-    ("Trần Thị Hồng", "Nguyễn Thị Hồng", None),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "reason"),
+    [
+        ("Nguyễn Thị Hồng", "Nguyễn Thị Hồng", "name_exact"),
+        ("Nguyễn Thị Hoà", "Nguyễn Thị Hòa", "name_exact"),  # old and new tone placement
+        ("NGUYỄN THỊ HỒNG", "nguyễn  thị hồng", "name_exact"),
+        ("Nguyễn Thị Hồng", "Nguyen Thi Hong", "name_without_marks"),
+        ("Đặng Văn An", "Dang Van An", "name_without_marks"),
+        ("Nguyễn Thi Hồng", "Nguyễn Thị Hồng", "name_marks_missing"),
+        ("Nguyễn Văn Hùng", "Nguyễn Văn Hưng", "name_marks_differ"),
+        ("Nguyễn Thị Hồng", "Hồng Nguyễn Thị", "name_order"),
+        ("Ngyuen Thi Hong", "Nguyễn Thị Hồng", "name_typo"),  # a long family name mistyped
+        ("Nguyễn Thị Hồng", "Nguyễn Hồng", "middle_name_missing"),
+        # Not the same name: one letter apart, short syllables are other names.
+        ("Lê Văn Hùng", "Lý Văn Hùng", None),
+        ("Phan Văn Nam", "Phạm Văn Nam", None),
+        ("Nguyễn Văn Hùng", "Nguyễn Văn Hòa", None),
+        ("Trần Văn Hùng", "Trần Đức Hùng", None),
+        ("Nguyễn Thị Lan", "Nguyễn Thị Lam", None),
+        ("Trần Thị Hồng", "Nguyễn Thị Hồng", None),
+    ],
+)
 def test_names_compared(a, b, reason):
     result = matching.compare_names(matching.name_key(a), matching.name_key(b))
     assert (result[1] if result else None) == reason
@@ -65,12 +68,19 @@ def test_pair_scores():
     assert matching.score_people(a, plain).score == 95 - matching.NEIGHBOUR_PENALTY
     assert matching.score_people(a, _person("Nguyen Thi Hong", year=1981, household=2)) is None  # another year
     assert matching.score_people(a, _person(HONG, household=2, sex="M")).score == 100 - matching.SEX_PENALTY
-    with_ids = matching.score_people(_person(HONG, citizen_id="074180000123"), _person(HONG, household=2, citizen_id="074180000128"))
+    with_ids = matching.score_people(
+        _person(HONG, citizen_id="074180000123"), _person(HONG, household=2, citizen_id="074180000128")
+    )
     assert with_ids.score == 100 and "citizen_id_typo" in with_ids.reasons
-    other_ids = matching.score_people(_person(HONG, citizen_id="074180000123"), _person(HONG, household=2, citizen_id="079190555555"))
+    other_ids = matching.score_people(
+        _person(HONG, citizen_id="074180000123"), _person(HONG, household=2, citizen_id="079190555555")
+    )
     assert other_ids.score == 100 - matching.IDS_DIFFER_PENALTY
     # A household brings its other members along; a common name alone weighs less.
-    spouse = matching.score_people(_person("Trần Văn Nam", 1978, member=11, sex="M"), _person("Tran Van Nam", 1978, commune=2, household=2, member=12, sex="M"))
+    spouse = matching.score_people(
+        _person("Trần Văn Nam", 1978, member=11, sex="M"),
+        _person("Tran Van Nam", 1978, commune=2, household=2, member=12, sex="M"),
+    )
     alone = matching.household_score([matching.score_people(a, plain)])
     both = matching.household_score([matching.score_people(a, plain), spouse])
     assert both.score == min(100, alone.score + matching.SUPPORT_BONUS) and "other_members_match" in both.reasons
@@ -98,14 +108,82 @@ def test_neighbours_share_a_district_or_lie_close():
 
 # ---------------------------------------------------------------- the province scan
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Lý", "Phạm", "Phan", "Hoàng", "Huỳnh", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
-          "Trương", "Đinh", "Lâm", "Mai"]
-MIDDLE = {"M": ["Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Công", "Văn Minh", "Đình", "Ngọc"],
-          "F": ["Thị", "Ngọc", "Thu", "Kim", "Thanh", "Thị Thu", "Mỹ", "Bích", "Thị Ngọc", "Hồng"]}
-GIVEN = {"M": ["Hùng", "Hưng", "Dũng", "Nam", "Tuấn", "Phúc", "Long", "Sơn", "Tài", "Bình", "Khang", "Hòa", "Hoàng", "Trung",
-               "Thắng", "Cường", "Hải", "Quang", "Tâm", "An", "Đạt", "Lộc"],
-         "F": ["Hồng", "Hương", "Lan", "Lam", "Mai", "Hoa", "Hòa", "Thảo", "Linh", "Trang", "Nhung", "Hạnh", "Yến", "Ngân",
-               "Phương", "Thủy", "Thúy", "Trinh", "Vy", "Nga", "Loan", "Châu"]}
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Lý",
+    "Phạm",
+    "Phan",
+    "Hoàng",
+    "Huỳnh",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Trương",
+    "Đinh",
+    "Lâm",
+    "Mai",
+]
+MIDDLE = {
+    "M": ["Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Công", "Văn Minh", "Đình", "Ngọc"],
+    "F": ["Thị", "Ngọc", "Thu", "Kim", "Thanh", "Thị Thu", "Mỹ", "Bích", "Thị Ngọc", "Hồng"],
+}
+GIVEN = {
+    "M": [
+        "Hùng",
+        "Hưng",
+        "Dũng",
+        "Nam",
+        "Tuấn",
+        "Phúc",
+        "Long",
+        "Sơn",
+        "Tài",
+        "Bình",
+        "Khang",
+        "Hòa",
+        "Hoàng",
+        "Trung",
+        "Thắng",
+        "Cường",
+        "Hải",
+        "Quang",
+        "Tâm",
+        "An",
+        "Đạt",
+        "Lộc",
+    ],
+    "F": [
+        "Hồng",
+        "Hương",
+        "Lan",
+        "Lam",
+        "Mai",
+        "Hoa",
+        "Hòa",
+        "Thảo",
+        "Linh",
+        "Trang",
+        "Nhung",
+        "Hạnh",
+        "Yến",
+        "Ngân",
+        "Phương",
+        "Thủy",
+        "Thúy",
+        "Trinh",
+        "Vy",
+        "Nga",
+        "Loan",
+        "Châu",
+    ],
+}
 
 
 def random_people(n: int, seed: int = 14) -> list[tuple[str, str, int]]:
@@ -129,14 +207,18 @@ def random_people(n: int, seed: int = 14) -> list[tuple[str, str, int]]:
 
 def bulk_households(people, communes, prefix="R") -> list[Household]:
     """One-member households (heads), spread over `communes`, written in bulk."""
-    households = Household.objects.bulk_create([
-        Household(code=f"{prefix}-{i:05d}", commune=communes[i % len(communes)], head_name=name, search_key=fold(name))
-        for i, (name, _sex, _year) in enumerate(people)
-    ])
-    Member.objects.bulk_create([
-        Member(household=h, full_name=name, sex=sex, birth_year=year, relation="head", position=1)
-        for h, (name, sex, year) in zip(households, people, strict=True)
-    ])
+    households = Household.objects.bulk_create(
+        [
+            Household(code=f"{prefix}-{i:05d}", commune=communes[i % len(communes)], head_name=name, search_key=fold(name))
+            for i, (name, _sex, _year) in enumerate(people)
+        ]
+    )
+    Member.objects.bulk_create(
+        [
+            Member(household=h, full_name=name, sex=sex, birth_year=year, relation="head", position=1)
+            for h, (name, sex, year) in zip(households, people, strict=True)
+        ]
+    )
     return households
 
 
@@ -152,8 +234,12 @@ def neighbour(commune_a, district_communes):
 
 
 def register(actor, commune, name, year, *, code, sex="F", others=()):
-    return household_create(actor=actor, code=code, commune=commune, members=[
-        MemberData(full_name=name, sex=sex, birth_year=year, relation="head"), *others])
+    return household_create(
+        actor=actor,
+        code=code,
+        commune=commune,
+        members=[MemberData(full_name=name, sex=sex, birth_year=year, relation="head"), *others],
+    )
 
 
 @pytest.fixture
@@ -170,7 +256,7 @@ def test_the_planted_pair_is_found_and_a_thousand_distinct_people_are_not(provin
     assert all(d.pk in near[c.pk] for c in district_communes for d in district_communes)  # one neighbourhood
     # The random people are hard to tell apart: many share a given name and year, and a plain fuzzy ratio would
     # call dozens of them the same (Lê/Lý Văn Hùng, Nguyễn Văn Hùng/Hưng, …).
-    same_year = [(n1, n2) for i, (n1, _s1, y1) in enumerate(people) for (n2, _s2, y2) in people[i + 1:] if y1 == y2]
+    same_year = [(n1, n2) for i, (n1, _s1, y1) in enumerate(people) for (n2, _s2, y2) in people[i + 1 :] if y1 == y2]
     assert sum(fold(n1).split()[-1] == fold(n2).split()[-1] for n1, n2 in same_year) >= 300  # share a block
     assert sum(fuzz.ratio(fold(n1), fold(n2)) >= 85 for n1, n2 in same_year) >= 10
 
@@ -214,12 +300,16 @@ def test_different_is_never_proposed_again(client, province, department, planted
     duplicates_scan(province=province, actor=department)
     candidate = DuplicateCandidate.objects.get()
     client.force_login(department)
-    response = client.post(reverse("dedupe:duplicate-decide", args=[candidate.pk]), {"decision": "different", "note": "Hai người khác nhau"})
+    response = client.post(
+        reverse("dedupe:duplicate-decide", args=[candidate.pk]), {"decision": "different", "note": "Hai người khác nhau"}
+    )
     assert response.status_code == 302
     candidate.refresh_from_db()
     assert (candidate.status, candidate.decided_by, candidate.merged) == (CandidateStatus.DIFFERENT, department, False)
     event = AuditEvent.objects.get(action="duplicate.decided")
-    assert event.changes == {"status": ["open", "different"]} and event.actor == department and event.reason == "Hai người khác nhau"
+    assert (
+        event.changes == {"status": ["open", "different"]} and event.actor == department and event.reason == "Hai người khác nhau"
+    )
     later = duplicates_scan(province=province, actor=department)
     assert (later.new, later.removed) == (0, 0) and later.candidates == 1  # found, but left as decided
     assert list(DuplicateCandidate.objects.values_list("status", flat=True)) == ["different"]
@@ -275,8 +365,9 @@ def test_a_district_officer_records_same_and_department_staff_merge(client, prov
     a.refresh_from_db()
     candidate.refresh_from_db()
     assert (a.status, a.merged_into_id, candidate.merged, candidate.decided_by) == ("merged", b.pk, True, district_officer)
-    assert list(AuditEvent.objects.filter(target_type="dedupe.duplicatecandidate").order_by("id").values_list("action", "actor__username")) == [
-        ("duplicate.decided", "district_a"), ("duplicate.merged", "department")]
+    assert list(
+        AuditEvent.objects.filter(target_type="dedupe.duplicatecandidate").order_by("id").values_list("action", "actor__username")
+    ) == [("duplicate.decided", "district_a"), ("duplicate.merged", "department")]
 
 
 # ---------------------------------------------------------------- who sees which pair
@@ -286,7 +377,8 @@ def test_scope_both_communes(client, province, department, district_officer, off
     # A second pair across the district's border: a commune of A's district and a near one of another district.
     near = neighbour_map(province)
     inner, across = next(
-        (c, d) for c in AdminUnit.objects.filter(parent=commune_a.parent).order_by("code")
+        (c, d)
+        for c in AdminUnit.objects.filter(parent=commune_a.parent).order_by("code")
         for d in AdminUnit.objects.filter(pk__in=near[c.pk]).exclude(parent=commune_a.parent).order_by("code")
     )
     register(department, inner, "Trần Văn Bảy", 1955, code="X-BAY-1", sex="M")
@@ -340,18 +432,25 @@ def test_pair_page_side_by_side(client, province, department, planted):
     assert body.count("data-matched") == 2 and f'data-score="{candidate.score}"' in body
     from core.models import PersonalDataAccess
 
-    assert set(PersonalDataAccess.objects.filter(user=department).values_list("household__code", flat=True)) == {"P-HONG-1", "P-HONG-2"}
+    assert set(PersonalDataAccess.objects.filter(user=department).values_list("household__code", flat=True)) == {
+        "P-HONG-1",
+        "P-HONG-2",
+    }
 
 
 def test_queue_query_budget(client, province, department, district_communes, django_assert_max_num_queries):
     households = bulk_households([(f"Nguyễn Văn Tên{i}", "M", 1970) for i in range(60)], district_communes, prefix="Q")
-    DuplicateCandidate.objects.bulk_create([
-        DuplicateCandidate(household_a=households[2 * i], household_b=households[2 * i + 1], score=90, reasons=["name_exact"])
-        for i in range(30)
-    ])
+    DuplicateCandidate.objects.bulk_create(
+        [
+            DuplicateCandidate(household_a=households[2 * i], household_b=households[2 * i + 1], score=90, reasons=["name_exact"])
+            for i in range(30)
+        ]
+    )
     client.force_login(department)
     client.get(reverse("dedupe:duplicates"))  # warm the session
-    with django_assert_max_num_queries(12):  # 11: session, user, role check, menu, count, rows, provinces, scans, jobs, access log
+    with django_assert_max_num_queries(
+        12
+    ):  # 11: session, user, role check, menu, count, rows, provinces, scans, jobs, access log
         body = client.get(reverse("dedupe:duplicates")).content.decode()
     assert body.count("data-pair=") == 25  # one page
 
@@ -362,7 +461,7 @@ def test_queue_query_budget(client, province, department, district_communes, dja
 def test_scan_now_runs_as_a_job_for_department_staff_only(client, province, department, district_officer, planted):
     client.force_login(district_officer)
     assert client.post(reverse("dedupe:duplicates-scan")).status_code == 403
-    assert 'data-province' not in client.get(reverse("dedupe:duplicates")).content.decode()
+    assert "data-province" not in client.get(reverse("dedupe:duplicates")).content.decode()
     client.force_login(department)
     assert 'data-province="74"' in client.get(reverse("dedupe:duplicates")).content.decode()
     response = client.post(reverse("dedupe:duplicates-scan"), {"province": str(province.pk)})
@@ -386,24 +485,38 @@ def test_management_command(province, planted):
 def _form(commune, *rows):
     data = {"commune": str(commune.pk), "members-TOTAL_FORMS": str(len(rows)), "members-INITIAL_FORMS": "0"}
     for i, (name, year, sex) in enumerate(rows):
-        data |= {f"members-{i}-full_name": name, f"members-{i}-birth_year": str(year), f"members-{i}-sex": sex,
-                 f"members-{i}-relation": "head" if i == 0 else "child"}
+        data |= {
+            f"members-{i}-full_name": name,
+            f"members-{i}-birth_year": str(year),
+            f"members-{i}-sex": sex,
+            f"members-{i}-relation": "head" if i == 0 else "child",
+        }
     return data
 
 
-def test_registration_warns_of_people_nearby_without_naming_what_the_officer_may_not_read(client, officer_a, department, commune_a, neighbour):
+def test_registration_warns_of_people_nearby_without_naming_what_the_officer_may_not_read(
+    client, officer_a, department, commune_a, neighbour
+):
     register(department, neighbour, HONG, 1980, code="N-HONG")
     client.force_login(officer_a)
     form = client.get(reverse("household-create")).content.decode()
     assert 'id="possible-duplicates"' in form and reverse("dedupe:duplicates-check") in form
-    response = client.post(reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1980, "F"), ("Lê Văn An", 2010, "M")))
+    response = client.post(
+        reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1980, "F"), ("Lê Văn An", 2010, "M"))
+    )
     body = response.content.decode()
     assert response.status_code == 200 and 'data-duplicates="1"' in body
     assert neighbour.name in body and "N-HONG" not in body  # the neighbour's household is not officer A's to read
-    assert client.post(reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1981, "F"))).content.decode().strip() == ""
+    assert (
+        client.post(reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1981, "F"))).content.decode().strip()
+        == ""
+    )
     # Department staff may read it: the household is named and linked.
     client.force_login(department)
-    assert "N-HONG" in client.post(reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1980, "F"))).content.decode()
+    assert (
+        "N-HONG"
+        in client.post(reverse("dedupe:duplicates-check"), _form(commune_a, ("Nguyen Thi Hong", 1980, "F"))).content.decode()
+    )
 
 
 def test_registration_check_is_scoped(client, officer_b, commune_a, api_reader):

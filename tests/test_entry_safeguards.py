@@ -44,8 +44,12 @@ def web(client, officer_a):
 
 
 def member_post(members: list[dict], *, prefix: str = "members", initial: int = 0) -> dict:
-    data = {f"{prefix}-TOTAL_FORMS": str(len(members)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "1", f"{prefix}-MAX_NUM_FORMS": "40"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(members)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "1",
+        f"{prefix}-MAX_NUM_FORMS": "40",
+    }
     for i, m in enumerate(members):
         row = {"relation": "other", "ethnicity": "Kinh", "citizen_id": "", "sex": "M", **m}
         for key, value in row.items():
@@ -67,9 +71,18 @@ def form_token(client) -> str:
     return client.get(reverse("household-create")).context["form"]["form_token"].value()
 
 
-def register(client, commune, *, code: str, members=LONG_FAMILY, address: str = "12 Đường Số 3", token: str | None = None, **extra):
-    data = {"code": code, "commune": commune.pk, "hamlet": "Khu phố 1", "address": address,
-            "form_token": form_token(client) if token is None else token, **member_post(members), **extra}
+def register(
+    client, commune, *, code: str, members=LONG_FAMILY, address: str = "12 Đường Số 3", token: str | None = None, **extra
+):
+    data = {
+        "code": code,
+        "commune": commune.pk,
+        "hamlet": "Khu phố 1",
+        "address": address,
+        "form_token": form_token(client) if token is None else token,
+        **member_post(members),
+        **extra,
+    }
     return client.post(reverse("household-create"), data)
 
 
@@ -155,8 +168,16 @@ def test_editing_the_head_row_renames_the_household(web, officer_a, commune_a):
     household = make_household(officer_a, commune_a, code="A-REN")
     page = web.get(reverse("household-edit", args=["A-REN"]))
     assert "Nguyễn Văn Hùng" in page.content.decode()
-    rows = [{"full_name": m.full_name, "sex": m.sex, "birth_year": m.birth_year, "relation": m.relation,
-             "able_to_work": m.able_to_work} for m in household.members.all()]
+    rows = [
+        {
+            "full_name": m.full_name,
+            "sex": m.sex,
+            "birth_year": m.birth_year,
+            "relation": m.relation,
+            "able_to_work": m.able_to_work,
+        }
+        for m in household.members.all()
+    ]
     rows[0]["full_name"] = "Nguyễn Văn Hưng"
     data = {"commune": commune_a.pk, "hamlet": "Khu phố 1", "address": "", "expected_version": 1, **member_post(rows, initial=3)}
     assert web.post(reverse("household-edit", args=["A-REN"]), data).status_code == 302
@@ -200,8 +221,10 @@ def test_child_marked_able_to_work_is_saved_with_a_warning(web, commune_a):
 
 
 def assess_post(client, code, **data):
-    return client.post(reverse("assessment-entry", args=[code]),
-                       {"round": "BD-2024", "deprived": THREE_DEPRIVED, "expected_version": "0", **data})
+    return client.post(
+        reverse("assessment-entry", args=[code]),
+        {"round": "BD-2024", "deprived": THREE_DEPRIVED, "expected_version": "0", **data},
+    )
 
 
 def test_income_above_the_bound_needs_confirming(web, officer_a, commune_a, round_2024):
@@ -248,8 +271,9 @@ def test_income_bounds_are_settings(web, officer_a, commune_a, round_2024, setti
 
 def test_preview_still_classifies_an_implausible_income(web, officer_a, commune_a, round_2024):
     make_household(officer_a, commune_a, code="A-P")
-    html = web.post(reverse("assessment-preview", args=["A-P"]),
-                    {"round": "BD-2024", "income_per_capita": "60.000.000", "deprived": []}).content.decode()
+    html = web.post(
+        reverse("assessment-preview", args=["A-P"]), {"round": "BD-2024", "income_per_capita": "60.000.000", "deprived": []}
+    ).content.decode()
     assert 'data-category="not_poor"' in html
 
 
@@ -269,7 +293,9 @@ def test_too_long_values_get_errors_naming_the_field(web, commune_a):
     forms = response.context["formset"].forms
     assert forms[0].errors["citizen_id"] == ["A citizen ID has exactly 12 digits; this one has 13."]
     assert forms[1].errors["full_name"] == ["Full name can have at most 120 characters; this one has 300. Shorten it."]
-    assert response.context["form"].errors["address"] == ["Address can have at most 255 characters; this one has 300. Shorten it."]
+    assert response.context["form"].errors["address"] == [
+        "Address can have at most 255 characters; this one has 300. Shorten it."
+    ]
     html = response.content.decode()
     assert 'value="0740700001234"' in html and "x" * 295 in html  # kept as typed, not cut
     assert not Household.objects.filter(code="A-LONG").exists()
@@ -282,7 +308,10 @@ def test_too_long_values_get_errors_naming_the_field(web, commune_a):
 
 def test_lookalike_household_is_warned_about_then_registered_anyway(web, officer_a, commune_a):
     existing = household_create(
-        actor=officer_a, code="A-LONG1", commune=commune_a, address="12 Đường Số 3",
+        actor=officer_a,
+        code="A-LONG1",
+        commune=commune_a,
+        address="12 Đường Số 3",
         members=[MemberData(full_name="Đặng Minh Long", sex="M", birth_year=1970, relation="head")],
     )
     folded = [dict(LONG_FAMILY[0], full_name="dang minh LONG"), LONG_FAMILY[1]]
@@ -296,7 +325,9 @@ def test_lookalike_household_is_warned_about_then_registered_anyway(web, officer
     # Acknowledging some other household is not acknowledging this one.
     again = register(web, commune_a, code="A-LONG2", members=folded, address="12 Đường Số 3", token=token, register_anyway="A-X")
     assert again.status_code == 200 and not Household.objects.filter(code="A-LONG2").exists()
-    saved = register(web, commune_a, code="A-LONG2", members=folded, address="12 Đường Số 3", token=token, register_anyway="A-LONG1")
+    saved = register(
+        web, commune_a, code="A-LONG2", members=folded, address="12 Đường Số 3", token=token, register_anyway="A-LONG1"
+    )
     assert saved.status_code == 302 and Household.objects.filter(code="A-LONG2").exists()
 
 
@@ -306,8 +337,13 @@ def test_no_warning_for_another_birth_year_address_or_commune(web, officer_a, of
         ("A-AD", commune_a, officer_a, 1970, "14 Đường Số 3"),
         ("B-C", commune_b, officer_b, 1970, "12 Đường Số 3"),
     ]:
-        household_create(actor=actor, code=code, commune=commune, address=address,
-                         members=[MemberData(full_name="Đặng Minh Long", sex="M", birth_year=year, relation="head")])
+        household_create(
+            actor=actor,
+            code=code,
+            commune=commune,
+            address=address,
+            members=[MemberData(full_name="Đặng Minh Long", sex="M", birth_year=year, relation="head")],
+        )
     assert register(web, commune_a, code="A-NEW").status_code == 302
 
 
@@ -351,15 +387,22 @@ def test_fold():
     assert fold("Đặng Minh Long") == "dang minh long" == fold("dang minh long")
     assert fold("ĐỖ THỊ ÁNH  Tuyết") == "do thi anh tuyet"
     assert fold("Nguyễn") == fold("Nguye\u0302\u0303n")  # decomposed input folds alike
-    assert household_search_key(code="A-1", head_name="Lê Văn Ơn", members=[("Lê Văn Ơn", "074080000001")]) == "a-1 | le van on | 074080000001"
+    assert (
+        household_search_key(code="A-1", head_name="Lê Văn Ơn", members=[("Lê Văn Ơn", "074080000001")])
+        == "a-1 | le van on | 074080000001"
+    )
 
 
 def test_search_ignores_tone_marks_and_case(web, officer_a, commune_a):
     make_household(officer_a, commune_a, code="A-OTHER")
     household_create(
-        actor=officer_a, code="A-LONG", commune=commune_a,
-        members=[MemberData(full_name="Đặng Minh Long", sex="M", birth_year=1970, relation="head", citizen_id="074070000123"),
-                 MemberData(full_name="Phạm Thị Thu", sex="F", birth_year=1972, relation="spouse")],
+        actor=officer_a,
+        code="A-LONG",
+        commune=commune_a,
+        members=[
+            MemberData(full_name="Đặng Minh Long", sex="M", birth_year=1970, relation="head", citizen_id="074070000123"),
+            MemberData(full_name="Phạm Thị Thu", sex="F", birth_year=1972, relation="spouse"),
+        ],
     )
 
     def found(q):
@@ -384,11 +427,30 @@ def test_search_key_follows_changes(officer_a, commune_a):
 
 def test_import_fills_the_search_key(tmp_path, officer_a, round_2024):
     path = tmp_path / "survey.xlsx"
-    household = {"household_code": "IMP-S", "commune_code": "25747", "hamlet": "Khu phố 1", "head_name": "Đỗ Thị Ánh",
-                 "address": "", "income_per_capita": 1_900_000, "deprived": ""}
-    members = [{"household_code": "IMP-S", "full_name": "Đỗ Thị Ánh", "sex": "F", "birth_year": 1980, "relation": "head",
-                "citizen_id": "074180000777", "ethnicity": "Kinh", "able_to_work": 1, "social_protection": 0, "merit": 0,
-                "disability": 0}]
+    household = {
+        "household_code": "IMP-S",
+        "commune_code": "25747",
+        "hamlet": "Khu phố 1",
+        "head_name": "Đỗ Thị Ánh",
+        "address": "",
+        "income_per_capita": 1_900_000,
+        "deprived": "",
+    }
+    members = [
+        {
+            "household_code": "IMP-S",
+            "full_name": "Đỗ Thị Ánh",
+            "sex": "F",
+            "birth_year": 1980,
+            "relation": "head",
+            "citizen_id": "074180000777",
+            "ethnicity": "Kinh",
+            "able_to_work": 1,
+            "social_protection": 0,
+            "merit": 0,
+            "disability": 0,
+        }
+    ]
     write_survey_workbook(path, households=[household], members=members)
     assert survey_import(actor=officer_a, round=round_2024, path=path).ok
     assert Household.objects.get(code="IMP-S").search_key == "imp-s | do thi anh | 074180000777"
@@ -406,4 +468,3 @@ def test_migration_fills_existing_households(officer_a, commune_a):
     migration.fill_search_keys(django_apps, None)
     assert Household.objects.get(pk=household.pk).search_key == household.search_key != ""
     assert re.fullmatch(r"a-mig \| nguyen van hung \| nguyen thi mai 0 \| nguyen thi mai 1", household.search_key)
-

@@ -39,13 +39,41 @@ def test_the_54_groups_are_loaded_with_their_gso_codes():
     assert EthnicGroup.objects.get(code="08").name_en == "Hmong"
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("Kinh", "01"), ("Người Kinh", "01"), ("Việt", "01"), ("kinh", "01"), ("KINH", "01"), ("dân tộc Kinh", "01"),
-    ("nguoi kinh", "01"), ("Kinh (Việt)", "01"), ("1", "01"), ("01", "01"),
-    ("Khơ-me", "05"), ("khmer", "05"), ("Người Khơ me", "05"), ("5", "05"), ("H'Mông", "08"), ("Mèo", "08"),
-    ("Ê-đê", "12"), ("ede", "12"), ("Tày", "02"), ("TAY", "02"), ("Cờ Lao", "47"), ("Ơ Đu", "53"), ("54", "54"),
-    ("", None), ("   ", None), ("xyz", None), ("55", None), ("0", None), ("Người", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Kinh", "01"),
+        ("Người Kinh", "01"),
+        ("Việt", "01"),
+        ("kinh", "01"),
+        ("KINH", "01"),
+        ("dân tộc Kinh", "01"),
+        ("nguoi kinh", "01"),
+        ("Kinh (Việt)", "01"),
+        ("1", "01"),
+        ("01", "01"),
+        ("Khơ-me", "05"),
+        ("khmer", "05"),
+        ("Người Khơ me", "05"),
+        ("5", "05"),
+        ("H'Mông", "08"),
+        ("Mèo", "08"),
+        ("Ê-đê", "12"),
+        ("ede", "12"),
+        ("Tày", "02"),
+        ("TAY", "02"),
+        ("Cờ Lao", "47"),
+        ("Ơ Đu", "53"),
+        ("54", "54"),
+        ("", None),
+        ("   ", None),
+        ("xyz", None),
+        ("55", None),
+        ("0", None),
+        ("Người", None),
+        (None, None),
+    ],
+)
 def test_a_name_or_code_is_read_as_one_group(text, code):
     assert match_code(text) == code
 
@@ -64,29 +92,56 @@ def test_ethnic_minority_is_the_heads_group_other_than_kinh():
 
 
 def test_the_service_stores_the_group_and_its_name_and_refuses_an_unknown_one(officer_a, commune_a):
-    household = make_household(officer_a, commune_a, members=[
-        MemberData(full_name="Lý Văn A", sex="M", birth_year=1970, relation="head", ethnicity="Người Khơ me"),
-        MemberData(full_name="Lý Thị B", sex="F", birth_year=1972, relation="spouse", ethnicity="KINH"),
-        MemberData(full_name="Lý Văn C", sex="M", birth_year=2001, relation="child", ethnicity="02"),
-    ])
+    household = make_household(
+        officer_a,
+        commune_a,
+        members=[
+            MemberData(full_name="Lý Văn A", sex="M", birth_year=1970, relation="head", ethnicity="Người Khơ me"),
+            MemberData(full_name="Lý Thị B", sex="F", birth_year=1972, relation="spouse", ethnicity="KINH"),
+            MemberData(full_name="Lý Văn C", sex="M", birth_year=2001, relation="child", ethnicity="02"),
+        ],
+    )
     stored = list(household.members.order_by("position").values_list("ethnicity", "ethnic_group__code"))
     assert stored == [("Khmer", "05"), ("Kinh", "01"), ("Tày", "02")]
     assert household.members.get(relation="head").is_ethnic_minority
     with pytest.raises(ValidationError) as exc:
-        household_create(actor=officer_a, code="A-BAD", commune=commune_a, members=[
-            MemberData(full_name="X", sex="M", birth_year=1970, relation="head", ethnicity="Martian"),
-        ])
+        household_create(
+            actor=officer_a,
+            code="A-BAD",
+            commune=commune_a,
+            members=[MemberData(full_name="X", sex="M", birth_year=1970, relation="head", ethnicity="Martian")],
+        )
     assert "members[0].ethnicity" in exc.value.message_dict and not Household.objects.filter(code="A-BAD").exists()
 
 
 def _rows(*members):
     households = [
-        {"household_code": code, "commune_code": "25747", "hamlet": "Khu phố 1", "head_name": "Trần Văn An", "address": "1",
-         "income_per_capita": 1_000_000, "deprived": "HEALTH_INSURANCE, WATER, LATRINE"}
+        {
+            "household_code": code,
+            "commune_code": "25747",
+            "hamlet": "Khu phố 1",
+            "head_name": "Trần Văn An",
+            "address": "1",
+            "income_per_capita": 1_000_000,
+            "deprived": "HEALTH_INSURANCE, WATER, LATRINE",
+        }
         for code in dict.fromkeys(m["household_code"] for m in members)
     ]
-    rows = [{"full_name": "Trần Văn An", "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": None,
-             "able_to_work": 1, "social_protection": 0, "merit": 0, "disability": 0, **m} for m in members]
+    rows = [
+        {
+            "full_name": "Trần Văn An",
+            "sex": "M",
+            "birth_year": 1980,
+            "relation": "head",
+            "citizen_id": None,
+            "able_to_work": 1,
+            "social_protection": 0,
+            "merit": 0,
+            "disability": 0,
+            **m,
+        }
+        for m in members
+    ]
     return households, rows
 
 
@@ -133,16 +188,36 @@ def test_the_member_form_is_a_select_of_the_groups_and_reads_a_name_or_a_code(cl
     assert select.field.choices[0][0] == "" and select.field.choices[1] == ("01", "Kinh")
     assert select.value() in (None, "")  # "— Choose —": no group picked for the officer
     url = reverse("household-create")
-    people = [{"full_name": "Thạch Sa", "sex": "M", "birth_year": 1970, "relation": "head", "ethnicity": "05"},
-              {"full_name": "Thạch Thị Na", "sex": "F", "birth_year": 1972, "relation": "spouse", "ethnicity": "Người Kinh"}]
-    data = {"code": "A-ETH", "commune": commune_a.pk, "hamlet": "Ấp 1", "address": "", "form_token": form_token(client),
-            **member_post("members", people)}
+    people = [
+        {"full_name": "Thạch Sa", "sex": "M", "birth_year": 1970, "relation": "head", "ethnicity": "05"},
+        {"full_name": "Thạch Thị Na", "sex": "F", "birth_year": 1972, "relation": "spouse", "ethnicity": "Người Kinh"},
+    ]
+    data = {
+        "code": "A-ETH",
+        "commune": commune_a.pk,
+        "hamlet": "Ấp 1",
+        "address": "",
+        "form_token": form_token(client),
+        **member_post("members", people),
+    }
     assert client.post(url, data).status_code == 302
-    assert list(Member.objects.filter(household__code="A-ETH").order_by("position").values_list("ethnic_group__code", flat=True)) == ["05", "01"]
-    bad = {**data, "code": "A-ETH2", "form_token": form_token(client), **member_post("members", [{**people[0], "ethnicity": "Martian"}])}
+    assert list(
+        Member.objects.filter(household__code="A-ETH").order_by("position").values_list("ethnic_group__code", flat=True)
+    ) == ["05", "01"]
+    bad = {
+        **data,
+        "code": "A-ETH2",
+        "form_token": form_token(client),
+        **member_post("members", [{**people[0], "ethnicity": "Martian"}]),
+    }
     response = client.post(url, bad)
     assert response.status_code == 400 and "ethnicity" in response.context["formset"].forms[0].errors
-    empty = {**data, "code": "A-ETH3", "form_token": form_token(client), **member_post("members", [{**people[0], "ethnicity": ""}])}
+    empty = {
+        **data,
+        "code": "A-ETH3",
+        "form_token": form_token(client),
+        **member_post("members", [{**people[0], "ethnicity": ""}]),
+    }
     assert client.post(url, empty).status_code == 400 and not Household.objects.filter(code__in=["A-ETH2", "A-ETH3"]).exists()
 
 
@@ -157,11 +232,16 @@ def test_the_edit_form_starts_an_unread_ethnicity_at_choose(client, officer_a, c
 
 
 def test_the_api_takes_a_name_or_code_and_answers_the_code(officer_a, commune_a):
-    payload = {"code": "A-API", "commune": commune_a.code, "head_name": "Lò Văn Sáng", "members": [
-        {"full_name": "Lò Văn Sáng", "sex": "M", "birth_year": 1970, "relation": "head", "ethnicity": "dân tộc Thái"},
-        {"full_name": "Lò Thị Mai", "sex": "F", "birth_year": 1975, "relation": "spouse", "ethnicity": "KINH"},
-        {"full_name": "Lò Văn Nam", "sex": "M", "birth_year": 2005, "relation": "child"},
-    ]}
+    payload = {
+        "code": "A-API",
+        "commune": commune_a.code,
+        "head_name": "Lò Văn Sáng",
+        "members": [
+            {"full_name": "Lò Văn Sáng", "sex": "M", "birth_year": 1970, "relation": "head", "ethnicity": "dân tộc Thái"},
+            {"full_name": "Lò Thị Mai", "sex": "F", "birth_year": 1975, "relation": "spouse", "ethnicity": "KINH"},
+            {"full_name": "Lò Văn Nam", "sex": "M", "birth_year": 2005, "relation": "child"},
+        ],
+    }
     response = client_for(officer_a).post("/api/v1/households/", payload, format="json")
     assert response.status_code == 201, response.json()
     members = response.json()["members"]
@@ -173,10 +253,14 @@ def test_the_api_takes_a_name_or_code_and_answers_the_code(officer_a, commune_a)
 def test_the_migration_maps_free_text_and_lists_what_it_cannot(officer_a, commune_a, capsys):
     household = make_household(officer_a, commune_a, code="A-MIG")
     texts = ["Người Kinh", "Việt", "kinh", "KINH", "Khơ-me", "người Tày", "", "Kinhh", "Kinhh", "Martian"]
-    Member.objects.bulk_create([
-        Member(household=household, full_name=f"P{i}", sex="M", birth_year=1990, relation="child", ethnicity=t, position=10 + i)
-        for i, t in enumerate(texts)
-    ])
+    Member.objects.bulk_create(
+        [
+            Member(
+                household=household, full_name=f"P{i}", sex="M", birth_year=1990, relation="child", ethnicity=t, position=10 + i
+            )
+            for i, t in enumerate(texts)
+        ]
+    )
     migration = importlib.import_module("households.migrations.0006_ethnic_group_data")
     migration.load_and_map(django_apps, None)
     got = dict(Member.objects.filter(household=household, position__gte=10).values_list("full_name", "ethnic_group__code"))
@@ -188,10 +272,15 @@ def test_the_migration_maps_free_text_and_lists_what_it_cannot(officer_a, commun
 
 def test_breakdowns_count_the_heads_group_alike_live_and_approved(officer_a, commune_a, round_2024):
     def household(code, head_ethnicity):
-        h = make_household(officer_a, commune_a, code=code, members=[
-            MemberData(full_name="Chủ hộ", sex="M", birth_year=1970, relation="head", ethnicity=head_ethnicity),
-            MemberData(full_name="Con", sex="F", birth_year=2000, relation="child", ethnicity="Tày"),
-        ])
+        h = make_household(
+            officer_a,
+            commune_a,
+            code=code,
+            members=[
+                MemberData(full_name="Chủ hộ", sex="M", birth_year=1970, relation="head", ethnicity=head_ethnicity),
+                MemberData(full_name="Con", sex="F", birth_year=2000, relation="child", ethnicity="Tày"),
+            ],
+        )
         return assess(officer_a, h, round_2024, 1_000_000, POOR)
 
     household("B-1", "Tày")

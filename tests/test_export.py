@@ -19,10 +19,15 @@ from tests.factories import assess, make_household
 
 @pytest.fixture
 def data(province, commune_a, commune_b, officer_a, officer_b, department):
-    r = round_create(actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
-    evil = make_household(officer_a, commune_a, code="A-EVIL", members=[
-        MemberData(full_name="=HYPERLINK(\"http://x\")", sex="M", birth_year=1980, relation="head"),
-    ])
+    r = round_create(
+        actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
+    evil = make_household(
+        officer_a,
+        commune_a,
+        code="A-EVIL",
+        members=[MemberData(full_name='=HYPERLINK("http://x")', sex="M", birth_year=1980, relation="head")],
+    )
     evil.head_name = "=cmd|' /C calc'!A0"
     evil.address = "@SUM(1+1)"
     evil.save()
@@ -133,7 +138,18 @@ def test_flows_and_deprivation_workbooks_and_the_command(client, data, departmen
     assert any(r[1] == "Tổng cộng" and r[3] == 2 for r in ws.iter_rows(values_only=True))
     csv_out = tmp_path / "hh.csv"
     before = AuditEvent.objects.filter(action="export.household_list").count()
-    call_command("export_report", "--round", "BD-2024", "--report", "households", "--format", "csv", "-o", str(csv_out), stdout=io.StringIO())
+    call_command(
+        "export_report",
+        "--round",
+        "BD-2024",
+        "--report",
+        "households",
+        "--format",
+        "csv",
+        "-o",
+        str(csv_out),
+        stdout=io.StringIO(),
+    )
     text = csv_out.read_text(encoding="utf-8")
     assert "B-1" in text and "'=cmd" in text
     assert AuditEvent.objects.filter(action="export.household_list").count() == before + 1

@@ -13,8 +13,9 @@ from surveys.reports.export_jobs import export_file
 from tests.factories import assess, make_household
 
 
-def test_a_long_export_becomes_a_job_whose_file_only_its_owner_downloads(client, settings, round_2024, officer_a, commune_a,
-                                                                         department, officer_b):
+def test_a_long_export_becomes_a_job_whose_file_only_its_owner_downloads(
+    client, settings, round_2024, officer_a, commune_a, department, officer_b
+):
     for income in (1_000_000, 1_800_000, 5_000_000):
         assess(officer_a, make_household(officer_a, commune_a), round_2024, income)
     settings.POVREG_EXPORT_INLINE_ROWS = 2
@@ -52,10 +53,14 @@ def test_reclassifying_a_round_runs_as_a_job_from_the_admin(client, round_2024, 
 
     from surveys.models import Assessment, Rule
 
-    assessment = assess(officer_a, make_household(officer_a, commune_a), round_2024, 1_900_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
+    assessment = assess(
+        officer_a, make_household(officer_a, commune_a), round_2024, 1_900_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"]
+    )
     assert assessment.category == "poor"
     # Staff correct the urban poor line of the set (before any list decided under it was approved).
-    Rule.objects.filter(criteria_set=round_2024.criteria_set, area_type="urban", income_upto=2_000_000).update(income_upto=1_800_000)
+    Rule.objects.filter(criteria_set=round_2024.criteria_set, area_type="urban", income_upto=2_000_000).update(
+        income_upto=1_800_000
+    )
     admin = get_user_model().objects.create_superuser("root", password="pw-root")
     client.force_login(admin)
     answer = client.post("/admin/surveys/surveyround/", {"action": "reclassify", "_selected_action": [round_2024.pk]})

@@ -65,7 +65,11 @@ def test_a_success_before_the_limit_resets_the_count(client, province):
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60)
 
 
@@ -75,8 +79,10 @@ STRONG = "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"
 
 def test_settings_fail_closed():
     # Nothing set: DEBUG is off, and without a secret a server does not start, with a clear message.
-    debug = _run(["-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
-                 {"DJANGO_SETTINGS_MODULE": "povreg.settings"})
+    debug = _run(
+        ["-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        {"DJANGO_SETTINGS_MODULE": "povreg.settings"},
+    )
     assert debug.stdout.strip() == "False", debug.stderr
     for env in ({}, {"SECRET_KEY": "django-insecure-" + "x" * 60}):
         refused = _run(SERVE, env)
@@ -111,10 +117,19 @@ def test_request_ids_are_made_by_the_server(client, province):
 def test_live_numbers_are_only_for_the_provinces_own_staff(client, province, department):
     load_legacy("75")
     other = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"))
-    round_create(actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
+    round_create(
+        actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
     live = {"round": "BD-2024", "status": "all"}
-    pages = ["/reports/rates/", "/reports/flows/", "/reports/deprivation/", "/reports/rates.xlsx", "/reports/rates.csv",
-             "/reports/flows.xlsx", "/reports/deprivation.xlsx"]
+    pages = [
+        "/reports/rates/",
+        "/reports/flows/",
+        "/reports/deprivation/",
+        "/reports/rates.xlsx",
+        "/reports/rates.csv",
+        "/reports/flows.xlsx",
+        "/reports/deprivation.xlsx",
+    ]
     client.force_login(other)
     for url in pages:
         assert client.get(url, live).status_code == 403, url
@@ -177,7 +192,9 @@ def test_sessions_end_when_idle_and_at_browser_close(client, province):
 
 
 @pytest.mark.django_db
-def test_personal_data_access_is_logged_once_per_user_household_day_and_channel(client, officer_a, department, commune_a, round_2024, django_assert_max_num_queries):
+def test_personal_data_access_is_logged_once_per_user_household_day_and_channel(
+    client, officer_a, department, commune_a, round_2024, django_assert_max_num_queries
+):
     from core.models import PersonalDataAccess
     from tests.factories import assess, make_household
 
@@ -237,14 +254,18 @@ def test_tokens_are_hashed_expire_carry_a_scope_and_can_be_revoked(province, set
     user.save()
     assert call(third).status_code == 401
     # Scopes: aggregates only reads numbers; read never writes.
-    numbers = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "aggregates"},
-                             format="json").json()["token"]
+    numbers = anonymous.post(
+        "/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "aggregates"}, format="json"
+    ).json()["token"]
     assert call(numbers, "/api/v1/criteria-sets/").status_code == 200 and call(numbers).status_code == 403
-    reader = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "read"},
-                            format="json").json()["token"]
+    reader = anonymous.post(
+        "/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "read"}, format="json"
+    ).json()["token"]
     assert call(reader).status_code == 200
     assert call(reader, "/api/v1/households/", "post").status_code == 403
-    bad = anonymous.post("/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "god"}, format="json")
+    bad = anonymous.post(
+        "/api/v1/auth/token/", {"username": "dept", "password": "a-new-long-password-2026", "scope": "god"}, format="json"
+    )
     assert bad.status_code == 400
 
 

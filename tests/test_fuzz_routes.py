@@ -20,16 +20,43 @@ pytestmark = pytest.mark.django_db
 SKIP_PREFIXES = ("admin/", "api/docs/", "api/redoc/", "i18n/", "jsi18n/", "static/")
 PATH_VALUES = ["abc", "0", "x" * 300, "A-FUZZ", "BD-2024", "25747", "1"]
 BAD_QUERY = {
-    "commune": "abc", "page": "0", "page_size": "-5", "round": "x" * 300, "unit": "ÿ" * 20, "decimals": "99",
-    "status": "zzz", "held_on": "0001-01-01", "q": "'\";--", "category": "nope", "revision": "-1", "structure": "9",
-    "level": "galaxy", "kind": "rich", "hamlet": "abc", "assessed": "maybe", "district": "x" * 100, "lang": "xx",
-    "draft": "x" * 100, "format": "exe", "id": "9" * 30,
+    "commune": "abc",
+    "page": "0",
+    "page_size": "-5",
+    "round": "x" * 300,
+    "unit": "ÿ" * 20,
+    "decimals": "99",
+    "status": "zzz",
+    "held_on": "0001-01-01",
+    "q": "'\";--",
+    "category": "nope",
+    "revision": "-1",
+    "structure": "9",
+    "level": "galaxy",
+    "kind": "rich",
+    "hamlet": "abc",
+    "assessed": "maybe",
+    "district": "x" * 100,
+    "lang": "xx",
+    "draft": "x" * 100,
+    "format": "exe",
+    "id": "9" * 30,
 }
 DEEP = "[" * 5000 + "]" * 5000
 HUGE_BODY = {
-    "income_per_capita": 10**30, "version": 10**30, "code": "x" * 500, "head_name": "x" * 5000, "attendees": 10**20,
-    "held_on": "0001-01-01", "starts_on": "9999-99-99", "members": [{"full_name": "x", "sex": "M", "birth_year": 1980}] * 100,
-    "round": "BD-2024", "commune": "25747", "deprived": ["x" * 100] * 50, "username": "x" * 1000, "password": "y",
+    "income_per_capita": 10**30,
+    "version": 10**30,
+    "code": "x" * 500,
+    "head_name": "x" * 5000,
+    "attendees": 10**20,
+    "held_on": "0001-01-01",
+    "starts_on": "9999-99-99",
+    "members": [{"full_name": "x", "sex": "M", "birth_year": 1980}] * 100,
+    "round": "BD-2024",
+    "commune": "25747",
+    "deprived": ["x" * 100] * 50,
+    "username": "x" * 1000,
+    "password": "y",
 }
 
 
@@ -63,8 +90,15 @@ def world(officer_a, commune_a, round_2024, department):
 
 
 def test_every_route_answers_bad_input_without_a_server_error(client, world, province):
-    paths = sorted({p for pattern in _routes() if not pattern.startswith(SKIP_PREFIXES)
-                    for value in PATH_VALUES if (p := _concrete(pattern, value))})
+    paths = sorted(
+        {
+            p
+            for pattern in _routes()
+            if not pattern.startswith(SKIP_PREFIXES)
+            for value in PATH_VALUES
+            if (p := _concrete(pattern, value))
+        }
+    )
     assert len(paths) > 80, len(paths)
     failures = []
     staff = make_user("fuzz_staff", Role.DEPARTMENT_STAFF, province, is_staff=True)

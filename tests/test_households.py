@@ -60,12 +60,22 @@ def test_bad_member_names_the_field_and_saves_nothing(officer_a, commune_a, memb
 
 
 def test_citizen_id_unique_across_households(officer_a, commune_a):
-    make_household(officer_a, commune_a, members=[MemberData(full_name="A", sex="M", birth_year=1980, relation="head", citizen_id="074080000001")])
+    make_household(
+        officer_a,
+        commune_a,
+        members=[MemberData(full_name="A", sex="M", birth_year=1980, relation="head", citizen_id="074080000001")],
+    )
     with pytest.raises(ValidationError) as err:
-        make_household(officer_a, commune_a, members=[MemberData(full_name="B", sex="F", birth_year=1981, relation="head", citizen_id="074080000001")])
+        make_household(
+            officer_a,
+            commune_a,
+            members=[MemberData(full_name="B", sex="F", birth_year=1981, relation="head", citizen_id="074080000001")],
+        )
     assert "members[0].citizen_id" in err.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():  # the database enforces it too
-        Member.objects.create(household=Household.objects.get(), full_name="C", sex="M", birth_year=1990, citizen_id="074080000001")
+        Member.objects.create(
+            household=Household.objects.get(), full_name="C", sex="M", birth_year=1990, citizen_id="074080000001"
+        )
 
 
 def test_duplicate_household_code_refused(officer_a, commune_a):

@@ -45,7 +45,12 @@ def test_import_creates_households_members_hamlets_assessments_and_one_audit_eve
     event = AuditEvent.objects.get(action="survey.imported")
     assert event.changes["households_created"] == [None, 3]
     imp1 = AuditEvent.objects.get(action="household.imported", target_id=str(Household.objects.get(code="IMP-1").pk))
-    assert imp1.changes == {"round": [None, "BD-2024"], "household": [None, "created"], "members": [None, 2], "category": [None, "poor"]}
+    assert imp1.changes == {
+        "round": [None, "BD-2024"],
+        "household": [None, "created"],
+        "members": [None, 2],
+        "category": [None, "poor"],
+    }
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path, round_2024, officer_a):
@@ -142,7 +147,8 @@ def test_cli_exits_nonzero_and_prints_each_problem(tmp_path, round_2024, capsys)
 
 def test_vietnamese_label_headers_are_accepted(tmp_path, round_2024, department):
     result = survey_import(
-        actor=department, round=round_2024,
+        actor=department,
+        round=round_2024,
         path=write(tmp_path, denominators=[{"commune_code": "25747", "total_households": 4000}], labels=True),
     )
     assert result.ok and len(result.households_created) == 3
@@ -321,11 +327,28 @@ def test_replaced_members_leave_the_households_other_open_round_alone(tmp_path, 
 
     assert survey_import(actor=department, round=round_2024, path=write(tmp_path)).ok
     household = Household.objects.get(code="IMP-1")
-    rolling = round_create(actor=department, code="BD-2025-R", year=2025, kind="rolling", criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province)
-    assessment_save(actor=department, household=household, round=rolling, income_per_capita=900_000, deprived=["WATER", "LATRINE", "NUTRITION"])
+    rolling = round_create(
+        actor=department,
+        code="BD-2025-R",
+        year=2025,
+        kind="rolling",
+        criteria_set=CriteriaSet.objects.get(code="VN-2022"),
+        province=province,
+    )
+    assessment_save(
+        actor=department,
+        household=household,
+        round=rolling,
+        income_per_capita=900_000,
+        deprived=["WATER", "LATRINE", "NUTRITION"],
+    )
     before = Assessment.objects.get(household=household, round=rolling)
     assert before.member_count > 1
-    household_update(actor=department, household=household, members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, relation="head", able_to_work=False)])
+    household_update(
+        actor=department,
+        household=household,
+        members=[MemberData(full_name="Ông Ba", sex="M", birth_year=1940, relation="head", able_to_work=False)],
+    )
     assert Assessment.objects.get(household=household, round=rolling).member_count == 1
     # The household page's edit recomputed only the newest open round (the rolling one): BD-2024 kept its facts.
     assert Assessment.objects.get(household=household, round=round_2024).member_count == before.member_count
@@ -373,7 +396,9 @@ def test_the_household_page_history_shows_the_import(client, tmp_path, round_202
     households, members = basic_rows()
     households[0]["income_per_capita"] = 5_000_000  # IMP-1 is no longer poor
     assert survey_import(actor=officer_a, round=round_2024, path=write(tmp_path, "again.xlsx", households, members)).ok
-    events = AuditEvent.objects.filter(action="household.imported", target_id=str(Household.objects.get(code="IMP-1").pk)).order_by("id")
+    events = AuditEvent.objects.filter(
+        action="household.imported", target_id=str(Household.objects.get(code="IMP-1").pk)
+    ).order_by("id")
     assert [e.changes.get("category") for e in events] == [[None, "poor"], ["poor", "not_poor"]]
     client.force_login(officer_a)
     html = client.get("/households/IMP-1/").content.decode()  # the page is in Vietnamese

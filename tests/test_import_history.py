@@ -42,7 +42,10 @@ def test_the_single_write_finds_nothing_to_change_after_an_import(tmp_path, roun
         imported = Assessment.objects.get(household__code=code, round=round_2024)
         events = AuditEvent.objects.count()
         saved = services.assessment_save(
-            actor=officer_a, household=imported.household, round=round_2024, income_per_capita=imported.income_per_capita,
+            actor=officer_a,
+            household=imported.household,
+            round=round_2024,
+            income_per_capita=imported.income_per_capita,
             deprived=list(imported.deprived_indicators.values_list("code", flat=True)),
         )
         assert saved.version == imported.version and AuditEvent.objects.count() == events, code

@@ -17,9 +17,6 @@ from tests.factories import write
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
-
-
 DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
@@ -51,7 +48,12 @@ def test_an_import_is_checked_and_written_by_the_worker_not_the_request(queue, c
     assert job.status == JobStatus.QUEUED and DBTaskResult.objects.filter(id=job.task_id).exists()
     waiting = client.get(f"/reports/import/{token}/")
     assert waiting.status_code == 200 and "data-job-progress" in waiting.content.decode()
-    assert client.get(f"/reports/import/{token}/progress/").json() == {"phase": "", "percent": 0, "status": "queued", "finished": False}
+    assert client.get(f"/reports/import/{token}/progress/").json() == {
+        "phase": "",
+        "percent": 0,
+        "status": "queued",
+        "finished": False,
+    }
 
     run_worker()
     job.refresh_from_db()
@@ -114,4 +116,3 @@ def test_cancel_removes_the_stored_file(queue, client, tmp_path, round_2024, off
     assert (tmp_path / "imports" / f"{token}.xlsx").exists()
     assert client.post(f"/reports/import/{token}/cancel/").status_code == 302
     assert not any((tmp_path / "imports").glob(f"{token}*"))
-

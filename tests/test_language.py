@@ -18,7 +18,13 @@ def test_chosen_language_sticks(client):
 
 def test_api_honours_accept_language(client, officer_a):
     client.force_login(officer_a)
-    body = {"criteria_set": "VN-2022", "area": "rural", "income_per_capita": 1_000_000, "deprived": [], "members": [{"able_to_work": True}]}
+    body = {
+        "criteria_set": "VN-2022",
+        "area": "rural",
+        "income_per_capita": 1_000_000,
+        "deprived": [],
+        "members": [{"able_to_work": True}],
+    }
     en = client.post("/api/v1/classify/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en").json()
     vi = client.post("/api/v1/classify/", body, content_type="application/json").json()
     assert en["explanation"].startswith("Criteria VN-2022") and vi["explanation"].startswith("Bộ tiêu chí VN-2022")

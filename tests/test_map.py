@@ -18,19 +18,29 @@ from surveys.rounds import round_create
 from tests.factories import approved_list, assess, make_household, make_user
 
 THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
-CIRCLE = re.compile(r'<a href="(?P<href>[^"]*)" data-commune="(?P<code>\d+)" data-x="(?P<x>[\d.]+)" data-y="(?P<y>[\d.]+)"(?P<rest>[^>]*)>\s*<title>(?P<title>[^<]*)</title>')
+CIRCLE = re.compile(
+    r'<a href="(?P<href>[^"]*)" data-commune="(?P<code>\d+)" data-x="(?P<x>[\d.]+)" data-y="(?P<y>[\d.]+)"(?P<rest>[^>]*)>\s*<title>(?P<title>[^<]*)</title>'
+)
 
 
 def svg_of(html: str, kind: str = "poor") -> str:
     start = html.index(f'data-map-svg="{kind}"')
-    return html[html.rindex("<svg", 0, start): html.index("</svg>", start) + 6]
+    return html[html.rindex("<svg", 0, start) : html.index("</svg>", start) + 6]
 
 
 def circles(svg: str) -> dict[str, dict]:
     found = {}
     for m in CIRCLE.finditer(svg):
-        found[m["code"]] = {"href": m["href"].replace("&amp;", "&"), "x": float(m["x"]), "y": float(m["y"]),
-                            "r": float(re.search(r'data-r="([\d.]+)"', m["rest"])[1]), "rate": (re.search(r'data-rate="([\d.]+)"', m["rest"]) or [None, None])[1], "hollow": "data-hollow" in m["rest"], "outside": "data-outside" in m["rest"], "title": m["title"]}
+        found[m["code"]] = {
+            "href": m["href"].replace("&amp;", "&"),
+            "x": float(m["x"]),
+            "y": float(m["y"]),
+            "r": float(re.search(r'data-r="([\d.]+)"', m["rest"])[1]),
+            "rate": (re.search(r'data-rate="([\d.]+)"', m["rest"]) or [None, None])[1],
+            "hollow": "data-hollow" in m["rest"],
+            "outside": "data-outside" in m["rest"],
+            "title": m["title"],
+        }
     return found
 
 
@@ -45,7 +55,9 @@ def approved(round_2024, commune_a, commune_b, officer_a, officer_b):
     approved_list(round_2024, commune_b, total_households=25, poor=1)
 
 
-def test_the_map_has_a_circle_per_commune_at_its_place_linking_to_its_report(client, approved, department, province, commune_a, commune_b):
+def test_the_map_has_a_circle_per_commune_at_its_place_linking_to_its_report(
+    client, approved, department, province, commune_a, commune_b
+):
     client.force_login(department)
     response = client.get("/reports/rates/", {"round": "BD-2024"})
     assert response.status_code == 200
@@ -64,7 +76,7 @@ def test_the_map_has_a_circle_per_commune_at_its_place_linking_to_its_report(cli
     assert a["r"] > b["r"]
     # Inline SVG only: nothing from another host (not even an xmlns URL), the coverage note, both kinds.
     assert "http://" not in svg and "https://" not in svg
-    assert 'data-map-svg="near_poor"' in html and "data-coverage=\"2/91\"" in html
+    assert 'data-map-svg="near_poor"' in html and 'data-coverage="2/91"' in html
     assert "<script" not in svg and "<image" not in svg
     # The commune's own report opens from the link.
     assert client.get("/reports/rates/" + a["href"]).context["report"].rows[0].unit_code == commune_a.code
@@ -92,7 +104,9 @@ def test_a_2025_round_is_drawn_in_the_2025_communes(client, province, department
     assert city.code == "79" and city.structure == Structure.Y2025
     thu_dau_mot = AdminUnit.objects.get(structure=Structure.Y2025, code="25747")  # Phường Thủ Dầu Một (2025)
     ben_thanh = AdminUnit.objects.get(structure=Structure.Y2025, code="26743")  # Phường Bến Thành
-    hcm = round_create(actor=None, code="HCM-2026", year=2026, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=city)
+    hcm = round_create(
+        actor=None, code="HCM-2026", year=2026, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=city
+    )
     for commune in (thu_dau_mot, ben_thanh):
         officer = make_user(f"officer-{commune.code}", Role.COMMUNE_OFFICER, commune)
         assess(officer, make_household(officer, commune), hcm, 1_500_000, THREE)

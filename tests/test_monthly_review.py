@@ -36,52 +36,84 @@ def year(province, department, officer_a, commune_a, round_2024):
     base.save(update_fields=["approved_at"])
     round_2024.is_open = False
     round_2024.save(update_fields=["is_open"])
-    open_round = round_create(actor=department, code="BD-2026", year=2026, criteria_set=CriteriaSet.objects.get(code="VN-2022"),
-                              province=province)
+    open_round = round_create(
+        actor=department, code="BD-2026", year=2026, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
     return {"base": base, "round": open_round, "settled": settled}
 
 
-def test_an_application_in_march_recognised_in_april_is_in_force_in_may(year, officer_a, chairman_a, commune_a, api_reader, department):
+def test_an_application_in_march_recognised_in_april_is_in_force_in_may(
+    year, officer_a, chairman_a, commune_a, api_reader, department
+):
     newcomer = make_household(officer_a, commune_a, code="M-NEW")
     client = client_for(officer_a)
-    filed = client.post("/api/v1/applications/", {"household": "M-NEW", "kind": "enter", "received_on": "2026-03-10"}, format="json")
+    filed = client.post(
+        "/api/v1/applications/", {"household": "M-NEW", "kind": "enter", "received_on": "2026-03-10"}, format="json"
+    )
     assert filed.status_code == 201, filed.json()
     body = filed.json()
     assert (body["round"], body["due_on"], body["status"]) == ("BD-2026", "2026-03-31", "received")  # 15 working days
 
     # Deciding before the officer assessed the household is refused; then assessed poor, recognised on 2 April.
     decide = f"/api/v1/applications/{body['id']}/decide/"
-    assert_error(client_for(chairman_a).post(decide, {"recognise": True, "number": "31/QĐ-UBND", "decided_on": "2026-04-02"},
-                                             format="json"), 400, field="assessment")
+    assert_error(
+        client_for(chairman_a).post(
+            decide, {"recognise": True, "number": "31/QĐ-UBND", "decided_on": "2026-04-02"}, format="json"
+        ),
+        400,
+        field="assessment",
+    )
     assess(officer_a, newcomer, year["round"], 1_100_000, THREE)
-    decided = client_for(chairman_a).post(decide, {"recognise": True, "number": "31/QĐ-UBND", "decided_on": "2026-04-02"}, format="json")
+    decided = client_for(chairman_a).post(
+        decide, {"recognise": True, "number": "31/QĐ-UBND", "decided_on": "2026-04-02"}, format="json"
+    )
     assert decided.status_code == 200, decided.json()
     assert (decided.json()["status"], decided.json()["category"]) == ("recognised", "poor")
 
-    in_force = lambda on: {row["household"]: row for row in client.get("/api/v1/lists-in-force/", {"unit": commune_a.code, "date": on}).json()}  # noqa: E731
+    def in_force(on):
+        return {
+            row["household"]: row for row in client.get("/api/v1/lists-in-force/", {"unit": commune_a.code, "date": on}).json()
+        }
+
     assert set(in_force("2026-03-15")) == {"M-OLD"}  # applied, not yet decided
     may = in_force("2026-05-01")
     assert set(may) == {"M-OLD", "M-NEW"} and may["M-NEW"]["source"] == "decision 31/QĐ-UBND"
     assert may["M-OLD"]["source"].startswith("list BD-2024")
 
-    rates = lambda on: client_for(api_reader).get("/api/v1/rates/", {"round": "BD-2024", "unit": commune_a.code, "level": "commune",  # noqa: E731
-                                                                      "as_of": on}).json()["results"][0]["poor"]
+    def rates(on):
+        return (
+            client_for(api_reader)
+            .get("/api/v1/rates/", {"round": "BD-2024", "unit": commune_a.code, "level": "commune", "as_of": on})
+            .json()["results"][0]["poor"]
+        )
+
     assert (rates("2026-03-15"), rates("2026-05-01")) == (1, 2)
-    assert_error(client_for(department).get("/api/v1/rates/", {"round": "BD-2024", "unit": commune_a.code, "level": "commune",
-                                                              "as_of": "2026-05-01", "status": "all"}), 400, field="as_of")
+    assert_error(
+        client_for(department).get(
+            "/api/v1/rates/",
+            {"round": "BD-2024", "unit": commune_a.code, "level": "commune", "as_of": "2026-05-01", "status": "all"},
+        ),
+        400,
+        field="as_of",
+    )
     # Personal data: the API reader gets no list in force.
-    assert client_for(api_reader).get("/api/v1/lists-in-force/", {"unit": commune_a.code, "date": "2026-05-01"}).status_code == 403
+    assert (
+        client_for(api_reader).get("/api/v1/lists-in-force/", {"unit": commune_a.code, "date": "2026-05-01"}).status_code == 403
+    )
 
 
 def test_leaving_the_list_and_overdue_applications(year, officer_a, chairman_a, commune_a):
     settled = year["settled"]
-    application = monthly.application_file(actor=officer_a, household=settled, kind="leave", received_on=datetime.date(2026, 6, 1))
+    application = monthly.application_file(
+        actor=officer_a, household=settled, kind="leave", received_on=datetime.date(2026, 6, 1)
+    )
     with pytest.raises(ValidationError):  # one waiting application per household
         monthly.application_file(actor=officer_a, household=settled, kind="leave", received_on=datetime.date(2026, 6, 2))
     assert application in monthly.overdue_applications(officer_a)  # due 22 June 2026, and today is later
     assess(officer_a, settled, year["round"], 4_000_000, [])
-    monthly.application_decide(actor=chairman_a, application=application, recognise=True, number="40/QĐ-UBND",
-                               decided_on=datetime.date(2026, 6, 20))
+    monthly.application_decide(
+        actor=chairman_a, application=application, recognise=True, number="40/QĐ-UBND", decided_on=datetime.date(2026, 6, 20)
+    )
     standing = monthly.list_in_force(unit=commune_a, on=datetime.date(2026, 7, 1))
     assert settled.pk not in standing and settled.pk in monthly.list_in_force(unit=commune_a, on=datetime.date(2026, 6, 19))
     assert not monthly.overdue_applications(officer_a).exists()
@@ -102,7 +134,9 @@ def test_the_applications_page_files_and_decides_and_the_dashboard_shows_overdue
 
     assess(officer_a, household, year["round"], 1_000_000, THREE)
     client.force_login(chairman_a)
-    decided = client.post(f"/lists/applications/{application.pk}/decide/", {"recognise": "yes", "number": "7/QĐ-UBND", "decided_on": "20/03/2026"})
+    decided = client.post(
+        f"/lists/applications/{application.pk}/decide/", {"recognise": "yes", "number": "7/QĐ-UBND", "decided_on": "20/03/2026"}
+    )
     assert decided.status_code == 302
     application.refresh_from_db()
     assert (application.status, application.category) == ("recognised", "poor")

@@ -23,8 +23,10 @@ THREE = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
 
 
 def minority_head(n: int = 2) -> list[MemberData]:
-    return [MemberData(full_name="Lò Văn Páo", sex="M", birth_year=1975, relation="head", ethnicity="Tày", able_to_work=True),
-            *default_members(n)[1:]]
+    return [
+        MemberData(full_name="Lò Văn Páo", sex="M", birth_year=1975, relation="head", ethnicity="Tày", able_to_work=True),
+        *default_members(n)[1:],
+    ]
 
 
 @pytest.fixture
@@ -97,9 +99,21 @@ def test_official_rates_form_adds_up_and_reads_the_approved_entries(client, roun
     assert_adds_up(form)
     urban, rural, total, _units = lines_of(form)
     assert {k: values(urban)[k] for k in ("total_households", "poor_start", "poor", "poor_em", "near_poor", "near_poor_em")} == {
-        "total_households": 50, "poor_start": 2, "poor": 2, "poor_em": 1, "near_poor": 2, "near_poor_em": 1}
+        "total_households": 50,
+        "poor_start": 2,
+        "poor": 2,
+        "poor_em": 1,
+        "near_poor": 2,
+        "near_poor_em": 1,
+    }
     assert {k: values(rural)[k] for k in ("total_households", "poor_start", "poor", "poor_em", "near_poor", "near_poor_em")} == {
-        "total_households": 30, "poor_start": 0, "poor": 1, "poor_em": 1, "near_poor": 1, "near_poor_em": 0}
+        "total_households": 30,
+        "poor_start": 0,
+        "poor": 1,
+        "poor_em": 1,
+        "near_poor": 1,
+        "near_poor_em": 0,
+    }
     assert (values(total)["poor"], values(total)["poor_rate"], values(total)["poor_em"]) == (3, "3.75", 2)
     assert values(urban)["poor_rate"] == "4.00" and values(rural)["near_poor_rate"] == "3.33"
     # Sections first, the total last; the units within a section are its districts, numbered from 1.
@@ -121,7 +135,13 @@ def test_official_flows_forms_balance_and_map_the_flows(client, rounds, departme
     urban, rural, total, _units = lines_of(poor)
     # A2 poor → near-poor: escaped; A3 and B1 never poor before: newly poor; A1 stays.
     assert {k: values(urban)[k] for k in ("poor_start", "poor_escaped", "poor_re", "poor_new", "poor_other_out", "poor_end")} == {
-        "poor_start": 2, "poor_escaped": 1, "poor_re": 0, "poor_new": 1, "poor_other_out": 0, "poor_end": 2}
+        "poor_start": 2,
+        "poor_escaped": 1,
+        "poor_re": 0,
+        "poor_new": 1,
+        "poor_other_out": 0,
+        "poor_end": 2,
+    }
     assert (values(rural)["poor_new"], values(total)["poor_end"], values(total)["poor_em"]) == (1, 3, 2)
     urban_near = values(lines_of(near)[0])
     # A2 came from poor (counted in "newly near-poor", and again in its "of which" column), A4 is new.
@@ -193,7 +213,9 @@ def test_official_page_query_count_does_not_grow_with_communes(client, rounds, d
     client.get(url, params)
     with CaptureQueriesContext(connection) as before:
         assert client.get(url, params).status_code == 200
-    third = AdminUnit.objects.filter(parent__parent=province, level=Level.COMMUNE).exclude(pk=commune_b.pk).order_by("-code").first()
+    third = (
+        AdminUnit.objects.filter(parent__parent=province, level=Level.COMMUNE).exclude(pk=commune_b.pk).order_by("-code").first()
+    )
     approved_list(rounds["r24"], third, total_households=10)
     with CaptureQueriesContext(connection) as after:
         assert client.get(url, params).status_code == 200

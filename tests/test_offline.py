@@ -45,10 +45,28 @@ def _install_shipped() -> None:
 
 def _household_body(code: str, commune: str = "25747", **extra) -> dict:
     return {
-        "code": code, "commune": commune, "hamlet": "Khu phố 9", "head_name": "Lò Văn Páo", "address": "Tổ 3",
+        "code": code,
+        "commune": commune,
+        "hamlet": "Khu phố 9",
+        "head_name": "Lò Văn Páo",
+        "address": "Tổ 3",
         "members": [
-            {"full_name": "Lò Văn Páo", "sex": "M", "birth_year": 1970, "relation": "head", "ethnicity": "03", "able_to_work": True},
-            {"full_name": "Lò Thị Xuân", "sex": "F", "birth_year": 1974, "relation": "spouse", "ethnicity": "03", "able_to_work": False},
+            {
+                "full_name": "Lò Văn Páo",
+                "sex": "M",
+                "birth_year": 1970,
+                "relation": "head",
+                "ethnicity": "03",
+                "able_to_work": True,
+            },
+            {
+                "full_name": "Lò Thị Xuân",
+                "sex": "F",
+                "birth_year": 1974,
+                "relation": "spouse",
+                "ethnicity": "03",
+                "able_to_work": False,
+            },
         ],
         **extra,
     }
@@ -78,7 +96,9 @@ def test_an_officer_takes_their_commune_and_only_it(client, officer_a, two_commu
     assert "25816-0001" not in response.content.decode()
     first = package["households"][0]
     # What entry needs: members with their facts, no citizen IDs on the device.
-    assert {"full_name", "sex", "birth_year", "relation", "ethnicity", "able_to_work", "social_protection"} <= set(first["members"][0])
+    assert {"full_name", "sex", "birth_year", "relation", "ethnicity", "able_to_work", "social_protection"} <= set(
+        first["members"][0]
+    )
     assert "citizen_id" not in first["members"][0] and "074080000123" not in response.content.decode()
     assessment = Assessment.objects.get(household=two_communes["a1"], round=round_2024)
     assert first["assessment"]["version"] == assessment.version
@@ -116,14 +136,20 @@ def test_taking_offline_is_audited_and_logged_as_personal_data_access(client, of
     client.get(PACKAGE)
     event = AuditEvent.objects.get(action="export.offline_package")
     assert (event.actor_username, event.target_type, event.changes["rows"]) == ("officer_a", "households.adminunit", [None, 2])
-    logged = set(PersonalDataAccess.objects.filter(user=officer_a, channel=AccessChannel.EXPORT).values_list("household_id", flat=True))
+    logged = set(
+        PersonalDataAccess.objects.filter(user=officer_a, channel=AccessChannel.EXPORT).values_list("household_id", flat=True)
+    )
     assert logged == {two_communes["a1"].pk, two_communes["a2"].pk}
 
 
 def test_officer_b_gets_nothing_of_commune_a(client, officer_b, two_communes):
     client.force_login(officer_b)
     refused = client.get(PACKAGE, {"commune": "25747"})
-    assert refused.status_code == 404 and "25747-0007" not in refused.content.decode() and "Phú Cường" not in refused.content.decode()
+    assert (
+        refused.status_code == 404
+        and "25747-0007" not in refused.content.decode()
+        and "Phú Cường" not in refused.content.decode()
+    )
     own = client.get(PACKAGE).json()
     assert [h["code"] for h in own["households"]] == ["25816-0001"] and own["commune"]["area_type"] == "rural"
     assert not AuditEvent.objects.filter(action="export.offline_package", target_id=str(two_communes["a1"].commune_id)).exists()
@@ -202,9 +228,9 @@ def test_the_page_holds_no_household_data(client, officer_a, two_communes):
 
 def test_the_menu_offers_offline_entry_to_those_who_enter(client, officer_a, chairman_a, commune_a):
     client.force_login(officer_a)
-    assert b'data-offline-link' in client.get("/").content
+    assert b"data-offline-link" in client.get("/").content
     client.force_login(chairman_a)
-    assert b'data-offline-link' not in client.get("/").content
+    assert b"data-offline-link" not in client.get("/").content
 
 
 def test_the_logout_form_carries_the_offline_guard(client, officer_a, commune_a):
@@ -228,7 +254,10 @@ def test_the_service_worker_is_scoped_to_the_app_and_versioned_by_its_files(clie
     import offline.views
 
     monkeypatch.setattr(offline.views, "SW_REVISION", "test-2")
-    assert client.get("/offline/sw.js").content.decode().split('const VERSION = "')[1][:16] != text.split('const VERSION = "')[1][:16]
+    assert (
+        client.get("/offline/sw.js").content.decode().split('const VERSION = "')[1][:16]
+        != text.split('const VERSION = "')[1][:16]
+    )
 
 
 def test_the_manifest_makes_the_app_installable(client, db):
@@ -257,14 +286,31 @@ def _spec_from_json(data: dict) -> cl.CriteriaSpec:
     score = data["score"]
     return cl.CriteriaSpec(
         code=data["code"],
-        rules={area: tuple(cl.Rule(category=cl.Category(r["category"]), income_above=r["income_above"], income_upto=r["income_upto"],
-                                   upto_inclusive=r["upto_inclusive"], min_deprived=r["min_deprived"], max_deprived=r["max_deprived"])
-                           for r in rules) for area, rules in data["rules"].items()},
+        rules={
+            area: tuple(
+                cl.Rule(
+                    category=cl.Category(r["category"]),
+                    income_above=r["income_above"],
+                    income_upto=r["income_upto"],
+                    upto_inclusive=r["upto_inclusive"],
+                    min_deprived=r["min_deprived"],
+                    max_deprived=r["max_deprived"],
+                )
+                for r in rules
+            )
+            for area, rules in data["rules"].items()
+        },
         indicators=tuple(cl.IndicatorSpec(i["code"], i["name_vi"], i["name_en"]) for i in data["indicators"]),
         group_rule=cl.GroupRule(data["group_rule"]),
         groups_for=frozenset(cl.Category(c) for c in data["groups_for"]),
-        score=None if score is None else cl.ScoreScale(lines=score["lines"], points_per_indicator=score["points_per_indicator"],
-                                                       poor_min_b=score["poor_min_b"], average_upto=score["average_upto"]),
+        score=None
+        if score is None
+        else cl.ScoreScale(
+            lines=score["lines"],
+            points_per_indicator=score["points_per_indicator"],
+            poor_min_b=score["poor_min_b"],
+            average_upto=score["average_upto"],
+        ),
         income_period=data["income_period"],
         low_income_lines=data["low_income_lines"],
     )
@@ -282,9 +328,10 @@ def test_the_json_rule_table_is_the_whole_spec(db):
         assert result.category == expected
 
 
-@pytest.mark.parametrize(("codes", "expected"), [
-    ([], "25747-0001"), (["25747-0009", "25747-0010", "X-99"], "25747-0011"), (["25747-T00041"], "25747-T00042"),
-])
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [([], "25747-0001"), (["25747-0009", "25747-0010", "X-99"], "25747-0011"), (["25747-T00041"], "25747-T00042")],
+)
 def test_the_next_code_continues_the_communes_numbering(commune_a, codes, expected):
     assert next_household_code(commune_a, codes) == expected
 
@@ -317,14 +364,19 @@ def test_the_same_key_with_another_body_is_refused_naming_the_key(officer_a, com
     assert_error(other, 409, field="Idempotency-Key", code="idempotency_key_reused")
     assert not Household.objects.filter(code="25747-0103").exists()
     # Another address with the same key is another request too.
-    assess_other = client.post("/api/v1/assessments/", {"round": "BD-2024", "household": "25747-0102", "income_per_capita": 1},
-                               format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assess_other = client.post(
+        "/api/v1/assessments/",
+        {"round": "BD-2024", "household": "25747-0102", "income_per_capita": 1},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
     assert_error(assess_other, 409, field="Idempotency-Key")
 
 
 def test_a_malformed_key_is_a_400_naming_the_header(officer_a, commune_a):
-    response = client_for(officer_a).post("/api/v1/households/", _household_body("25747-0104"), format="json",
-                                          HTTP_IDEMPOTENCY_KEY="not-a-uuid")
+    response = client_for(officer_a).post(
+        "/api/v1/households/", _household_body("25747-0104"), format="json", HTTP_IDEMPOTENCY_KEY="not-a-uuid"
+    )
     assert_error(response, 400, field="Idempotency-Key", code="invalid")
     assert not Household.objects.filter(code="25747-0104").exists()
 
@@ -341,16 +393,27 @@ def test_a_refused_request_does_not_use_up_its_key(officer_a, commune_a):
 
 def test_keys_belong_to_their_user(officer_a, department, commune_a):
     key = _key()
-    assert client_for(officer_a).post("/api/v1/households/", _household_body("25747-0106"), format="json",
-                                      HTTP_IDEMPOTENCY_KEY=key).status_code == 201
-    theirs = client_for(department).post("/api/v1/households/", _household_body("25747-0107"), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert (
+        client_for(officer_a)
+        .post("/api/v1/households/", _household_body("25747-0106"), format="json", HTTP_IDEMPOTENCY_KEY=key)
+        .status_code
+        == 201
+    )
+    theirs = client_for(department).post(
+        "/api/v1/households/", _household_body("25747-0107"), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert theirs.status_code == 201 and Household.objects.filter(code="25747-0107").exists()
 
 
 def test_assessments_retried_with_their_key_are_stored_once(officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a, code="25747-0108")
     client = client_for(officer_a)
-    body = {"round": "BD-2024", "household": household.code, "income_per_capita": 1_000_000, "deprived": ["WATER", "LATRINE", "NUTRITION"]}
+    body = {
+        "round": "BD-2024",
+        "household": household.code,
+        "income_per_capita": 1_000_000,
+        "deprived": ["WATER", "LATRINE", "NUTRITION"],
+    }
     key = _key()
     created = client.post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
     retried = client.post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
@@ -378,14 +441,19 @@ def test_a_submitted_list_refuses_and_the_key_stays_free(officer_a, commune_a, r
     CommuneList.objects.create(round=round_2024, commune=commune_a, status=ListStatus.SUBMITTED)
     key = _key()
     body = {"round": "BD-2024", "household": household.code, "income_per_capita": 1_000_000, "deprived": []}
-    assert_error(client_for(officer_a).post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key), 400, field="round")
+    assert_error(
+        client_for(officer_a).post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY=key), 400, field="round"
+    )
     assert not IdempotencyRecord.objects.filter(key=key).exists() and not Assessment.objects.exists()
 
 
 def test_the_schema_documents_the_header(client, db):
     schema = client.get("/api/schema/", {"format": "json"}).json()
-    for path, method in (("/api/v1/households/", "post"), ("/api/v1/assessments/", "post"),
-                         ("/api/v1/assessments/{round_code}/{household_code}/", "put")):
+    for path, method in (
+        ("/api/v1/households/", "post"),
+        ("/api/v1/assessments/", "post"),
+        ("/api/v1/assessments/{round_code}/{household_code}/", "put"),
+    ):
         parameters = schema["paths"][path][method]["parameters"]
         header = next(p for p in parameters if p["name"] == "Idempotency-Key")
         assert header["in"] == "header" and not header.get("required") and header["schema"]["format"] == "uuid"
@@ -410,8 +478,11 @@ def test_a_retry_arriving_while_the_first_runs_waits_and_replays(transactional_d
     def send():
         try:
             barrier.wait(timeout=10)
-            answers.append(client_for(officer).post("/api/v1/households/", _household_body("25747-0120"), format="json",
-                                                    HTTP_IDEMPOTENCY_KEY=key))
+            answers.append(
+                client_for(officer).post(
+                    "/api/v1/households/", _household_body("25747-0120"), format="json", HTTP_IDEMPOTENCY_KEY=key
+                )
+            )
         finally:
             connections.close_all()
 

@@ -20,9 +20,20 @@ pytestmark = pytest.mark.django_db
 POOR, NEAR, RICH = 1_000_000, 1_900_000, 9_000_000  # VN-2022 urban line 2,000,000; rural 1,500,000
 FOUR = ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM"]
 RATE_FIELDS = (
-    "total_households", "poor", "poor_rate", "poverty_reduction", "poverty_reduction_rate", "social_protection",
-    "social_protection_rate", "near_poor", "near_poor_rate", "total_persons", "poor_persons", "poor_persons_rate",
-    "near_poor_persons", "near_poor_persons_rate",
+    "total_households",
+    "poor",
+    "poor_rate",
+    "poverty_reduction",
+    "poverty_reduction_rate",
+    "social_protection",
+    "social_protection_rate",
+    "near_poor",
+    "near_poor_rate",
+    "total_persons",
+    "poor_persons",
+    "poor_persons_rate",
+    "near_poor_persons",
+    "near_poor_persons_rate",
 )
 
 
@@ -99,10 +110,16 @@ def registry(officer_a, officer_b, district_officer, department, commune_a, comm
     a, b = officer_a, officer_b
     made = {}
     for code, hamlet, income, deprived, people in [
-        ("PA-01", "Khu phố 1", POOR, FOUR, 4), ("PA-02", "Khu phố 1", POOR, FOUR, 2), ("PA-03", "Khu phố 2", NEAR, [], 3),
-        ("PA-04", "Khu phố 2", RICH, [], 5), ("PA-05", "Khu phố 1", NEAR, [], 1), ("PA-06", "Khu phố 2", None, [], 3),
+        ("PA-01", "Khu phố 1", POOR, FOUR, 4),
+        ("PA-02", "Khu phố 1", POOR, FOUR, 2),
+        ("PA-03", "Khu phố 2", NEAR, [], 3),
+        ("PA-04", "Khu phố 2", RICH, [], 5),
+        ("PA-05", "Khu phố 1", NEAR, [], 1),
+        ("PA-06", "Khu phố 2", None, [], 3),
     ]:
-        made[code] = make_household(a, commune_a, code=code, hamlet_name=hamlet, members=default_members(people, able=people != 1))
+        made[code] = make_household(
+            a, commune_a, code=code, hamlet_name=hamlet, members=default_members(people, able=people != 1)
+        )
         if income is not None:
             assess(a, made[code], round_2024, income, deprived)
     household_set_status(actor=a, household=made["PA-04"], status=HouseholdStatus.MOVED, reason="Chuyển đi Bình Phước")
@@ -126,8 +143,12 @@ def test_rates_per_unit_are_the_same_on_the_page_and_in_the_api(client, registry
             assert on_page[code] == {f: shown(row[f], page.lang) for f in RATE_FIELDS}, (unit.code, status, code)
         assert page.rates["total"] == {f: shown(answer["total"][f], page.lang) for f in RATE_FIELDS}
     # The numbers are not all zero: the comparison compared something.
-    assert any(r["poor"] for r in api(department, "/api/v1/rates/", round="BD-2024", unit=province.code, level="district",
-                                      status=status)["results"])
+    assert any(
+        r["poor"]
+        for r in api(department, "/api/v1/rates/", round="BD-2024", unit=province.code, level="district", status=status)[
+            "results"
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,8 +189,9 @@ def test_the_household_list_is_the_same_for_a_province_wide_reader(client, regis
 
 def test_a_households_history_is_the_same_on_the_page_and_in_the_api(client, registry, officer_a, department, province):
     household = registry["PA-04"]  # created, assessed, moved away
-    second = round_create(actor=department, code="BD-2025", year=2025, criteria_set=CriteriaSet.objects.get(code="VN-2022"),
-                          province=province)
+    second = round_create(
+        actor=department, code="BD-2025", year=2025, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
+    )
     household_set_status(actor=officer_a, household=household, status=HouseholdStatus.ACTIVE, reason="Quay về")
     assess(officer_a, household, second, POOR, FOUR)
 
@@ -177,7 +199,9 @@ def test_a_households_history_is_the_same_on_the_page_and_in_the_api(client, reg
     events = api(officer_a, f"/api/v1/households/{household.code}/audit/")["results"]
     for survey_round in ("BD-2024", "BD-2025"):  # the page tells the household's assessments' story with its own
         events += api(officer_a, f"/api/v1/assessments/{survey_round}/{household.code}/audit/")["results"]
-    from_api = sorted(((e["action"], datetime.datetime.fromisoformat(e["time"])) for e in events), key=lambda e: e[1], reverse=True)
+    from_api = sorted(
+        ((e["action"], datetime.datetime.fromisoformat(e["time"])) for e in events), key=lambda e: e[1], reverse=True
+    )
     on_page = [(action, datetime.datetime.fromisoformat(when)) for action, when in page.history]
     assert on_page == from_api
     assert [action for action, _ in on_page].count("household.status_changed") == 2

@@ -32,12 +32,16 @@ def r24(province, commune_a, commune_b, officer_a, officer_b, department):
     survey_round = round_create(
         actor=department, code="BD-2024", year=2024, criteria_set=CriteriaSet.objects.get(code="VN-2022"), province=province
     )
-    assess(officer_a, make_household(officer_a, commune_a, code="A-1", members=default_members(3)), survey_round, POOR_URBAN, THREE)
+    assess(
+        officer_a, make_household(officer_a, commune_a, code="A-1", members=default_members(3)), survey_round, POOR_URBAN, THREE
+    )
     assess(officer_a, make_household(officer_a, commune_a, code="A-2", members=default_members(2)), survey_round, NEAR_URBAN, [])
     assess(officer_a, make_household(officer_a, commune_a, code="A-3", members=default_members(4)), survey_round, RICH, [])
     moved = make_household(officer_a, commune_a, code="A-4", members=default_members(5))
     household_set_status(actor=officer_a, household=moved, status=HouseholdStatus.MOVED, reason="Chuyển đi nơi khác")
-    assess(officer_b, make_household(officer_b, commune_b, code="B-1", members=default_members(1)), survey_round, 1_000_000, THREE)
+    assess(
+        officer_b, make_household(officer_b, commune_b, code="B-1", members=default_members(1)), survey_round, 1_000_000, THREE
+    )
     denominator_set(actor=department, round=survey_round, commune=commune_b, total_households=10, total_persons=32)
     return survey_round
 
@@ -47,12 +51,19 @@ def row_for(rows, code):
 
 
 def test_persons_denominator_defaults_to_registered_members_and_entered_wins(r24, province, commune_a, commune_b, department):
-    assert persons_denominators_for(round=r24, commune_ids=[commune_a.pk, commune_b.pk]) == {commune_a.pk: 3 + 2 + 4, commune_b.pk: 32}
+    assert persons_denominators_for(round=r24, commune_ids=[commune_a.pk, commune_b.pk]) == {
+        commune_a.pk: 3 + 2 + 4,
+        commune_b.pk: 32,
+    }
 
     rows = rates_for(round=r24, unit=province, level="commune", status="all")
     a, b = row_for(rows, commune_a.code), row_for(rows, commune_b.code)
     assert (a.total_persons, a.poor_persons, a.poor_persons_rate, a.near_poor_persons, a.near_poor_persons_rate) == (
-        9, 3, "33.33", 2, "22.22"
+        9,
+        3,
+        "33.33",
+        2,
+        "22.22",
     )
     # 1 / 32 × 100 = 3.125: half up gives 3.13 (round-half-even on a float would give 3.12).
     assert (b.total_persons, b.poor_persons, b.poor_persons_rate, b.near_poor_persons_rate) == (32, 1, "3.13", "0.00")
@@ -79,21 +90,39 @@ def test_persons_denominator_defaults_to_registered_members_and_entered_wins(r24
 
 def test_approval_freezes_total_persons(r24, province, commune_a, officer_a, district_officer, department):
     approved = approve(r24, commune_a, officer=officer_a, district=district_officer, department=department)
-    assert (approved.status, approved.total_persons, approved.poor_persons, approved.near_poor_persons) == (ListStatus.APPROVED, 9, 3, 2)
+    assert (approved.status, approved.total_persons, approved.poor_persons, approved.near_poor_persons) == (
+        ListStatus.APPROVED,
+        9,
+        3,
+        2,
+    )
 
     # Later changes move the live numbers, never the approved ones.
     denominator_set(actor=department, round=r24, commune=commune_a, total_households=50, total_persons=90)
     live = row_for(rates_for(round=r24, unit=province, level="commune", status="all"), commune_a.code)
     frozen = row_for(rates_for(round=r24, unit=province, level="commune", status="approved"), commune_a.code)
     assert (live.total_persons, live.poor_persons_rate) == (90, "3.33")
-    assert (frozen.total_persons, frozen.poor_persons, frozen.poor_persons_rate, frozen.near_poor_persons_rate) == (9, 3, "33.33", "22.22")
+    assert (frozen.total_persons, frozen.poor_persons, frozen.poor_persons_rate, frozen.near_poor_persons_rate) == (
+        9,
+        3,
+        "33.33",
+        "22.22",
+    )
     assert (frozen.total_households, frozen.poor_rate) == (3, "33.33")  # households, unchanged
 
 
 def test_lists_approved_before_persons_were_frozen_have_no_persons_rate(r24, province, commune_b):
     CommuneList.objects.create(
-        round=r24, commune=commune_b, status=ListStatus.APPROVED, total_households=10, poor=1, poverty_reduction=1,
-        social_protection=0, near_poor=0, poor_persons=1, near_poor_persons=0,
+        round=r24,
+        commune=commune_b,
+        status=ListStatus.APPROVED,
+        total_households=10,
+        poor=1,
+        poverty_reduction=1,
+        social_protection=0,
+        near_poor=0,
+        poor_persons=1,
+        near_poor_persons=0,
     )
     b = row_for(rates_for(round=r24, unit=province, level="commune", status="approved"), commune_b.code)
     assert (b.total_persons, b.poor_persons, b.poor_persons_rate, b.poor_rate) == (0, 1, None, "10.00")
@@ -151,7 +180,10 @@ def test_persons_on_page_excel_csv_and_api_are_the_same(client, r24, commune_a, 
     assert total_cells["unit_name"] == "Tổng cộng"
     for row in api_rows:
         for key in PERSONS_KEYS:
-            assert cells(key, sheet[row["unit_code"]][key]) == (None if row[key] is None else str(row[key])), (row["unit_code"], key)
+            assert cells(key, sheet[row["unit_code"]][key]) == (None if row[key] is None else str(row[key])), (
+                row["unit_code"],
+                key,
+            )
     for key in PERSONS_KEYS:
         assert cells(key, total_cells[key]) == (None if api["total"][key] is None else str(api["total"][key]))
     rate_col = KEYS.index("poor_persons_rate") + 1

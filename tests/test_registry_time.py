@@ -36,20 +36,41 @@ def _english_messages():
 
 def _rows(codes, *, able: int, commune="25816", income=900_000):
     households = [
-        {"household_code": c, "commune_code": commune, "hamlet": "Ấp 1", "head_name": f"Chủ hộ {c}", "address": "",
-         "income_per_capita": income, "deprived": ""}
+        {
+            "household_code": c,
+            "commune_code": commune,
+            "hamlet": "Ấp 1",
+            "head_name": f"Chủ hộ {c}",
+            "address": "",
+            "income_per_capita": income,
+            "deprived": "",
+        }
         for c in codes
     ]
     members = [
-        {"household_code": c, "full_name": f"Người {c} {i}", "sex": "M", "birth_year": 1950 + i, "relation": "head" if i == 0 else "child",
-         "citizen_id": None, "ethnicity": "Kinh", "able_to_work": able, "social_protection": 0, "merit": 0, "disability": 0}
-        for c in codes for i in range(2 if able else 1)
+        {
+            "household_code": c,
+            "full_name": f"Người {c} {i}",
+            "sex": "M",
+            "birth_year": 1950 + i,
+            "relation": "head" if i == 0 else "child",
+            "citizen_id": None,
+            "ethnicity": "Kinh",
+            "able_to_work": able,
+            "social_protection": 0,
+            "merit": 0,
+            "disability": 0,
+        }
+        for c in codes
+        for i in range(2 if able else 1)
     ]
     return households, members
 
 
 def _counts(survey_round):
-    total = rates_total(rates_for(round=survey_round, unit=survey_round.province, level="commune", status="all"), unit=survey_round.province)
+    total = rates_total(
+        rates_for(round=survey_round, unit=survey_round.province, level="commune", status="all"), unit=survey_round.province
+    )
     groups = sorted(Assessment.objects.filter(round=survey_round).values_list("household__code", "group", "member_count"))
     return (total.poor, total.poverty_reduction, total.social_protection, total.near_poor, total.poor_persons), groups
 
@@ -153,8 +174,12 @@ def test_import_area_column_applies_to_the_households_of_that_import(tmp_path, p
     households, members = _rows(["AR-1"], able=1, commune="25747", income=1_800_000)
     households[0]["deprived"] = "WATER, LATRINE, NUTRITION"
     path = tmp_path / "area.xlsx"
-    write_survey_workbook(path, households=households, members=members,
-                          denominators=[{"commune_code": "25747", "total_households": 500, "area": "rural"}])
+    write_survey_workbook(
+        path,
+        households=households,
+        members=members,
+        denominators=[{"commune_code": "25747", "total_households": 500, "area": "rural"}],
+    )
     result = survey_import(actor=department, round=survey_round, path=path)
     assert result.ok and result.areas_set == [("25747", "urban", "rural")]
     a = Assessment.objects.get(household__code="AR-1", round=survey_round)
@@ -162,15 +187,23 @@ def test_import_area_column_applies_to_the_households_of_that_import(tmp_path, p
     # Once other households are assessed there, a file cannot flip the commune back.
     households2, members2 = _rows(["AR-2"], able=1, commune="25747")
     path2 = tmp_path / "flip.xlsx"
-    write_survey_workbook(path2, households=households2, members=members2,
-                          denominators=[{"commune_code": "25747", "total_households": 500, "area": "urban"}])
+    write_survey_workbook(
+        path2,
+        households=households2,
+        members=members2,
+        denominators=[{"commune_code": "25747", "total_households": 500, "area": "urban"}],
+    )
     refused = survey_import(actor=department, round=survey_round, path=path2)
     assert not refused.ok and refused.issues[0].column == "area" and refused.issues[0].sheet == "denominators"
     assert not Household.objects.filter(code="AR-2").exists()
     # A bad value is a cell error naming the column.
     path3 = tmp_path / "bad.xlsx"
-    write_survey_workbook(path3, households=households2, members=members2,
-                          denominators=[{"commune_code": "25747", "total_households": 500, "area": "city"}])
+    write_survey_workbook(
+        path3,
+        households=households2,
+        members=members2,
+        denominators=[{"commune_code": "25747", "total_households": 500, "area": "city"}],
+    )
     bad = survey_import(actor=department, round=survey_round, path=path3)
     assert [(i.sheet, i.column) for i in bad.issues] == [("denominators", "area")]
 
@@ -210,7 +243,9 @@ def test_criteria_set_must_cover_the_year(province, department):
 @pytest.fixture
 def split_commune(province):
     load_2025("74")
-    for commune in AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.COMMUNE, parent__parent=province).order_by("code"):
+    for commune in AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.COMMUNE, parent__parent=province).order_by(
+        "code"
+    ):
         successors = list(commune.successors.filter(structure=Structure.Y2025).order_by("code"))
         if len(successors) >= 2:
             return commune, successors
@@ -244,7 +279,9 @@ def test_a_rehomed_household_of_a_split_commune_stays_poor_across_the_merger(tmp
 
     path = _mapping_file(tmp_path, [[commune.code, "ấp  bảy", mapped.code]])
     out = io.StringIO()
-    call_command("rehome_households", "--province", "74", "--to-structure", "2025", "--mapping", str(path), "--dry-run", stdout=out)
+    call_command(
+        "rehome_households", "--province", "74", "--to-structure", "2025", "--mapping", str(path), "--dry-run", stdout=out
+    )
     text = out.getvalue()
     assert "would move 2 households" in text and "Ấp Tám" in text and "Dry run" in text
     assert Household.objects.get(code="SPLIT-1").commune == commune  # nothing written
@@ -264,11 +301,24 @@ def test_a_rehomed_household_of_a_split_commune_stays_poor_across_the_merger(tmp
 
     hcm_province = AdminUnit.objects.get(structure=Structure.Y2025, code="79")
     hcm_staff = make_user("hcm_staff", Role.DEPARTMENT_STAFF, hcm_province)
-    call_command("create_round", "HCM-2026", "--year", "2026", "--criteria", "VN-2022", "--province", "79", "--structure", "2025",
-                 stdout=io.StringIO())
+    call_command(
+        "create_round",
+        "HCM-2026",
+        "--year",
+        "2026",
+        "--criteria",
+        "VN-2022",
+        "--province",
+        "79",
+        "--structure",
+        "2025",
+        stdout=io.StringIO(),
+    )
     hcm = SurveyRound.objects.get(code="HCM-2026")
     assert [r.code for r in hcm.previous_list()] == ["BD-2024"]
-    assessment_save(actor=hcm_staff, household=staying, round=hcm, income_per_capita=1_100_000, deprived=["WATER", "LATRINE", "NUTRITION"])
+    assessment_save(
+        actor=hcm_staff, household=staying, round=hcm, income_per_capita=1_100_000, deprived=["WATER", "LATRINE", "NUTRITION"]
+    )
     rows = {r["unit_code"]: r for r in flows_for(round=hcm, unit=hcm_province, level="commune", status="all")}
     row = rows[mapped.code]
     assert (row["start"], row["end"], row["newly_poor"], row["other_in"], row["out_total"]) == (1, 1, 0, 0, 0)
@@ -279,13 +329,25 @@ def test_a_rehomed_household_of_a_split_commune_stays_poor_across_the_merger(tmp
 
     # The legacy round read in today's units: Binh Duong's numbers in the new communes, through the API.
     reader = make_user("reader79", Role.API_READER, hcm_province)
-    body = client_for(reader).get("/api/v1/rates/", {"round": "BD-2024", "structure": "2025", "unit": "79", "level": "commune"}).json()
+    body = (
+        client_for(reader)
+        .get("/api/v1/rates/", {"round": "BD-2024", "structure": "2025", "unit": "79", "level": "commune"})
+        .json()
+    )
     by_code = {r["unit_code"]: r for r in body["results"]}
     assert body["structure"] == "2025" and body["total"]["poor"] == 2 and body["total"]["total_households"] == 40
     assert by_code[mapped.code]["poor"] == 1 and by_code[default_code]["poor"] == 1
     assert by_code[mapped.code]["total_households"] + by_code[default_code]["total_households"] == 40
-    assert_error(client_for(reader).get("/api/v1/rates/", {"round": "BD-2024", "structure": "1990", "unit": "79", "level": "commune"}), 400, field="structure")
-    assert_error(client_for(reader).get("/api/v1/rates/", {"round": "HCM-2026", "structure": "legacy", "unit": "79", "level": "commune"}), 400, field="structure")
+    assert_error(
+        client_for(reader).get("/api/v1/rates/", {"round": "BD-2024", "structure": "1990", "unit": "79", "level": "commune"}),
+        400,
+        field="structure",
+    )
+    assert_error(
+        client_for(reader).get("/api/v1/rates/", {"round": "HCM-2026", "structure": "legacy", "unit": "79", "level": "commune"}),
+        400,
+        field="structure",
+    )
     rounds = client_for(reader).get("/api/v1/rounds/HCM-2026/").json()
     assert rounds["previous_rounds"] == ["BD-2024"] and rounds["previous_round"] == "BD-2024"
 
@@ -294,7 +356,11 @@ def test_rehoming_with_a_bad_mapping_writes_nothing(tmp_path, province, departme
     commune, successors = split_commune
     officer = make_user("bd_officer", Role.COMMUNE_OFFICER, commune)
     make_household(officer, commune, hamlet_name="Ấp 1", code="SPLIT-1")
-    other = AdminUnit.objects.filter(structure=Structure.Y2025, level=Level.COMMUNE).exclude(pk__in=[s.pk for s in successors]).first()
+    other = (
+        AdminUnit.objects.filter(structure=Structure.Y2025, level=Level.COMMUNE)
+        .exclude(pk__in=[s.pk for s in successors])
+        .first()
+    )
     path = _mapping_file(tmp_path, [[commune.code, "Ấp 1", other.code]])
     with pytest.raises(CommandError, match="not a successor"):
         call_command("rehome_households", "--province", "74", "--mapping", str(path), stdout=io.StringIO())
@@ -356,7 +422,9 @@ def test_hamlet_of_rehomed_household_is_found_by_name(province, department, spli
     assert Household.objects.get(code="H-1").members.count() == 3
 
 
-def test_approved_entries_are_readable_by_revision_through_the_api(province, department, officer_a, officer_b, commune_a, round_2024):
+def test_approved_entries_are_readable_by_revision_through_the_api(
+    province, department, officer_a, officer_b, commune_a, round_2024
+):
     households = [make_household(officer_a, commune_a) for _ in range(2)]
     for h in households:
         assess(officer_a, h, round_2024, 1_000_000, ["WATER", "LATRINE", "NUTRITION"])

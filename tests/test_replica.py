@@ -13,8 +13,6 @@ from tests.factories import approved_list, assess, client_for, make_household
 pytestmark = pytest.mark.django_db(databases=["default", "replica"], transaction=True)
 
 
-
-
 @pytest.fixture
 def replica_on(settings):
     settings.POVREG_READ_REPLICA = True
@@ -26,8 +24,9 @@ def _queries(alias, call):
     return response, len(captured.captured_queries)
 
 
-def test_approved_rates_and_the_report_page_read_the_replica(replica_on, client, round_2024, officer_a, commune_a, department,
-                                                            api_reader):
+def test_approved_rates_and_the_report_page_read_the_replica(
+    replica_on, client, round_2024, officer_a, commune_a, department, api_reader
+):
     assess(officer_a, make_household(officer_a, commune_a), round_2024, 1_000_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
     approved_list(round_2024, commune_a, total_households=10, poor=1)
     reader = client_for(api_reader)
@@ -36,7 +35,9 @@ def test_approved_rates_and_the_report_page_read_the_replica(replica_on, client,
     assert answer.status_code == 200 and answer.json()["total"]["poor"] == 1
     assert on_replica >= 1
     client.force_login(department)
-    page, on_replica = _queries("replica", lambda: client.get("/reports/rates/", {"round": round_2024.code, "unit": commune_a.code}))
+    page, on_replica = _queries(
+        "replica", lambda: client.get("/reports/rates/", {"round": round_2024.code, "unit": commune_a.code})
+    )
     assert page.status_code == 200 and on_replica >= 1
 
 
@@ -45,9 +46,14 @@ def test_writes_and_personal_pages_stay_on_the_primary(replica_on, client, round
     client.force_login(officer_a)
     page, on_replica = _queries("replica", lambda: client.get(f"/households/{household.code}/"))
     assert page.status_code == 200 and on_replica == 0
-    api, on_replica = _queries("replica", lambda: client_for(officer_a).post(
-        "/api/v1/assessments/", {"round": round_2024.code, "household": household.code, "income_per_capita": 1_000_000,
-                                 "deprived": []}, format="json"))
+    api, on_replica = _queries(
+        "replica",
+        lambda: client_for(officer_a).post(
+            "/api/v1/assessments/",
+            {"round": round_2024.code, "household": household.code, "income_per_capita": 1_000_000, "deprived": []},
+            format="json",
+        ),
+    )
     assert api.status_code == 201 and on_replica == 0
 
 

@@ -24,9 +24,16 @@ def world(province, commune_a, commune_b, officer_a, officer_b, district_officer
     assert r24.previous_round == r23
     h1 = make_household(officer_a, commune_a, code="A-1")
     h2 = make_household(officer_a, commune_a, code="A-2")
-    h3 = make_household(officer_a, commune_a, code="A-3", members=[
-        MemberData(full_name="Lò Thị Mai", sex="F", birth_year=1950, relation="head", ethnicity="Tày", able_to_work=False, merit=True),
-    ])
+    h3 = make_household(
+        officer_a,
+        commune_a,
+        code="A-3",
+        members=[
+            MemberData(
+                full_name="Lò Thị Mai", sex="F", birth_year=1950, relation="head", ethnicity="Tày", able_to_work=False, merit=True
+            )
+        ],
+    )
     h4 = make_household(officer_a, commune_a, code="A-4")
     h5 = make_household(officer_a, commune_a, code="A-5")
     h6 = make_household(officer_b, commune_b, code="B-6", members=default_members(2))
@@ -72,8 +79,9 @@ def test_rates_page_all_and_approved_match_selectors_and_api(client, world, depa
     assert [(p.round_code, p.poor) for p in page.context["trend"]] == [("BD-2023", 2), ("BD-2024", 3)]
 
 
-def test_drill_down_access_and_query_count(client, world, department, district_a, commune_a, officer_a, outsider, api_reader,
-                                           django_assert_max_num_queries):
+def test_drill_down_access_and_query_count(
+    client, world, department, district_a, commune_a, officer_a, outsider, api_reader, django_assert_max_num_queries
+):
     page = get(client, department, "/reports/rates/", round="BD-2024", unit=district_a.code, status="all")
     rows = page.context["report"].rows
     assert page.context["report"].level == "commune" and commune_a.code in [r.unit_code for r in rows]
@@ -116,7 +124,14 @@ def test_deprivation_table_and_breakdowns(client, world, department, province):
     assert (by_code["TELECOM"].poor, by_code["TELECOM"].poor_rate) == (1, "33.33")
     assert by_code["NUTRITION"].poor == 0
     poor, near = page.context["breakdowns"]
-    assert (poor.category, poor.households, poor.ethnic_minority, poor.female_head, poor.merit, poor.no_working_capacity) == ("poor", 3, 1, 1, 1, 1)
+    assert (poor.category, poor.households, poor.ethnic_minority, poor.female_head, poor.merit, poor.no_working_capacity) == (
+        "poor",
+        3,
+        1,
+        1,
+        1,
+        1,
+    )
     assert poor.ethnic_minority_rate == "33.33" and near.households == 2 and near.ethnic_minority == 0
     approved = breakdowns(round=world["r24"], unit=province, status="approved")
     assert approved[0].households == 2  # commune B's list is not approved
@@ -132,7 +147,7 @@ def test_dashboard_chart_fragment(client, world, department, officer_a):
 
 
 def test_a_partly_approved_round_says_provisional_on_the_page_the_chart_the_trend_and_the_workbook(
-    client, world, department, province, commune_a,
+    client, world, department, province, commune_a
 ):
     """One commune of Binh Duong's 91 approved (the 9.80% case of issue 12): every place the province total
     appears says "1/91 communes approved: provisional"; a fully counted total says nothing."""
@@ -161,4 +176,3 @@ def test_a_partly_approved_round_says_provisional_on_the_page_the_chart_the_tren
     assert "data-coverage" not in commune.content.decode()
     rate = commune.context["report"].total.poor_rate
     assert rate.replace(".", ",") in commune.content.decode()
-

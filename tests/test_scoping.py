@@ -82,8 +82,9 @@ def test_officer_of_another_commune_gets_404(client, name, private_household, of
 def test_writes_out_of_scope_change_nothing(client, name, private_household, officer_b, commune_a):
     client.force_login(officer_b)
     url = reverse(name, args=PAGES[name][1])
-    response = client.post(url, {"round": "BD-2024", "income_per_capita": "9999999", "head_name": "Hacked",
-                                 "commune": commune_a.pk})
+    response = client.post(
+        url, {"round": "BD-2024", "income_per_capita": "9999999", "head_name": "Hacked", "commune": commune_a.pk}
+    )
     assert response.status_code == 404
     private_household.refresh_from_db()
     assert private_household.head_name == HEAD

@@ -45,17 +45,45 @@ def seed_rows(communes: list[AdminUnit]):
     income = {"pr": 1_000_000, "sp": 900_000, "near": 1_500_000, "not": 3_000_000}
     for serial, (kind, commune) in enumerate(kinds, start=1):
         code = f"BD17-{serial:05d}"
-        households.append({
-            "household_code": code, "commune_code": commune.code, "hamlet": "Ấp 1", "head_name": f"Hộ {serial}",
-            "address": "", "income_per_capita": income[kind], "deprived": "WATER" if kind == "pr" else "",
-        })
-        members.append({"household_code": code, "full_name": f"Chủ hộ {serial}", "sex": "F" if serial % 3 == 0 else "M",
-                        "birth_year": 1950 if kind == "sp" else 1975, "relation": "head", "ethnicity": "Khmer" if serial % 50 == 0 else "Kinh",
-                        "able_to_work": 0 if kind == "sp" else 1, "social_protection": 1 if kind == "sp" else 0, "merit": 0, "disability": 0})
+        households.append(
+            {
+                "household_code": code,
+                "commune_code": commune.code,
+                "hamlet": "Ấp 1",
+                "head_name": f"Hộ {serial}",
+                "address": "",
+                "income_per_capita": income[kind],
+                "deprived": "WATER" if kind == "pr" else "",
+            }
+        )
+        members.append(
+            {
+                "household_code": code,
+                "full_name": f"Chủ hộ {serial}",
+                "sex": "F" if serial % 3 == 0 else "M",
+                "birth_year": 1950 if kind == "sp" else 1975,
+                "relation": "head",
+                "ethnicity": "Khmer" if serial % 50 == 0 else "Kinh",
+                "able_to_work": 0 if kind == "sp" else 1,
+                "social_protection": 1 if kind == "sp" else 0,
+                "merit": 0,
+                "disability": 0,
+            }
+        )
         if kind == "pr":
-            members.append({"household_code": code, "full_name": f"Vợ/chồng {serial}", "sex": "F", "birth_year": 1978,
-                            "relation": "spouse", "able_to_work": 1})
-    denominators = [{"commune_code": c.code, "total_households": n} for c, n in zip(communes, spread(TOTAL, len(communes)), strict=True)]
+            members.append(
+                {
+                    "household_code": code,
+                    "full_name": f"Vợ/chồng {serial}",
+                    "sex": "F",
+                    "birth_year": 1978,
+                    "relation": "spouse",
+                    "able_to_work": 1,
+                }
+            )
+    denominators = [
+        {"commune_code": c.code, "total_households": n} for c, n in zip(communes, spread(TOTAL, len(communes)), strict=True)
+    ]
     return households, members, denominators
 
 
@@ -65,10 +93,20 @@ def approve_every_list(survey_round, communes, *, officer, district, department)
     hamlets = {h.commune_id: h for h in Hamlet.objects.filter(commune__in=communes, name="Ấp 1")}
     for commune in communes:
         cl = commune_list_get_or_create(actor=officer, round=survey_round, commune=commune)
-        hamlet_meeting_record(actor=officer, commune_list=cl, hamlet=hamlets[commune.pk], held_on=today - datetime.timedelta(days=30),
-                              attendees=40, agreeing=35)
-        public_posting_record(actor=officer, commune_list=cl, starts_on=today - datetime.timedelta(days=25),
-                              ends_on=today - datetime.timedelta(days=10))
+        hamlet_meeting_record(
+            actor=officer,
+            commune_list=cl,
+            hamlet=hamlets[commune.pk],
+            held_on=today - datetime.timedelta(days=30),
+            attendees=40,
+            agreeing=35,
+        )
+        public_posting_record(
+            actor=officer,
+            commune_list=cl,
+            starts_on=today - datetime.timedelta(days=25),
+            ends_on=today - datetime.timedelta(days=10),
+        )
         recognise(cl, officer)
         cl = commune_list_submit(actor=officer, commune_list=cl)
         cl = commune_list_review(actor=district, commune_list=cl)
@@ -77,7 +115,9 @@ def approve_every_list(survey_round, communes, *, officer, district, department)
 
 @pytest.mark.django_db
 def test_binh_duong_2017_table_through_import_approval_report_excel_and_api(tmp_path, province, department, client):
-    survey_round = round_create(actor=department, code="BD-2017", year=2017, criteria_set=CriteriaSet.objects.get(code="BD-2016"), province=province)
+    survey_round = round_create(
+        actor=department, code="BD-2017", year=2017, criteria_set=CriteriaSet.objects.get(code="BD-2016"), province=province
+    )
     communes = list(AdminUnit.objects.under(province).filter(level=Level.COMMUNE).order_by("code"))
     assert len(communes) == 91
     households, members, denominators = seed_rows(communes)
@@ -94,9 +134,15 @@ def test_binh_duong_2017_table_through_import_approval_report_excel_and_api(tmp_
     approve_every_list(survey_round, communes, officer=officer, district=district, department=department)
 
     expected = {
-        "total_households": "294573", "poor": "3206", "poor_rate": "1.09", "poverty_reduction": "1989",
-        "poverty_reduction_rate": "0.68", "social_protection": "1217", "social_protection_rate": "0.41",
-        "near_poor": "2883", "near_poor_rate": "0.98",
+        "total_households": "294573",
+        "poor": "3206",
+        "poor_rate": "1.09",
+        "poverty_reduction": "1989",
+        "poverty_reduction_rate": "0.68",
+        "social_protection": "1217",
+        "social_protection_rate": "0.41",
+        "near_poor": "2883",
+        "near_poor_rate": "0.98",
     }
 
     # The report page (approved lists only, the default).
@@ -126,7 +172,9 @@ def test_binh_duong_2017_table_through_import_approval_report_excel_and_api(tmp_
     assert cells["Tổng số hộ dân cư"] == 294_573 and cells["Số hộ nghèo"] == 3_206
     assert cells["Tỷ lệ hộ nghèo (%)"] == pytest.approx(1.09) and cells["Số hộ cận nghèo"] == 2_883
     assert cells["Tỷ lệ hộ cận nghèo (%)"] == pytest.approx(0.98)
-    assert ws.cell(row=total_row, column=7).value == pytest.approx(0.68) and ws.cell(row=total_row, column=9).value == pytest.approx(0.41)
+    assert ws.cell(row=total_row, column=7).value == pytest.approx(0.68) and ws.cell(
+        row=total_row, column=9
+    ).value == pytest.approx(0.41)
     assert ws.cell(row=total_row, column=5).number_format == "0.00"
 
     # The API gives the same numbers.

@@ -19,7 +19,9 @@ def setup(province, commune_a, commune_b, officer_a, officer_b, department):
     assess(officer_a, make_household(officer_a, commune_a, code="A-1"), r, 1_900_000, ["WATER", "LATRINE", "TELECOM"])  # poor
     assess(officer_a, make_household(officer_a, commune_a, code="A-2"), r, 2_300_000, ["WATER", "LATRINE", "TELECOM"])  # average
     assess(officer_a, make_household(officer_a, commune_a, code="A-3", members=default_members(2, able=False)), r, 2_400_000, [])
-    assess(officer_b, make_household(officer_b, commune_b, code="B-1"), r, 1_600_000, ["WATER", "LATRINE", "TELECOM"])  # rural: average
+    assess(
+        officer_b, make_household(officer_b, commune_b, code="B-1"), r, 1_600_000, ["WATER", "LATRINE", "TELECOM"]
+    )  # rural: average
     return {"round": r, "official": official}
 
 
@@ -77,5 +79,5 @@ def test_simulation_page_reads_in_order_and_shows_the_difference(client, setup, 
     client.force_login(department)
     html = client.get("/reports/simulation/", {"draft": "DIFF-DRAFT", "round": "BD-2024"}).content.decode()
     assert html.index('name="source"') < html.index('name="draft"')  # make a draft, then simulate
-    total_row = html[html.index('data-unit="total"'):]
+    total_row = html[html.index('data-unit="total"') :]
     assert "data-difference" in total_row and "(+" in total_row

@@ -38,12 +38,15 @@ def test_the_city_standard_is_shipped_with_yearly_lines_and_its_certainty(city):
     assert "secondary" in city.notes and "unverified" in city.notes and "46,000,000 / 12" in city.notes
 
 
-@pytest.mark.parametrize(("monthly", "expected"), [
-    (3_833_333, "poor"),        # × 12 = 45,999,996 ≤ 46,000,000
-    (3_833_334, "near_poor"),   # × 12 = 46,000,008: above the poor line, although 46,000,000 / 12 rounds to 3,833,333
-    (4_500_000, "near_poor"),   # × 12 = 54,000,000: the near-poor line itself
-    (4_500_001, "not_poor"),
-])
+@pytest.mark.parametrize(
+    ("monthly", "expected"),
+    [
+        (3_833_333, "poor"),  # × 12 = 45,999,996 ≤ 46,000,000
+        (3_833_334, "near_poor"),  # × 12 = 46,000,008: above the poor line, although 46,000,000 / 12 rounds to 3,833,333
+        (4_500_000, "near_poor"),  # × 12 = 54,000,000: the near-poor line itself
+        (4_500_001, "not_poor"),
+    ],
+)
 def test_yearly_lines_compare_twelve_months_exactly(city, monthly, expected):
     result = cl.classify(criteria_spec(city), area="urban", income=monthly, deprived=[], members=ABLE)
     assert result.category == expected
@@ -57,16 +60,24 @@ def test_a_scored_household_needs_its_income_too_when_the_city_standard_is_incom
         assessment_save(actor=officer_a, household=household, round=two_standards, score_a=150, deprived=deprived)
     assert list(missing.value.message_dict) == ["income_per_capita"] and "HCM-2025" in missing.value.messages[0]
 
-    saved = assessment_save(actor=officer_a, household=household, round=two_standards, score_a=150, income_per_capita=3_900_000,
-                            deprived=deprived)
+    saved = assessment_save(
+        actor=officer_a, household=household, round=two_standards, score_a=150, income_per_capita=3_900_000, deprived=deprived
+    )
     assert (saved.basis, saved.score_a, saved.income_per_capita, saved.category) == ("score", 150, 3_900_000, "poor")
     city_result = StandardResult.objects.get(assessment=saved)
     assert (city_result.criteria_set.code, city_result.basis, city_result.category) == ("HCM-2025", "income", "near_poor")
     assert "46.800.000 ₫/người/năm" in city_result.explanation_vi
 
     # A change of the inputs reclassifies under both standards.
-    saved = assessment_save(actor=officer_a, household=household, round=two_standards, score_a=150, income_per_capita=3_000_000,
-                            deprived=deprived, expected_version=saved.version)
+    saved = assessment_save(
+        actor=officer_a,
+        household=household,
+        round=two_standards,
+        score_a=150,
+        income_per_capita=3_000_000,
+        deprived=deprived,
+        expected_version=saved.version,
+    )
     assert StandardResult.objects.get(assessment=saved).category == "poor"
     assert StandardResult.objects.filter(assessment=saved).count() == 1
 
@@ -94,7 +105,13 @@ def test_adding_a_standard_classifies_the_assessments_already_made(round_2024, c
 def test_rates_under_either_standard_live_and_approved(two_standards, officer_a, commune_a, department, api_reader):
     incomes = {"TS-10": 1_500_000, "TS-11": 3_000_000, "TS-12": 4_000_000, "TS-13": 9_000_000}
     for code, income in incomes.items():
-        assess(officer_a, make_household(officer_a, commune_a, code=code), two_standards, income, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
+        assess(
+            officer_a,
+            make_household(officer_a, commune_a, code=code),
+            two_standards,
+            income,
+            ["HEALTH_INSURANCE", "WATER", "LATRINE"],
+        )
     # Official (VN-2022 urban, 2,000,000 a month): TS-10 poor. City (46M / 54M a year): TS-10 and TS-11 poor, TS-12 near-poor.
     staff = client_for(department)
     base = {"round": two_standards.code, "unit": commune_a.code, "level": "commune", "status": "all"}
@@ -141,14 +158,26 @@ def test_the_form_asks_for_the_income_beside_score_a_and_previews_both(two_stand
     page = client.get(f"/households/TS-30/assessment/?round={two_standards.code}").content.decode()
     assert 'id="help-income-also"' in page and "HCM-2025" in page
     deprived = ["HEALTH_INSURANCE", "WATER", "LATRINE"]
-    missing = client.post("/households/TS-30/assessment/", {"round": two_standards.code, "score_a": "150", "deprived": deprived,
-                                                            "expected_version": "0"})
+    missing = client.post(
+        "/households/TS-30/assessment/",
+        {"round": two_standards.code, "score_a": "150", "deprived": deprived, "expected_version": "0"},
+    )
     assert missing.status_code == 400 and "HCM-2025" in missing.content.decode()
-    preview = client.post("/households/TS-30/assessment/preview/", {"round": two_standards.code, "score_a": "150",
-                                                                    "income_per_capita": "3.900.000", "deprived": deprived}).content.decode()
+    preview = client.post(
+        "/households/TS-30/assessment/preview/",
+        {"round": two_standards.code, "score_a": "150", "income_per_capita": "3.900.000", "deprived": deprived},
+    ).content.decode()
     assert 'data-standard="HCM-2025" data-standard-category="near_poor"' in preview and "điểm A 150 ≤ 175" in preview
-    saved = client.post("/households/TS-30/assessment/", {"round": two_standards.code, "score_a": "150", "income_per_capita": "3.900.000",
-                                                          "deprived": deprived, "expected_version": "0"})
+    saved = client.post(
+        "/households/TS-30/assessment/",
+        {
+            "round": two_standards.code,
+            "score_a": "150",
+            "income_per_capita": "3.900.000",
+            "deprived": deprived,
+            "expected_version": "0",
+        },
+    )
     assert saved.status_code == 302
     assert Assessment.objects.get(household__code="TS-30").standard_results.get().category == "near_poor"
 
@@ -158,7 +187,9 @@ def test_the_import_needs_the_income_beside_score_a(tmp_path, two_standards, off
     from tests.factories import household, member, write
 
     rows = [household("TSI-1", income_per_capita=None, score_a=160), household("TSI-2", income_per_capita=3_000_000, score_a=160)]
-    result = survey_import(actor=officer_a, round=two_standards, path=write(tmp_path, households=rows, members=[member("TSI-1"), member("TSI-2")]))
+    result = survey_import(
+        actor=officer_a, round=two_standards, path=write(tmp_path, households=rows, members=[member("TSI-1"), member("TSI-2")])
+    )
     assert [(i.row, i.column) for i in result.issues] == [(2, "income_per_capita")] and not result.applied
     ok = survey_import(actor=officer_a, round=two_standards, path=write(tmp_path, households=rows[1:], members=[member("TSI-2")]))
     assert ok.applied, ok.issues
@@ -169,10 +200,18 @@ def test_the_import_needs_the_income_beside_score_a(tmp_path, two_standards, off
 
 def test_the_report_page_and_its_export_under_the_city_standard(two_standards, officer_a, commune_a, department, client):
     for code, income in {"TS-40": 1_500_000, "TS-41": 3_000_000}.items():
-        assess(officer_a, make_household(officer_a, commune_a, code=code), two_standards, income, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
+        assess(
+            officer_a,
+            make_household(officer_a, commune_a, code=code),
+            two_standards,
+            income,
+            ["HEALTH_INSURANCE", "WATER", "LATRINE"],
+        )
     approved_list(two_standards, commune_a, total_households=50, poor=1, near_poor=0)
     client.force_login(department)
-    page = client.get("/reports/rates/", {"round": two_standards.code, "unit": commune_a.code, "criteria": "HCM-2025"}).content.decode()
+    page = client.get(
+        "/reports/rates/", {"round": two_standards.code, "unit": commune_a.code, "criteria": "HCM-2025"}
+    ).content.decode()
     assert 'id="sel-criteria"' in page and 'data-standard="HCM-2025"' in page
     assert '<td class="num" data-col="poor">2</td>' in page
     official = client.get("/reports/rates/", {"round": two_standards.code, "unit": commune_a.code}).content.decode()
@@ -200,12 +239,15 @@ def test_vn_2022_declares_the_low_income_lines_with_their_certainty(db):
     assert not CriteriaSet.objects.get(code="VN-2027").counts_low_income_workers
 
 
-@pytest.mark.parametrize(("income", "deprived", "expected"), [
-    (3_000_000, 0, 2),      # at the urban line, not poor: both able members
-    (3_000_001, 0, 0),      # above it
-    (1_900_000, 3, 0),      # poor: not a low-income worker household
-    (1_900_000, 0, 0),      # near-poor: neither
-])
+@pytest.mark.parametrize(
+    ("income", "deprived", "expected"),
+    [
+        (3_000_000, 0, 2),  # at the urban line, not poor: both able members
+        (3_000_001, 0, 0),  # above it
+        (1_900_000, 3, 0),  # poor: not a low-income worker household
+        (1_900_000, 0, 0),  # near-poor: neither
+    ],
+)
 def test_low_income_workers_at_the_line(db, income, deprived, expected):
     spec = criteria_spec(CriteriaSet.objects.get(code="VN-2022"))
     members = [cl.MemberFacts(True), cl.MemberFacts(True), cl.MemberFacts(False)]
@@ -231,8 +273,16 @@ def test_flows_start_from_the_previous_rounds_decision(round_2024, province, dep
     from surveys.approval.decisions import round_decision_record
     from surveys.rounds import round_create
 
-    round_decision_record(actor=department, round=round_2024, number="505/QĐ-UBND", date=datetime.date(2025, 1, 20), signer="Chủ tịch")
-    later = round_create(actor=department, code="BD-2025", year=2025, criteria_set=round_2024.criteria_set, province=province,
-                         previous_round=round_2024)
+    round_decision_record(
+        actor=department, round=round_2024, number="505/QĐ-UBND", date=datetime.date(2025, 1, 20), signer="Chủ tịch"
+    )
+    later = round_create(
+        actor=department,
+        code="BD-2025",
+        year=2025,
+        criteria_set=round_2024.criteria_set,
+        province=province,
+        previous_round=round_2024,
+    )
     data = client_for(api_reader).get("/api/v1/flows/", {"round": later.code, "unit": "74", "level": "province"}).json()
     assert data["start_decision"] == {"round": "BD-2024", "number": "505/QĐ-UBND", "date": "2025-01-20"}

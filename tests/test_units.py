@@ -16,7 +16,9 @@ def test_load_units_binh_duong_pre_2025():
     assert communes.filter(kind=UnitKind.WARD).count() == 47
     assert communes.filter(kind=UnitKind.TOWNSHIP).count() == 5
     assert communes.filter(kind=UnitKind.COMMUNE).count() == 39
-    assert set(communes.filter(kind__in=[UnitKind.WARD, UnitKind.TOWNSHIP]).values_list("area_type", flat=True)) == {AreaType.URBAN}
+    assert set(communes.filter(kind__in=[UnitKind.WARD, UnitKind.TOWNSHIP]).values_list("area_type", flat=True)) == {
+        AreaType.URBAN
+    }
     assert set(communes.filter(kind=UnitKind.COMMUNE).values_list("area_type", flat=True)) == {AreaType.RURAL}
     assert all(len(c) == 5 for c in communes.values_list("code", flat=True))
     assert str(province.valid_to) == "2025-06-30"

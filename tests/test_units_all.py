@@ -76,8 +76,14 @@ def test_every_province_of_both_structures_loads():
     # From 1 July 2025: 34 provinces, one commune-level unit per ward row (special zones included).
     assert _units(Structure.Y2025, Level.PROVINCE).count() == _one("SELECT COUNT(DISTINCT provinceCode) FROM admin_units") == 34
     new_communes = _units(Structure.Y2025, Level.COMMUNE)
-    assert new_communes.count() == _one("SELECT COUNT(DISTINCT wardCode) FROM admin_units") == _one("SELECT COUNT(*) FROM admin_units")
-    assert new_communes.filter(kind=UnitKind.SPECIAL_ZONE).count() == _one("SELECT COUNT(*) FROM admin_units WHERE wardType = 'Đặc khu'")
+    assert (
+        new_communes.count()
+        == _one("SELECT COUNT(DISTINCT wardCode) FROM admin_units")
+        == _one("SELECT COUNT(*) FROM admin_units")
+    )
+    assert new_communes.filter(kind=UnitKind.SPECIAL_ZONE).count() == _one(
+        "SELECT COUNT(*) FROM admin_units WHERE wardType = 'Đặc khu'"
+    )
     assert not _units(Structure.Y2025, Level.DISTRICT).exists()
     assert not new_communes.exclude(parent__level=Level.PROVINCE).exists()
     assert not _units(Structure.Y2025).exclude(valid_from="2025-07-01").exists()
@@ -128,12 +134,19 @@ def test_ba_ria_vung_tau_loads_alone_with_con_dao():
     assert "Tỉnh Bà Rịa - Vũng Tàu (77)" in out
     province = AdminUnit.objects.get(structure=Structure.LEGACY, code="77")
     wards = _one("SELECT COUNT(*) FROM admin_units_legacy WHERE provinceCode = '77' AND wardCode IS NOT NULL")
-    districts = _one("SELECT COUNT(DISTINCT districtCode) FROM admin_units_legacy WHERE provinceCode = '77' AND wardCode IS NOT NULL")
+    districts = _one(
+        "SELECT COUNT(DISTINCT districtCode) FROM admin_units_legacy WHERE provinceCode = '77' AND wardCode IS NOT NULL"
+    )
     assert province.children.filter(level=Level.DISTRICT).count() == districts
     communes = AdminUnit.objects.under(province).filter(level=Level.COMMUNE)
     assert communes.count() == wards + 1
     con_dao = province.children.get(level=Level.COMMUNE)
-    assert (con_dao.code, con_dao.name, con_dao.kind, con_dao.area_type) == ("755", "Huyện Côn Đảo", UnitKind.DISTRICT, AreaType.RURAL)
+    assert (con_dao.code, con_dao.name, con_dao.kind, con_dao.area_type) == (
+        "755",
+        "Huyện Côn Đảo",
+        UnitKind.DISTRICT,
+        AreaType.RURAL,
+    )
 
     # From 1 July 2025 it is part of Ho Chi Minh City; Côn Đảo became a special zone.
     _load("--province", "77", "--structure", "2025")

@@ -55,9 +55,13 @@ def test_preview_uses_the_classification_module_in_the_users_language(client, of
     near = client.post(preview("A-1"), {**data, "deprived": THREE_DEPRIVED[:2]}).content.decode()
     assert 'data-category="near_poor"' in near and "Hộ cận nghèo" in near
     # Total income is divided by the members (3): 6.000.000 / 3 = 2.000.000 = the urban line, still poor.
-    total = client.post(preview("A-1"), {"round": "BD-2024", "total_income": "6000000", "deprived": THREE_DEPRIVED}).content.decode()
+    total = client.post(
+        preview("A-1"), {"round": "BD-2024", "total_income": "6000000", "deprived": THREE_DEPRIVED}
+    ).content.decode()
     assert 'data-category="poor"' in total and "2.000.000 ₫" in total
-    above = client.post(preview("A-1"), {"round": "BD-2024", "total_income": "6000003", "deprived": THREE_DEPRIVED}).content.decode()
+    above = client.post(
+        preview("A-1"), {"round": "BD-2024", "total_income": "6000003", "deprived": THREE_DEPRIVED}
+    ).content.decode()
     assert 'data-category="average"' in above
     client.cookies["django_language"] = "en"
     english = client.post(preview("A-1"), data).content.decode()
@@ -78,7 +82,8 @@ def test_save_through_the_service_and_return_to_the_household(client, officer_a,
     household = make_household(officer_a, commune_a, code="A-1")
     client.force_login(officer_a)
     response = client.post(
-        entry("A-1"), {"round": "BD-2024", "income_per_capita": "1 000 000 ₫", "deprived": THREE_DEPRIVED, "expected_version": "0"}
+        entry("A-1"),
+        {"round": "BD-2024", "income_per_capita": "1 000 000 ₫", "deprived": THREE_DEPRIVED, "expected_version": "0"},
     )
     assert response.status_code == 302 and response["Location"] == reverse("household-detail", args=["A-1"])
     assessment = Assessment.objects.get(household=household)
@@ -182,7 +187,13 @@ def test_vnd_and_dates_format():
     assert dmy(aware) == "01/01/2025"
     field = VndField()
     assert [field.clean(v) for v in ("1500000", "1.500.000", "1 500 000", "1,500,000 ₫", "2.000.000đ", "")] == [
-        1_500_000, 1_500_000, 1_500_000, 1_500_000, 2_000_000, None]
+        1_500_000,
+        1_500_000,
+        1_500_000,
+        1_500_000,
+        2_000_000,
+        None,
+    ]
 
 
 def test_two_saves_of_one_new_assessment_give_one_save_and_one_conflict(client, officer_a, commune_a, round_2024):

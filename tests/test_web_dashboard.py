@@ -38,7 +38,9 @@ def test_officer_dashboard_counts_their_commune_in_the_open_round(client, office
 
 def test_returned_list_needs_the_officers_action(client, officer_a, commune_a, round_2024):
     make_household(officer_a, commune_a, code="A-1")
-    CommuneList.objects.create(round=round_2024, commune=commune_a, status=ListStatus.RETURNED, returned_reason="Thiếu biên bản họp")
+    CommuneList.objects.create(
+        round=round_2024, commune=commune_a, status=ListStatus.RETURNED, returned_reason="Thiếu biên bản họp"
+    )
     client.force_login(officer_a)
     html = client.get(reverse("dashboard")).content.decode()
     assert 'data-list-status="returned"' in html and "Thiếu biên bản họp" in html

@@ -14,7 +14,14 @@ pytestmark = pytest.mark.django_db
 
 
 THREE = [
-    {"full_name": "Trần Văn An", "sex": "M", "birth_year": 1975, "relation": "head", "able_to_work": True, "citizen_id": "074075000111"},
+    {
+        "full_name": "Trần Văn An",
+        "sex": "M",
+        "birth_year": 1975,
+        "relation": "head",
+        "able_to_work": True,
+        "citizen_id": "074075000111",
+    },
     {"full_name": "Lê Thị Bình", "sex": "F", "birth_year": 1978, "relation": "spouse", "able_to_work": True},
     {"full_name": "Trần Văn Cường", "sex": "M", "birth_year": 2008, "relation": "child"},
 ]
@@ -24,7 +31,9 @@ def test_list_search_and_filters(client, officer_a, commune_a, round_2024):
     poor = make_household(officer_a, commune_a, code="A-POOR", hamlet_name="Khu phố 2")
     make_household(officer_a, commune_a, code="A-RICH")
     make_household(
-        officer_a, commune_a, code="A-ID",
+        officer_a,
+        commune_a,
+        code="A-ID",
         members=[MemberData(full_name="Võ Thị Hạnh", sex="F", birth_year=1960, relation="head", citizen_id="074160000999")],
     )
     assess(officer_a, poor, round_2024, 900_000, ["HEALTH_INSURANCE", "WATER", "LATRINE"])
@@ -95,8 +104,15 @@ def test_detail_shows_members_and_every_round_with_explanation(client, officer_a
 
 def test_create_household_with_three_members_and_new_hamlet(client, officer_a, commune_a, round_2024):
     client.force_login(officer_a)
-    data = {"code": "A-NEW-1", "commune": commune_a.pk, "hamlet": "Khu phố 9", "form_token": form_token(client),
-            "address": "12 Đường 30/4", **member_post("members", THREE), "then": "assess"}
+    data = {
+        "code": "A-NEW-1",
+        "commune": commune_a.pk,
+        "hamlet": "Khu phố 9",
+        "form_token": form_token(client),
+        "address": "12 Đường 30/4",
+        **member_post("members", THREE),
+        "then": "assess",
+    }
     response = client.post(reverse("household-create"), data)
     assert response.status_code == 302
     assert response["Location"] == reverse("assessment-entry", args=["A-NEW-1"])
@@ -106,18 +122,33 @@ def test_create_household_with_three_members_and_new_hamlet(client, officer_a, c
     assert AuditEvent.objects.filter(action="household.created").count() == 1
     assert AuditEvent.objects.filter(action="hamlet.created").count() == 1
     # An existing hamlet is reused, whatever the case of the typed name.
-    data = {**data, "code": "A-NEW-2", "hamlet": "khu phố 9", "form_token": form_token(client),
-            **member_post("members", [dict(THREE[1], relation="head")])}
+    data = {
+        **data,
+        "code": "A-NEW-2",
+        "hamlet": "khu phố 9",
+        "form_token": form_token(client),
+        **member_post("members", [dict(THREE[1], relation="head")]),
+    }
     assert client.post(reverse("household-create"), data).status_code == 302
     assert Hamlet.objects.filter(commune=commune_a).count() == 1
 
 
 def test_create_errors_stay_beside_fields_and_keep_input(client, officer_a, commune_a):
-    make_household(officer_a, commune_a, code="A-TAKEN", members=[
-        MemberData(full_name="Người Có CCCD", sex="M", birth_year=1970, relation="head", citizen_id="074075000111")])
+    make_household(
+        officer_a,
+        commune_a,
+        code="A-TAKEN",
+        members=[MemberData(full_name="Người Có CCCD", sex="M", birth_year=1970, relation="head", citizen_id="074075000111")],
+    )
     client.force_login(officer_a)
     bad_id = [dict(THREE[0], citizen_id="12345"), *THREE[1:]]
-    data = {"code": "A-NEW", "commune": commune_a.pk, "hamlet": "", "form_token": form_token(client), **member_post("members", bad_id)}
+    data = {
+        "code": "A-NEW",
+        "commune": commune_a.pk,
+        "hamlet": "",
+        "form_token": form_token(client),
+        **member_post("members", bad_id),
+    }
     response = client.post(reverse("household-create"), data)
     assert response.status_code == 400
     formset = response.context["formset"]
@@ -168,10 +199,24 @@ def test_edit_replaces_members_and_detects_conflicts(client, officer_a, commune_
     page = client.get(url)
     assert page.status_code == 200
     assert page.context["formset"].initial_form_count() == 3
-    members = [{"full_name": m.full_name, "sex": m.sex, "birth_year": m.birth_year, "relation": m.relation,
-                "able_to_work": m.able_to_work} for m in household.members.all()]
-    data = {"commune": commune_a.pk, "hamlet": "Khu phố 1", "head_name": "Nguyễn Văn Hùng", "address": "",
-            "expected_version": household.version, **member_post("members", members, initial=3)}
+    members = [
+        {
+            "full_name": m.full_name,
+            "sex": m.sex,
+            "birth_year": m.birth_year,
+            "relation": m.relation,
+            "able_to_work": m.able_to_work,
+        }
+        for m in household.members.all()
+    ]
+    data = {
+        "commune": commune_a.pk,
+        "hamlet": "Khu phố 1",
+        "head_name": "Nguyễn Văn Hùng",
+        "address": "",
+        "expected_version": household.version,
+        **member_post("members", members, initial=3),
+    }
     data["members-2-DELETE"] = "on"
     response = client.post(url, data)
     assert response.status_code == 302
@@ -226,7 +271,9 @@ def test_create_page_suggests_the_next_code(client, officer_a, commune_a):
     assert client.get(reverse("household-create")).context["form"]["code"].value() == f"{commune_a.code}-0042"
 
 
-def test_detail_shows_the_history_and_stays_within_a_query_budget(client, officer_a, commune_a, round_2024, django_assert_max_num_queries):
+def test_detail_shows_the_history_and_stays_within_a_query_budget(
+    client, officer_a, commune_a, round_2024, django_assert_max_num_queries
+):
     household = make_household(officer_a, commune_a, code="A-HIST")
     assess(officer_a, household, round_2024, 1_000_000)
     client.force_login(officer_a)
@@ -247,7 +294,9 @@ def test_household_status_change_from_the_detail_page(client, officer_a, commune
     client.force_login(officer_a)
     url = reverse("household-status", args=[a.code])
     # Merging needs a target in the officer's area; nothing changes otherwise.
-    response = client.post(url, {"status": "merged", "merged_into": "NOPE", "reason": "joined parents", "expected_version": 1}, follow=True)
+    response = client.post(
+        url, {"status": "merged", "merged_into": "NOPE", "reason": "joined parents", "expected_version": 1}, follow=True
+    )
     a.refresh_from_db()
     assert a.status == "active" and "NOPE" in response.content.decode()
     # A page opened before someone else's change (or without its version) changes nothing.

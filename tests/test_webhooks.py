@@ -87,11 +87,14 @@ def verified(request: dict) -> dict:
 
 
 def subscribe(owner, url, **kwargs) -> WebhookSubscription:
-    return webhook_subscription_save(actor=owner, subscription=WebhookSubscription(name="Sở LĐ-TB&XH", url=url, secret=SECRET), **kwargs)
+    return webhook_subscription_save(
+        actor=owner, subscription=WebhookSubscription(name="Sở LĐ-TB&XH", url=url, secret=SECRET), **kwargs
+    )
 
 
-def test_a_failed_batch_is_retried_after_a_backoff_and_then_delivered(receiver, department, officer_a, officer_b, commune_a, commune_b,
-                                                                       round_2024):
+def test_a_failed_batch_is_retried_after_a_backoff_and_then_delivered(
+    receiver, department, officer_a, officer_b, commune_a, commune_b, round_2024
+):
     server = receiver(answers=[503])
     subscription = subscribe(department, server.url)  # starts after what is committed so far: nothing to send
     assert server.requests == [] and subscription.cursor  # (where the feed stood: the changes below are after it)
@@ -99,8 +102,11 @@ def test_a_failed_batch_is_retried_after_a_backoff_and_then_delivered(receiver, 
     a = make_household(officer_a, commune_a)
     assess(officer_a, a, round_2024, 1_000_000, ["WATER"])
     b = make_household(officer_b, commune_b)
-    written = list(AuditEvent.objects.filter(action__in=["household.created", "assessment.created"]).order_by("xact", "id")
-                   .values_list("id", flat=True))
+    written = list(
+        AuditEvent.objects.filter(action__in=["household.created", "assessment.created"])
+        .order_by("xact", "id")
+        .values_list("id", flat=True)
+    )
 
     before = timezone.now()
     assert deliver_due() == {subscription.pk: "failed"}
@@ -123,11 +129,13 @@ def test_a_failed_batch_is_retried_after_a_backoff_and_then_delivered(receiver, 
     subscription.refresh_from_db()
     assert subscription.failures == 0 and subscription.cursor == second["next_cursor"] and subscription.last_error == ""
     assert list(WebhookDelivery.objects.order_by("id").values_list("ok", "status_code", "attempt", "events")) == [
-        (False, 503, 1, 3), (True, 200, 2, 3),
+        (False, 503, 1, 3),
+        (True, 200, 2, 3),
     ]
     # The owner received personal data: logged as an API read, as the API would.
-    assert set(PersonalDataAccess.objects.filter(user=department, channel=AccessChannel.API).values_list("household_id", flat=True)) \
-        == {a.pk, b.pk}
+    assert set(
+        PersonalDataAccess.objects.filter(user=department, channel=AccessChannel.API).values_list("household_id", flat=True)
+    ) == {a.pk, b.pk}
     # Caught up: nothing more is sent until something changes.
     assert deliver(subscription.pk) == "idle" and len(server.requests) == 2
 
@@ -172,7 +180,9 @@ def test_only_department_staff_register_and_only_http_urls(department, officer_a
             subscribe(department, url)
         assert "url" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        webhook_subscription_save(actor=department, subscription=WebhookSubscription(name="x", url="https://example.org/", secret="short"))
+        webhook_subscription_save(
+            actor=department, subscription=WebhookSubscription(name="x", url="https://example.org/", secret="short")
+        )
     assert "secret" in caught.value.message_dict
     assert not WebhookSubscription.objects.exists()
     # The audit trail records a webhook without its secret.
@@ -203,17 +213,20 @@ def test_the_admin_registers_a_webhook_for_its_owner(client, receiver, departmen
     department.save()
     client.force_login(department)
     assert client.get("/admin/core/webhooksubscription/add/").status_code == 200
-    response = client.post("/admin/core/webhooksubscription/add/", {
-        "name": "Hệ thống an sinh", "url": server.url, "secret": SECRET, "is_active": "on", "from_start": "",
-    })
+    response = client.post(
+        "/admin/core/webhooksubscription/add/",
+        {"name": "Hệ thống an sinh", "url": server.url, "secret": SECRET, "is_active": "on", "from_start": ""},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     subscription = WebhookSubscription.objects.get()
     assert subscription.owner == department and subscription.secret == SECRET and subscription.cursor
     # The secret is never shown back; an empty one on change keeps it.
     page = client.get(f"/admin/core/webhooksubscription/{subscription.pk}/change/").content.decode()
     assert SECRET not in page
-    client.post(f"/admin/core/webhooksubscription/{subscription.pk}/change/",
-                {"name": "Hệ thống an sinh 2", "url": server.url, "secret": "", "is_active": "on"})
+    client.post(
+        f"/admin/core/webhooksubscription/{subscription.pk}/change/",
+        {"name": "Hệ thống an sinh 2", "url": server.url, "secret": "", "is_active": "on"},
+    )
     subscription.refresh_from_db()
     assert subscription.name == "Hệ thống an sinh 2" and subscription.secret == SECRET
     # Another department's staff do not see it.
@@ -222,7 +235,9 @@ def test_the_admin_registers_a_webhook_for_its_owner(client, receiver, departmen
     from tests.factories import make_user
 
     load_legacy("75")
-    other = make_user("dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"), is_staff=True)
+    other = make_user(
+        "dept75", Role.DEPARTMENT_STAFF, AdminUnit.objects.get(structure=Structure.LEGACY, code="75"), is_staff=True
+    )
     client = Client()  # (no messages left over from the owner's session)
     client.force_login(other)
     assert client.get(f"/admin/core/webhooksubscription/{subscription.pk}/change/").status_code in (302, 404)

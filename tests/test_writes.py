@@ -26,8 +26,9 @@ from households import services as households_services
 from households.hooks import household_changed_hooks
 from households.models import Hamlet, Household, HouseholdStatus
 from households.services import hamlet_get_or_create, household_set_status, household_update
+from surveys.assessment_refresh import household_assessments_refresh
 from surveys.models import Assessment, CommuneList, ListStatus
-from surveys.services import assessment_create, assessment_save, assessment_update, household_assessments_refresh
+from surveys.services import assessment_create, assessment_save, assessment_update
 from tests.factories import (
     FOUR,
     assert_error,
@@ -71,8 +72,13 @@ def test_api_creates_no_hamlet_beside_one_of_the_same_name(officer_a, commune_a)
     kept = Hamlet.objects.create(commune=commune_a, name=COMPOSED)
     client = client_for(officer_a)
     for index, spelling in enumerate(("khu phố 1", DECOMPOSED, "  khu   PHỐ 1")):
-        payload = {"code": f"A-HAM{index}", "commune": commune_a.code, "hamlet": spelling, "head_name": "Lê Văn Nam",
-                   "members": MEMBERS}
+        payload = {
+            "code": f"A-HAM{index}",
+            "commune": commune_a.code,
+            "hamlet": spelling,
+            "head_name": "Lê Văn Nam",
+            "members": MEMBERS,
+        }
         response = client.post("/api/v1/households/", payload, format="json")
         assert response.status_code == 201, response.json()
         assert response.json()["hamlet"] == COMPOSED
@@ -80,8 +86,9 @@ def test_api_creates_no_hamlet_beside_one_of_the_same_name(officer_a, commune_a)
     assert set(Household.objects.filter(code__startswith="A-HAM").values_list("hamlet_id", flat=True)) == {kept.pk}
     # …and a PATCH naming it in another spelling keeps the same hamlet.
     household = Household.objects.get(code="A-HAM0")
-    response = client.patch("/api/v1/households/A-HAM0/", {"hamlet": DECOMPOSED.upper(), "version": household.version},
-                            format="json")
+    response = client.patch(
+        "/api/v1/households/A-HAM0/", {"hamlet": DECOMPOSED.upper(), "version": household.version}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert Hamlet.objects.filter(commune=commune_a).count() == 1
 
@@ -91,8 +98,14 @@ def test_the_web_form_creates_no_hamlet_beside_one_of_the_same_name(client, offi
     client.force_login(officer_a)
     for index, (spelling, head) in enumerate(((DECOMPOSED, "Trịnh Công Sơn"), (" khu  phố 1 ", "Hồ Xuân Hương"))):
         members = [{**MEMBERS[0], "full_name": head}]
-        data = {"code": f"A-WEB{index}", "commune": commune_a.pk, "hamlet": spelling, "form_token": form_token(client),
-                "address": "", **member_post("members", members)}
+        data = {
+            "code": f"A-WEB{index}",
+            "commune": commune_a.pk,
+            "hamlet": spelling,
+            "form_token": form_token(client),
+            "address": "",
+            **member_post("members", members),
+        }
         response = client.post(reverse("household-create"), data)
         assert response.status_code == 302, response.context["form"].errors if response.context else response
     assert list(Hamlet.objects.filter(commune=commune_a)) == [kept]
@@ -103,7 +116,11 @@ def test_a_refused_household_leaves_no_new_hamlet(officer_a, commune_a):
     """The hamlet is found or created inside the household service's transaction, not before it."""
     with pytest.raises(ValidationError):
         households_services.household_create(
-            actor=officer_a, code="A-BAD", commune=commune_a, hamlet_name="Ấp Mới", members=[],  # no head: refused
+            actor=officer_a,
+            code="A-BAD",
+            commune=commune_a,
+            hamlet_name="Ấp Mới",
+            members=[],  # no head: refused
         )
     assert not Hamlet.objects.filter(commune=commune_a, name="Ấp Mới").exists()
 
@@ -133,8 +150,13 @@ def test_the_migration_merges_duplicates_into_the_oldest_and_repoints_every_refe
     assessment = assess(officer_a, household, round_2024, 5_000_000)
     assert assessment.hamlet_id == twin.pk
     references = {(model._meta.label, field) for model, field in migration.hamlet_references(django_apps)}
-    assert {("households.Household", "hamlet"), ("surveys.Assessment", "hamlet"), ("surveys.ListEntry", "hamlet"),
-            ("surveys.HamletMeeting", "hamlet"), ("households.Rehoming", "from_hamlet")} <= references
+    assert {
+        ("households.Household", "hamlet"),
+        ("surveys.Assessment", "hamlet"),
+        ("surveys.ListEntry", "hamlet"),
+        ("surveys.HamletMeeting", "hamlet"),
+        ("households.Rehoming", "from_hamlet"),
+    } <= references
 
     assert migration.merge_duplicate_hamlets(django_apps) == {twin.pk: kept.pk}
 
@@ -167,19 +189,22 @@ def test_household_status_with_a_stale_version_is_a_conflict_and_writes_nothing(
     household_update(actor=officer_a, household=household, expected_version=1, address="5 Hẻm 2")
     events = AuditEvent.objects.count()
     with pytest.raises(ConflictError):
-        household_set_status(actor=officer_a, household=household, status=HouseholdStatus.MOVED, reason="Chuyển đi",
-                             expected_version=1)
+        household_set_status(
+            actor=officer_a, household=household, status=HouseholdStatus.MOVED, reason="Chuyển đi", expected_version=1
+        )
     household.refresh_from_db()
     assert (household.status, household.version) == (HouseholdStatus.ACTIVE, 2)
     assert AuditEvent.objects.count() == events
     # Through the API: 409, nothing written.
-    response = client_for(officer_a).post("/api/v1/households/A-STALE/status/",
-                                          {"status": "moved", "reason": "Chuyển đi", "version": 1}, format="json")
+    response = client_for(officer_a).post(
+        "/api/v1/households/A-STALE/status/", {"status": "moved", "reason": "Chuyển đi", "version": 1}, format="json"
+    )
     assert_error(response, 409, field="version", code="conflict")
     household.refresh_from_db()
     assert household.status == HouseholdStatus.ACTIVE and AuditEvent.objects.count() == events
-    household_set_status(actor=officer_a, household=household, status=HouseholdStatus.MOVED, reason="Chuyển đi",
-                         expected_version=2)
+    household_set_status(
+        actor=officer_a, household=household, status=HouseholdStatus.MOVED, reason="Chuyển đi", expected_version=2
+    )
     household.refresh_from_db()
     assert (household.status, household.version) == (HouseholdStatus.MOVED, 3)
 
@@ -233,8 +258,12 @@ def test_the_admin_changes_a_status_only_with_a_reason_through_the_service(clien
     response = client.post(change, _admin_form_data(client.get(change), status=HouseholdStatus.MERGED, status_reason="Nhập hộ"))
     assert response.status_code == 200 and "merged_into" in response.context["adminform"].form.errors
     # With a reason and the household merged into: the service's event, with the reason.
-    response = client.post(change, _admin_form_data(client.get(change), status=HouseholdStatus.MERGED,
-                                                     merged_into=str(other.pk), status_reason="Nhập vào hộ A-ADMIN2"))
+    response = client.post(
+        change,
+        _admin_form_data(
+            client.get(change), status=HouseholdStatus.MERGED, merged_into=str(other.pk), status_reason="Nhập vào hộ A-ADMIN2"
+        ),
+    )
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     household.refresh_from_db()
     assert (household.status, household.merged_into_id, household.version) == (HouseholdStatus.MERGED, other.pk, 2)
@@ -290,17 +319,30 @@ def test_a_member_change_recomputes_the_open_assessment_through_the_hook(officer
 def test_assessment_create_and_update_are_separate_services(officer_a, commune_a, round_2024):
     household = make_household(officer_a, commune_a, code="A-CU")
     with pytest.raises(Assessment.DoesNotExist):
-        assessment_update(actor=officer_a, household=household, round=round_2024, income_per_capita=1, deprived=[],
-                          expected_version=1)
+        assessment_update(
+            actor=officer_a, household=household, round=round_2024, income_per_capita=1, deprived=[], expected_version=1
+        )
     created = assessment_create(actor=officer_a, household=household, round=round_2024, income_per_capita=5_000_000, deprived=[])
     with pytest.raises(ConflictError) as refused:
         assessment_create(actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000, deprived=[])
     assert refused.value.field == "household"
     with pytest.raises(ConflictError):
-        assessment_update(actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000,
-                          deprived=[], expected_version=created.version + 1)
-    updated = assessment_update(actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000,
-                                deprived=FOUR, expected_version=created.version)
+        assessment_update(
+            actor=officer_a,
+            household=household,
+            round=round_2024,
+            income_per_capita=1_000_000,
+            deprived=[],
+            expected_version=created.version + 1,
+        )
+    updated = assessment_update(
+        actor=officer_a,
+        household=household,
+        round=round_2024,
+        income_per_capita=1_000_000,
+        deprived=FOUR,
+        expected_version=created.version,
+    )
     assert (updated.pk, updated.version, updated.category) == (created.pk, 2, "poor")
 
 
@@ -313,7 +355,8 @@ def test_an_assessment_is_refused_once_the_list_is_submitted(officer_a, commune_
     commune_list_submit(actor=officer_a, commune_list=commune_list)
     late = make_household(officer_a, commune_a, code="A-LATE", hamlet_name=COMPOSED)
     response = client_for(officer_a).post(
-        "/api/v1/assessments/", {"round": round_2024.code, "household": "A-LATE", "income_per_capita": 5_000_000, "deprived": []},
+        "/api/v1/assessments/",
+        {"round": round_2024.code, "household": "A-LATE", "income_per_capita": 5_000_000, "deprived": []},
         format="json",
     )
     assert_error(response, 400, field="round")
@@ -360,6 +403,7 @@ def test_two_api_creates_of_one_assessment_at_once_give_201_and_409(officer_a, c
                 format="json",
             )
             return response.status_code
+
         return call
 
     outcomes = race([create(1_000_000), create(5_000_000)])
@@ -377,11 +421,15 @@ def test_an_assessment_and_the_lists_submission_at_once_never_commit_into_a_subm
     commune_list = commune_list_get_or_create(actor=officer_a, round=round_2024, commune=commune_a)
     record_procedure(officer_a, commune_list)
     late = make_household(officer_a, commune_a, code="A-RACE-LATE", hamlet_name=COMPOSED)
-    outcomes = race([
-        lambda: commune_list_submit(actor=officer_a, commune_list=commune_list) and "submitted",
-        lambda: assessment_create(actor=officer_a, household=late, round=round_2024, income_per_capita=5_000_000,
-                                  deprived=[]) and "assessed",
-    ])
+    outcomes = race(
+        [
+            lambda: commune_list_submit(actor=officer_a, commune_list=commune_list) and "submitted",
+            lambda: (
+                assessment_create(actor=officer_a, household=late, round=round_2024, income_per_capita=5_000_000, deprived=[])
+                and "assessed"
+            ),
+        ]
+    )
     commune_list.refresh_from_db()
     assert commune_list.status == ListStatus.SUBMITTED
     saved = Assessment.objects.filter(household=late, round=round_2024).first()
@@ -396,11 +444,14 @@ def test_an_assessment_and_the_lists_submission_at_once_never_commit_into_a_subm
 def test_assessment_save_still_creates_or_updates(officer_a, commune_a, round_2024):
     """The dispatcher the entry page, member changes and older callers use."""
     household = make_household(officer_a, commune_a, code="A-SAVE")
-    first = assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=5_000_000,
-                            deprived=[], expected_version=0)
+    first = assessment_save(
+        actor=officer_a, household=household, round=round_2024, income_per_capita=5_000_000, deprived=[], expected_version=0
+    )
     with pytest.raises(ConflictError):  # the caller saw none, but there is one now
-        assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=1, deprived=[],
-                        expected_version=0)
-    second = assessment_save(actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000,
-                             deprived=FOUR, expected_version=1)
+        assessment_save(
+            actor=officer_a, household=household, round=round_2024, income_per_capita=1, deprived=[], expected_version=0
+        )
+    second = assessment_save(
+        actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000, deprived=FOUR, expected_version=1
+    )
     assert second.pk == first.pk and second.version == 2

@@ -30,12 +30,18 @@ class MemberSerializer(StrictTypes, serializers.ModelSerializer):
     birth_year = serializers.IntegerField(min_value=1900, max_value=2100)
     citizen_id = serializers.RegexField(r"^\d{12}$", required=False, allow_blank=True, default="", max_length=12)
     ethnicity = serializers.CharField(
-        max_length=40, required=False, default="Kinh",
-        help_text=_("The member's ethnic group: its Vietnamese name (tone marks, case and a “Người” prefix do not matter) "
-                    "or its GSO code, 01 Kinh … 54 Rơ Măm. Read back as the group's Vietnamese name."),
+        max_length=40,
+        required=False,
+        default="Kinh",
+        help_text=_(
+            "The member's ethnic group: its Vietnamese name (tone marks, case and a “Người” prefix do not matter) "
+            "or its GSO code, 01 Kinh … 54 Rơ Măm. Read back as the group's Vietnamese name."
+        ),
     )
     ethnic_group = serializers.CharField(
-        source="ethnic_group.code", read_only=True, allow_null=True,
+        source="ethnic_group.code",
+        read_only=True,
+        allow_null=True,
         help_text=_("GSO code of the member's ethnic group; null when the stored text names no group."),
     )
 
@@ -65,8 +71,18 @@ class HouseholdSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
         fields = [
-            "code", "commune", "commune_name", "hamlet", "head_name", "address", "status", "merged_into",
-            "version", "created_at", "updated_at", "members",
+            "code",
+            "commune",
+            "commune_name",
+            "hamlet",
+            "head_name",
+            "address",
+            "status",
+            "merged_into",
+            "version",
+            "created_at",
+            "updated_at",
+            "members",
         ]
         read_only_fields = fields
 
@@ -77,19 +93,26 @@ class HouseholdWriteSerializer(StrictTypes, serializers.Serializer):
     code = serializers.CharField(max_length=40, required=False, help_text=_("Household code (only when creating)."))
     commune = serializers.CharField(max_length=10, required=False, help_text=_("Commune code (GSO, 5 digits)."))
     hamlet = serializers.CharField(
-        max_length=120, required=False, allow_blank=True, allow_null=True,
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text=_("Hamlet name in the commune; created when new. Empty for none."),
     )
     head_name = serializers.CharField(max_length=120, required=False)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
     members = MemberSerializer(
-        many=True, required=False, max_length=MAX_MEMBERS,
+        many=True,
+        required=False,
+        max_length=MAX_MEMBERS,
         help_text=_("The complete member list (replaces the stored one); at most 40 members."),
     )
     version = serializers.IntegerField(
         min_value=1, required=False, help_text=_("The version you read; required when changing (or send If-Match).")
     )
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text=_("Why (kept in the audit trail)."))
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, help_text=_("Why (kept in the audit trail).")
+    )
 
     def validate(self, attrs):
         creating = self.instance is None
@@ -118,15 +141,13 @@ class HouseholdCreateSerializer(HouseholdWriteSerializer):
     code = serializers.CharField(max_length=40, help_text=_("Household code."))
     commune = serializers.CharField(max_length=10, help_text=_("Commune code (GSO, 5 digits)."))
     head_name = serializers.CharField(max_length=120)
-    members = MemberSerializer(
-        many=True, max_length=MAX_MEMBERS, help_text=_("The household's members; at most 40."),
-    )
+    members = MemberSerializer(many=True, max_length=MAX_MEMBERS, help_text=_("The household's members; at most 40."))
 
 
 class HouseholdStatusSerializer(StrictTypes, serializers.Serializer):
     status = serializers.ChoiceField(choices=["active", "moved", "merged", "dissolved"])
     reason = serializers.CharField(max_length=500)
-    merged_into = serializers.CharField(max_length=40, required=False, allow_null=True, help_text=_("Household code (for a merge)."))
+    merged_into = serializers.CharField(
+        max_length=40, required=False, allow_null=True, help_text=_("Household code (for a merge).")
+    )
     version = serializers.IntegerField(min_value=1, required=False)
-
-

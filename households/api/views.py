@@ -43,11 +43,17 @@ from offline.idempotency import IDEMPOTENCY_KEY, idempotent
 CODE_REGEX = r"[^/]+"
 
 HOUSEHOLD_CODE_PATH = OpenApiParameter(
-    "code", str, OpenApiParameter.PATH, description=_("Household code."),
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    description=_("Household code."),
     examples=[OpenApiExample("Demo household", value="25747-0001")],
 )
 UNIT_CODE_PATH = OpenApiParameter(
-    "code", str, OpenApiParameter.PATH, description=_("GSO code of the unit."),
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    description=_("GSO code of the unit."),
     examples=[OpenApiExample("Province", value="74"), OpenApiExample("Commune", value="25747")],
 )
 
@@ -59,23 +65,51 @@ def resolve_commune(user, code: str, field: str = "commune") -> AdminUnit:
     """A commune the user may see, by GSO code (preferring the structure in force when both hold the code)."""
     communes = list(communes_visible_to(user).filter(code=str(code).strip()).order_by("valid_to")[:2])
     if not communes:
-        raise exceptions.ValidationError({field: [exceptions.ErrorDetail(_("Unknown commune %(code)s.") % {"code": code}, code="unknown")]})
+        raise exceptions.ValidationError(
+            {field: [exceptions.ErrorDetail(_("Unknown commune %(code)s.") % {"code": code}, code="unknown")]}
+        )
     in_force = [c for c in communes if c.valid_to is None]
     return in_force[0] if in_force else communes[0]
 
 
 UNIT_EXAMPLE = {
-    "code": "25747", "name": "Phường Phú Cường", "level": "commune", "kind": "ward", "area_type": "urban",
-    "structure": "legacy", "parent": "718", "valid_from": None, "valid_to": "2025-06-30", "successors": [],
+    "code": "25747",
+    "name": "Phường Phú Cường",
+    "level": "commune",
+    "kind": "ward",
+    "area_type": "urban",
+    "structure": "legacy",
+    "parent": "718",
+    "valid_from": None,
+    "valid_to": "2025-06-30",
+    "successors": [],
 }
 HOUSEHOLD_READ_EXAMPLE = {
-    "code": "25747-0001", "commune": "25747", "commune_name": "Phường Phú Cường", "hamlet": "Khu phố 1",
-    "head_name": "Nguyễn Văn Hùng", "address": "12 Khu phố 1", "status": "active", "merged_into": None, "version": 2,
-    "created_at": "2024-09-03T08:15:00+07:00", "updated_at": "2024-10-01T14:02:00+07:00",
+    "code": "25747-0001",
+    "commune": "25747",
+    "commune_name": "Phường Phú Cường",
+    "hamlet": "Khu phố 1",
+    "head_name": "Nguyễn Văn Hùng",
+    "address": "12 Khu phố 1",
+    "status": "active",
+    "merged_into": None,
+    "version": 2,
+    "created_at": "2024-09-03T08:15:00+07:00",
+    "updated_at": "2024-10-01T14:02:00+07:00",
     "members": [
-        {"full_name": "Nguyễn Văn Hùng", "sex": "M", "birth_year": 1980, "relation": "head", "citizen_id": "074080000001",
-         "ethnicity": "Kinh", "ethnic_group": "01", "able_to_work": True, "social_protection": False, "merit": False,
-         "disability": False},
+        {
+            "full_name": "Nguyễn Văn Hùng",
+            "sex": "M",
+            "birth_year": 1980,
+            "relation": "head",
+            "citizen_id": "074080000001",
+            "ethnicity": "Kinh",
+            "ethnic_group": "01",
+            "able_to_work": True,
+            "social_protection": False,
+            "merit": False,
+            "disability": False,
+        }
     ],
 }
 HOUSEHOLD_EXAMPLE = {
@@ -137,7 +171,9 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         if not found:
             raise exceptions.NotFound()
         if len(found) > 1:
-            raise error("structure", _("This code exists in both structures; pass structure=legacy or structure=2025."), "ambiguous")
+            raise error(
+                "structure", _("This code exists in both structures; pass structure=legacy or structure=2025."), "ambiguous"
+            )
         return found[0]
 
 
@@ -173,13 +209,12 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             "a stale version answers 409 and changes nothing."
         ),
         request=HouseholdWriteSerializer,
-        parameters=[
-            HOUSEHOLD_CODE_PATH,
-            IF_MATCH,
-        ],
+        parameters=[HOUSEHOLD_CODE_PATH, IF_MATCH],
         responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
         examples=[
-            OpenApiExample("New head and address", value={"head_name": "Trần Thị Mai", "address": "5 Hẻm 2", "version": 3}, request_only=True)
+            OpenApiExample(
+                "New head and address", value={"head_name": "Trần Thị Mai", "address": "5 Hẻm 2", "version": 3}, request_only=True
+            )
         ],
     ),
 )
@@ -199,14 +234,19 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         return (
             Household.objects.visible_to(self.request.user)
             .select_related("commune", "hamlet", "merged_into")
-            .prefetch_related(Prefetch("members", queryset=Member.objects.select_related("ethnic_group").order_by("position", "id")))
+            .prefetch_related(
+                Prefetch("members", queryset=Member.objects.select_related("ethnic_group").order_by("position", "id"))
+            )
             .order_by("code")
         )
 
     def _respond(self, household: Household, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=household.pk)
-        return Response(HouseholdSerializer(fresh, context=self.get_serializer_context()).data, status=status_code,
-                        headers={"ETag": etag(fresh.version)})
+        return Response(
+            HouseholdSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status_code,
+            headers={"ETag": etag(fresh.version)},
+        )
 
     def retrieve(self, request, *args, **kwargs):
         household = self.get_object()
@@ -225,8 +265,13 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         data = write.validated_data
         commune = resolve_commune(request.user, data["commune"])
         household = household_create(
-            actor=request.user, code=data["code"], commune=commune, hamlet_name=data.get("hamlet") or "",
-            head_name=data["head_name"], address=data.get("address", ""), members=write.member_data(data["members"]),
+            actor=request.user,
+            code=data["code"],
+            commune=commune,
+            hamlet_name=data.get("hamlet") or "",
+            head_name=data["head_name"],
+            address=data.get("address", ""),
+            members=write.member_data(data["members"]),
         )
         return self._respond(household, status.HTTP_201_CREATED)
 
@@ -248,8 +293,12 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
             fields.pop("hamlet", None)
             fields["hamlet_name"] = data["hamlet"] or ""
         household = household_update(
-            actor=request.user, household=household, expected_version=version, members=members,
-            reason=data.get("reason", ""), **fields,
+            actor=request.user,
+            household=household,
+            expected_version=version,
+            members=members,
+            reason=data.get("reason", ""),
+            **fields,
         )
         return self._respond(household)
 
@@ -264,7 +313,11 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
         request=HouseholdStatusSerializer,
         parameters=[HOUSEHOLD_CODE_PATH],
         responses={200: HouseholdSerializer, **WRITE_ERROR_RESPONSES},
-        examples=[OpenApiExample("Moved away", value={"status": "moved", "reason": "Moved to Bình Phước", "version": 2}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Moved away", value={"status": "moved", "reason": "Moved to Bình Phước", "version": 2}, request_only=True
+            )
+        ],
     )
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, *args, **kwargs):
@@ -279,7 +332,11 @@ class HouseholdViewSet(AuditTrailMixin, mixins.CreateModelMixin, mixins.UpdateMo
             if merged_into is None:
                 raise error("merged_into", _("Unknown household %(code)s.") % {"code": data["merged_into"]}, "unknown")
         household = household_set_status(
-            actor=request.user, household=household, status=data["status"], reason=data["reason"], merged_into=merged_into,
+            actor=request.user,
+            household=household,
+            status=data["status"],
+            reason=data["reason"],
+            merged_into=merged_into,
             expected_version=version,
         )
         return self._respond(household)

@@ -29,8 +29,7 @@ class HouseholdQuerySet(models.QuerySet):
 
 
 household_code_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
-    _("Use letters, digits, dot, dash or underscore (at most 40 characters)."),
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", _("Use letters, digits, dot, dash or underscore (at most 40 characters).")
 )
 
 
@@ -39,7 +38,10 @@ class Household(models.Model):
 
     code = models.CharField(_("household code"), max_length=40, unique=True, validators=[household_code_validator])
     commune = models.ForeignKey(
-        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="households",
+        AdminUnit,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="households",
         limit_choices_to={"level": Level.COMMUNE},
     )
     hamlet = models.ForeignKey(
@@ -65,8 +67,11 @@ class Household(models.Model):
         verbose_name_plural = _("households")
         ordering = ["code"]
         # (commune, code): a commune's list in code order reads its own rows, not the whole registry's code index.
-        indexes = [models.Index(fields=["commune", "status"]), models.Index(fields=["head_name"]),
-                   models.Index(fields=["commune", "code"], name="household_commune_code")]
+        indexes = [
+            models.Index(fields=["commune", "status"]),
+            models.Index(fields=["head_name"]),
+            models.Index(fields=["commune", "code"], name="household_commune_code"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="merged", merged_into__isnull=False) | (~Q(status="merged") & Q(merged_into__isnull=True)),
@@ -156,9 +161,7 @@ class Member(models.Model):
     household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members")
     full_name = models.CharField(_("full name"), max_length=120)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    birth_year = models.PositiveSmallIntegerField(
-        _("birth year"), validators=[MinValueValidator(1900), validate_birth_year]
-    )
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), validators=[MinValueValidator(1900), validate_birth_year])
     relation = models.CharField(_("relation to head"), max_length=16, choices=Relation.choices, default=Relation.OTHER)
     citizen_id = models.CharField(_("citizen ID"), max_length=12, blank=True, validators=[citizen_id_validator])
     # The display copy of the member's ethnic group (its Vietnamese name); `ethnic_group` is what counts. A value
@@ -180,9 +183,7 @@ class Member(models.Model):
         verbose_name_plural = _("members")
         ordering = ["household", "position", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["citizen_id"], condition=~Q(citizen_id=""), name="citizen_id_unique_when_given"
-            ),
+            models.UniqueConstraint(fields=["citizen_id"], condition=~Q(citizen_id=""), name="citizen_id_unique_when_given")
         ]
 
     def __str__(self) -> str:
@@ -210,8 +211,16 @@ class Member(models.Model):
 # The facts of a member a person types, in the order forms, the API, the offline app, the import, the audit trail
 # and the admin show them (the ethnic group is derived from `ethnicity`, see Member.save). One list for all.
 MEMBER_FIELDS = (
-    "full_name", "sex", "birth_year", "relation", "citizen_id", "ethnicity",
-    "able_to_work", "social_protection", "merit", "disability",
+    "full_name",
+    "sex",
+    "birth_year",
+    "relation",
+    "citizen_id",
+    "ethnicity",
+    "able_to_work",
+    "social_protection",
+    "merit",
+    "disability",
 )
 
 
@@ -229,8 +238,12 @@ class Rehoming(models.Model):
     structure = models.CharField(_("to structure"), max_length=8, choices=Structure.choices, default=Structure.Y2025)
     from_commune = models.ForeignKey(AdminUnit, verbose_name=_("from commune"), on_delete=models.PROTECT, related_name="+")
     to_commune = models.ForeignKey(AdminUnit, verbose_name=_("to commune"), on_delete=models.PROTECT, related_name="+")
-    from_hamlet = models.ForeignKey(Hamlet, verbose_name=_("from hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_hamlet = models.ForeignKey(Hamlet, verbose_name=_("to hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_hamlet = models.ForeignKey(
+        Hamlet, verbose_name=_("from hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_hamlet = models.ForeignKey(
+        Hamlet, verbose_name=_("to hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     basis = models.CharField(_("basis"), max_length=12, choices=RehomingBasis.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -52,13 +52,7 @@ class Role(models.TextChoices):
 
 
 # Roles that may read personal data (names, ID numbers, incomes) of the units they are assigned to.
-PERSONAL_DATA_ROLES = (
-    Role.COMMUNE_OFFICER,
-    Role.COMMUNE_CHAIRMAN,
-    Role.DISTRICT_OFFICER,
-    Role.DEPARTMENT_STAFF,
-    Role.ADMIN,
-)
+PERSONAL_DATA_ROLES = (Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN, Role.DISTRICT_OFFICER, Role.DEPARTMENT_STAFF, Role.ADMIN)
 
 
 class AdminUnitQuerySet(models.QuerySet):
@@ -105,9 +99,7 @@ class AdminUnit(models.Model):
         ordering = ["structure", "code"]
         constraints = [
             models.UniqueConstraint(fields=["structure", "code"], name="unit_code_unique_per_structure"),
-            models.CheckConstraint(
-                condition=~Q(level="commune") | ~Q(area_type=""), name="commune_has_area_type"
-            ),
+            models.CheckConstraint(condition=~Q(level="commune") | ~Q(area_type=""), name="commune_has_area_type"),
         ]
 
     def __str__(self) -> str:
@@ -130,7 +122,10 @@ class Hamlet(models.Model):
     """A hamlet, village or residential group (ấp, thôn, khu phố): a local unit with no national code."""
 
     commune = models.ForeignKey(
-        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="hamlets",
+        AdminUnit,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="hamlets",
         limit_choices_to={"level": Level.COMMUNE},
     )
     name = models.CharField(_("name"), max_length=120)

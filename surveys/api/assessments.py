@@ -26,18 +26,9 @@ from households.models import Household
 from offline.idempotency import IDEMPOTENCY_KEY, idempotent
 from surveys.api.common import HOUSEHOLD_PATH, ROUND_PATH
 from surveys.api.examples import ASSESSMENT_EXAMPLE, ASSESSMENT_READ_EXAMPLE
-from surveys.api.serializers import (
-    AssessmentCreateSerializer,
-    AssessmentSerializer,
-    AssessmentWriteSerializer,
-)
+from surveys.api.serializers import AssessmentCreateSerializer, AssessmentSerializer, AssessmentWriteSerializer
 from surveys.filters import AssessmentFilterSet
-from surveys.models import (
-    Assessment,
-    Indicator,
-    StandardResult,
-    SurveyRound,
-)
+from surveys.models import Assessment, Indicator, StandardResult, SurveyRound
 from surveys.services import assessment_create, assessment_update
 
 
@@ -75,13 +66,14 @@ from surveys.services import assessment_create, assessment_update
             "Replaces income per capita and the deprived indicators and reclassifies. Send the version you read "
             "(`version` or If-Match); a stale version answers 409 and changes nothing."
         ),
-        parameters=[
-            ROUND_PATH, HOUSEHOLD_PATH,
-            IF_MATCH, IDEMPOTENCY_KEY,
-        ],
+        parameters=[ROUND_PATH, HOUSEHOLD_PATH, IF_MATCH, IDEMPOTENCY_KEY],
         request=AssessmentWriteSerializer,
         responses={200: AssessmentSerializer, **WRITE_ERROR_RESPONSES},
-        examples=[OpenApiExample("Income corrected", value={"income_per_capita": 1350000, "deprived": ["WATER"], "version": 2}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Income corrected", value={"income_per_capita": 1350000, "deprived": ["WATER"], "version": 2}, request_only=True
+            )
+        ],
     ),
 )
 class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
@@ -99,13 +91,20 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
             .select_related("household", "round", "criteria_set", "commune", "hamlet")
             .prefetch_related(
                 Prefetch("deprived_indicators", queryset=Indicator.objects.only("id", "code").order_by("position", "code")),
-                Prefetch("standard_results", queryset=StandardResult.objects.select_related("criteria_set").order_by("criteria_set__code")),
+                Prefetch(
+                    "standard_results",
+                    queryset=StandardResult.objects.select_related("criteria_set").order_by("criteria_set__code"),
+                ),
             )
             .order_by("round__code", "household__code")
         )
 
     def get_object(self):
-        obj = self.get_queryset().filter(round__code=self.kwargs["round_code"], household__code=self.kwargs["household_code"]).first()
+        obj = (
+            self.get_queryset()
+            .filter(round__code=self.kwargs["round_code"], household__code=self.kwargs["household_code"])
+            .first()
+        )
         if obj is None:
             raise exceptions.NotFound()
         self.check_object_permissions(self.request, obj)
@@ -138,8 +137,13 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
         if household is None:
             raise error("household", _("Unknown household %(code)s.") % {"code": data["household"]}, "unknown")
         assessment = assessment_create(
-            actor=request.user, household=household, round=survey_round, income_per_capita=data.get("income_per_capita"),
-            score_a=data.get("score_a"), deprived=data["deprived"], reason=data.get("reason", ""),
+            actor=request.user,
+            household=household,
+            round=survey_round,
+            income_per_capita=data.get("income_per_capita"),
+            score_a=data.get("score_a"),
+            deprived=data["deprived"],
+            reason=data.get("reason", ""),
         )
         return self._respond(assessment, status.HTTP_201_CREATED)
 
@@ -154,9 +158,14 @@ class AssessmentViewSet(AuditTrailMixin, viewsets.GenericViewSet):
                 raise error(field, _("Does not match the address of this assessment."), "mismatch")
         version = expected_version(request, data)
         assessment = assessment_update(
-            actor=request.user, household=assessment.household, round=assessment.round,
-            income_per_capita=data.get("income_per_capita"), score_a=data.get("score_a"), deprived=data["deprived"],
-            expected_version=version, reason=data.get("reason", ""),
+            actor=request.user,
+            household=assessment.household,
+            round=assessment.round,
+            income_per_capita=data.get("income_per_capita"),
+            score_a=data.get("score_a"),
+            deprived=data["deprived"],
+            expected_version=version,
+            reason=data.get("reason", ""),
         )
         return self._respond(assessment)
 

@@ -7,23 +7,22 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import (
-    WRITE_ERROR_RESPONSES,
-    error,
-)
+from core.api import WRITE_ERROR_RESPONSES, error
 from core.permissions import PersonalDataRole
 from surveys.api.serializers_lists import BulkRequestSerializer, BulkResponseSerializer
 from surveys.approval.selectors import bulk_items
-from surveys.approval.services import (
-    commune_lists_bulk,
-)
+from surveys.approval.services import commune_lists_bulk
 
 # --- Many commune lists at once -------------------------------------------------------------------
 
+
 def bulk_outcome_json(outcome) -> dict:
     return {
-        "round": outcome.round_code, "commune": outcome.commune_code, "outcome": "done" if outcome.done else "refused",
-        "status": outcome.status, "version": outcome.version,
+        "round": outcome.round_code,
+        "commune": outcome.commune_code,
+        "outcome": "done" if outcome.done else "refused",
+        "status": outcome.status,
+        "version": outcome.version,
         "errors": [{"field": f, "message": str(m)} for f, messages in outcome.errors.items() for m in messages],
     }
 
@@ -43,9 +42,19 @@ class CommuneListBulkView(APIView):
         ),
         request=BulkRequestSerializer,
         responses={200: BulkResponseSerializer, **WRITE_ERROR_RESPONSES},
-        examples=[OpenApiExample("Approve two lists", request_only=True, value={
-            "action": "approve", "lists": [{"round": "HCM-2026", "commune": "25747", "version": 5},
-                                           {"round": "HCM-2026", "commune": "25750", "version": 4}]})],
+        examples=[
+            OpenApiExample(
+                "Approve two lists",
+                request_only=True,
+                value={
+                    "action": "approve",
+                    "lists": [
+                        {"round": "HCM-2026", "commune": "25747", "version": 5},
+                        {"round": "HCM-2026", "commune": "25750", "version": 4},
+                    ],
+                },
+            )
+        ],
     )
     def post(self, request):
         payload = BulkRequestSerializer(data=request.data)
@@ -54,7 +63,9 @@ class CommuneListBulkView(APIView):
         wanted = [(item["round"], item["commune"], item.get("version")) for item in data["lists"]]
         try:
             outcomes = commune_lists_bulk(
-                actor=request.user, action=data["action"], reason=data.get("reason", ""),
+                actor=request.user,
+                action=data["action"],
+                reason=data.get("reason", ""),
                 items=bulk_items(user=request.user, wanted=wanted),
             )
         except ValidationError as exc:

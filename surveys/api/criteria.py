@@ -7,20 +7,10 @@ from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import (
-    ERROR_RESPONSES,
-)
-from surveys.api.serializers import (
-    ClassifyRequestSerializer,
-    ClassifyResponseSerializer,
-    CriteriaSetSerializer,
-)
-from surveys.models import (
-    CriteriaSet,
-    Indicator,
-    Rule,
-)
-from surveys.services import preview
+from core.api import ERROR_RESPONSES
+from surveys.api.serializers import ClassifyRequestSerializer, ClassifyResponseSerializer, CriteriaSetSerializer
+from surveys.assessment_refresh import preview
+from surveys.models import CriteriaSet, Indicator, Rule
 
 
 @extend_schema_view(
@@ -62,7 +52,9 @@ class ClassifyView(APIView):
             OpenApiExample(
                 "Rural household under the 2022 line with 3 deprivations",
                 value={
-                    "criteria_set": "VN-2022", "area": "rural", "income_per_capita": 1200000,
+                    "criteria_set": "VN-2022",
+                    "area": "rural",
+                    "income_per_capita": 1200000,
                     "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE"],
                     "members": [{"able_to_work": True, "social_protection": False}],
                 },
@@ -71,7 +63,9 @@ class ClassifyView(APIView):
             OpenApiExample(
                 "Rural household scored by Circular 07: score A 132, 4 deprivations",
                 value={
-                    "criteria_set": "VN-2022", "area": "rural", "score_a": 132,
+                    "criteria_set": "VN-2022",
+                    "area": "rural",
+                    "score_a": 132,
                     "deprived": ["HEALTH_INSURANCE", "WATER", "LATRINE", "TELECOM"],
                     "members": [{"able_to_work": True, "social_protection": False}],
                 },
@@ -84,8 +78,12 @@ class ClassifyView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = preview(
-            criteria_set=data["criteria_set"], area=data["area"], income_per_capita=data.get("income_per_capita"),
-            score_a=data.get("score_a"), deprived=data["deprived"], members=[dict(m) for m in data["members"]],
+            criteria_set=data["criteria_set"],
+            area=data["area"],
+            income_per_capita=data.get("income_per_capita"),
+            score_a=data.get("score_a"),
+            deprived=data["deprived"],
+            members=[dict(m) for m in data["members"]],
         )
         return Response(
             {

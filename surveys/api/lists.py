@@ -1,6 +1,5 @@
 """Commune lists and their transitions, hamlet meetings, postings and recognition decisions."""
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -21,20 +20,16 @@ from core.api import (
 from core.api_audit import AuditEventSerializer, AuditPageSerializer
 from core.models import AuditEvent
 from core.permissions import PersonalDataRole
-from households.models import AdminUnit, Hamlet, Level
+from households.models import AdminUnit, Level
+from surveys.api.common import LIST_PATH
+from surveys.api.list_steps import CommuneListStepsMixin
 from surveys.api.serializers_lists import (
     CommuneListCreateSerializer,
     CommuneListDetailSerializer,
     CommuneListSerializer,
-    HamletMeetingSerializer,
-    HamletMeetingWriteSerializer,
     ListEntrySerializer,
-    PublicPostingSerializer,
-    PublicPostingWriteSerializer,
-    RecognitionWriteSerializer,
     TransitionSerializer,
 )
-from surveys.approval.decisions import recognition_record
 from surveys.approval.selectors import current_list
 from surveys.approval.services import (
     commune_list_approve,
@@ -44,28 +39,16 @@ from surveys.approval.services import (
     commune_list_review,
     commune_list_submit,
 )
-from surveys.approval.steps import hamlet_meeting_record, public_posting_record
 from surveys.filters import CommuneListFilterSet
-from surveys.models import (
-    CommuneList,
-    HamletMeeting,
-    ListStatus,
-    PublicPosting,
-    SurveyRound,
-)
-
-COMMUNE_PATH = OpenApiParameter(
-    "commune_code", str, OpenApiParameter.PATH, description=_("Commune code (GSO), in the round's unit structure."),
-    examples=[OpenApiExample("Demo commune", value="25747")],
-)
-LIST_PATH = [OpenApiParameter(
-    "round_code", str, OpenApiParameter.PATH, description=_("Round code."), examples=[OpenApiExample("Demo round", value="BD-2024")],
-), COMMUNE_PATH]
+from surveys.models import CommuneList, ListStatus, SurveyRound
 
 
 def _transition_schema(summary, description, example):
     return extend_schema(
-        summary=summary, description=description, parameters=[*LIST_PATH, IF_MATCH], request=TransitionSerializer,
+        summary=summary,
+        description=description,
+        parameters=[*LIST_PATH, IF_MATCH],
+        request=TransitionSerializer,
         responses={200: CommuneListDetailSerializer, **WRITE_ERROR_RESPONSES},
         examples=[OpenApiExample("Transition", value=example, request_only=True)],
     )
@@ -91,9 +74,7 @@ def _transition_schema(summary, description, example):
         responses={200: CommuneListDetailSerializer, **ERROR_RESPONSES},
     ),
 )
-
-
-class CommuneListViewSet(viewsets.GenericViewSet):
+class CommuneListViewSet(CommuneListStepsMixin, viewsets.GenericViewSet):
     """Commune lists (the unit of approval): read, start, and move through submit → review → approve or return."""
 
     permission_classes = [IsAuthenticated, PersonalDataRole]
@@ -110,9 +91,11 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         )
 
     def get_object(self):
-        obj = self.get_queryset().filter(
-            round__code=self.kwargs["round_code"], commune__code=self.kwargs["commune_code"], is_current=True
-        ).first()
+        obj = (
+            self.get_queryset()
+            .filter(round__code=self.kwargs["round_code"], commune__code=self.kwargs["commune_code"], is_current=True)
+            .first()
+        )
         if obj is None:
             raise exceptions.NotFound()
         return obj
@@ -152,7 +135,12 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         version = expected_version(request, data)
-        kwargs = {"actor": request.user, "commune_list": commune_list, "expected_version": version, "reason": data.get("reason", "")}
+        kwargs = {
+            "actor": request.user,
+            "commune_list": commune_list,
+            "expected_version": version,
+            "reason": data.get("reason", ""),
+        }
         return self._respond(service(**kwargs))
 
     @_transition_schema(
@@ -167,21 +155,24 @@ class CommuneListViewSet(viewsets.GenericViewSet):
         return self._transition(request, commune_list_submit)
 
     @_transition_schema(
-        _("Review the list (district)"), _("The district gives its opinion on a submitted list (rounds with districts only)."),
+        _("Review the list (district)"),
+        _("The district gives its opinion on a submitted list (rounds with districts only)."),
         {"version": 4},
     )
     def review(self, request, *args, **kwargs):
         return self._transition(request, commune_list_review)
 
     @_transition_schema(
-        _("Approve the list (department)"), _("Approves and freezes the list's counts: the numbers approved rates read."),
+        _("Approve the list (department)"),
+        _("Approves and freezes the list's counts: the numbers approved rates read."),
         {"version": 5},
     )
     def approve(self, request, *args, **kwargs):
         return self._transition(request, commune_list_approve)
 
     @_transition_schema(
-        _("Return the list to the commune"), _("A reviewing level sends the list back with a reason (required)."),
+        _("Return the list to the commune"),
+        _("A reviewing level sends the list back with a reason (required)."),
         {"version": 4, "reason": "Hộ 25747-0012 thiếu biên bản họp ấp."},
     )
     def return_list(self, request, *args, **kwargs):
@@ -204,7 +195,9 @@ class CommuneListViewSet(viewsets.GenericViewSet):
     )
     def audit(self, request, *args, **kwargs):
         current = self.get_object()
-        revisions = CommuneList.objects.filter(round_id=current.round_id, commune_id=current.commune_id).values_list("pk", flat=True)
+        revisions = CommuneList.objects.filter(round_id=current.round_id, commune_id=current.commune_id).values_list(
+            "pk", flat=True
+        )
         events = AuditEvent.objects.filter(
             target_type=CommuneList._meta.label_lower, target_id__in=[str(pk) for pk in revisions]
         ).order_by("-created_at", "-id")
@@ -221,10 +214,15 @@ class CommuneListViewSet(viewsets.GenericViewSet):
             "breakdown facts). `revision` picks an approved revision; by default the latest approved one, which stands "
             "while a correction revision is under way. Personal data: the caller's units only."
         ),
-        parameters=[*LIST_PATH, OpenApiParameter(
-                "revision", {"type": "integer", "minimum": 1, "maximum": 9999}, required=False,
+        parameters=[
+            *LIST_PATH,
+            OpenApiParameter(
+                "revision",
+                {"type": "integer", "minimum": 1, "maximum": 9999},
+                required=False,
                 description=_("An approved revision number."),
-            )],
+            ),
+        ],
         responses={200: ListEntrySerializer(many=True), **ERROR_RESPONSES},
         filters=False,
     )
@@ -242,140 +240,3 @@ class CommuneListViewSet(viewsets.GenericViewSet):
             raise exceptions.NotFound()
         queryset = commune_list.entries.select_related("household", "hamlet", "commune_list").order_by("household__code")
         return self._steps_page(request, queryset, ListEntrySerializer)
-
-    def _steps_page(self, request, queryset, serializer_class):
-        paginator = Pagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True, context=self.get_serializer_context()).data)
-
-    @extend_schema(
-        summary=_("Hamlet meetings of the list"),
-        description=_(
-            "The meetings recorded on the current revision, by hamlet name, latest first within a hamlet (the latest "
-            "meeting of a hamlet is the one that counts)."
-        ),
-        parameters=LIST_PATH,
-        responses={200: HamletMeetingSerializer(many=True), **ERROR_RESPONSES},
-        filters=False,
-    )
-    def meetings(self, request, *args, **kwargs):
-        commune_list = self.get_object()
-        queryset = commune_list.hamlet_meetings.select_related("hamlet", "commune_list", "recorded_by").order_by(
-            "hamlet__name", "-held_on", "-id"
-        )
-        return self._steps_page(request, queryset, HamletMeetingSerializer)
-
-    @extend_schema(
-        summary=_("Record a hamlet meeting (commune)"),
-        description=_(
-            "The commune's officer or chairman records a hamlet meeting on the draft or returned list; the hamlet is "
-            "named as registered in the commune. Submission needs, for every hamlet with assessed households, a "
-            "latest meeting where at least half of those present agreed; a meeting where fewer agreed is stored and "
-            "keeps the list from being submitted until that hamlet meets again."
-        ),
-        parameters=LIST_PATH,
-        request=HamletMeetingWriteSerializer,
-        responses={201: HamletMeetingSerializer, **ERROR_RESPONSES},
-        examples=[
-            OpenApiExample(
-                "Meeting", request_only=True,
-                value={"hamlet": "Khu phố 1", "held_on": "2024-10-05", "attendees": 40, "agreeing": 35,
-                       "minutes_note": "Thống nhất danh sách hộ nghèo, cận nghèo."},
-            ),
-            OpenApiExample(
-                "Recorded", response_only=True, status_codes=["201"],
-                value={"hamlet": "Khu phố 1", "revision": 1, "held_on": "2024-10-05", "attendees": 40, "agreeing": 35,
-                       "agreement_percent": "87.5", "is_agreed": True, "minutes_note": "Thống nhất danh sách hộ nghèo, cận nghèo.",
-                       "recorded_by": "officer_a", "created_at": "2024-10-05T16:00:00+07:00"},
-            ),
-        ],
-    )
-    def record_meeting(self, request, *args, **kwargs):
-        commune_list = self.get_object()
-        payload = HamletMeetingWriteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        name = data["hamlet"].strip()
-        hamlet = Hamlet.objects.filter(commune_id=commune_list.commune_id, name_key=Hamlet.key(name)).first()
-        if hamlet is None:
-            raise error("hamlet", _("No hamlet named %(name)s in the commune.") % {"name": name}, "unknown")
-        meeting = hamlet_meeting_record(
-            actor=request.user, commune_list=commune_list, hamlet=hamlet, held_on=data["held_on"],
-            attendees=data["attendees"], agreeing=data["agreeing"], minutes_note=data["minutes_note"],
-        )
-        fresh = HamletMeeting.objects.select_related("hamlet", "commune_list", "recorded_by").get(pk=meeting.pk)
-        return Response(HamletMeetingSerializer(fresh).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary=_("Public postings of the list"),
-        description=_("The postings recorded on the current revision, latest end first (the latest one counts)."),
-        parameters=LIST_PATH,
-        responses={200: PublicPostingSerializer(many=True), **ERROR_RESPONSES},
-        filters=False,
-    )
-    def postings(self, request, *args, **kwargs):
-        commune_list = self.get_object()
-        queryset = commune_list.postings.select_related("commune_list", "recorded_by").order_by("-ends_on", "-id")
-        return self._steps_page(request, queryset, PublicPostingSerializer)
-
-    @extend_schema(
-        summary=_("Record the public posting (commune)"),
-        description=_(
-            "The commune's officer or chairman records where and from when until when the draft or returned list "
-            "is posted. Submission needs a posting of enough working days, starting on or after the last hamlet "
-            "meeting, and is possible only once the posting has ended."
-        ),
-        parameters=LIST_PATH,
-        request=PublicPostingWriteSerializer,
-        responses={201: PublicPostingSerializer, **ERROR_RESPONSES},
-        examples=[
-            OpenApiExample(
-                "Posting", request_only=True,
-                value={"starts_on": "2024-10-07", "ends_on": "2024-10-11", "place": "Trụ sở UBND phường và nhà văn hóa các khu phố"},
-            ),
-            OpenApiExample(
-                "Recorded", response_only=True, status_codes=["201"],
-                value={"revision": 1, "starts_on": "2024-10-07", "ends_on": "2024-10-11", "working_days": 5,
-                       "place": "Trụ sở UBND phường và nhà văn hóa các khu phố", "recorded_by": "officer_a",
-                       "created_at": "2024-10-07T08:00:00+07:00"},
-            ),
-        ],
-    )
-    def record_posting(self, request, *args, **kwargs):
-        commune_list = self.get_object()
-        payload = PublicPostingWriteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        posting = public_posting_record(
-            actor=request.user, commune_list=commune_list, starts_on=data["starts_on"], ends_on=data["ends_on"], place=data["place"],
-        )
-        fresh = PublicPosting.objects.select_related("commune_list", "recorded_by").get(pk=posting.pk)
-        return Response(PublicPostingSerializer(fresh).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary=_("Record the commune chairman's recognition decision"),
-        description=_(
-            "The decision recognising the list's poor and near-poor households (Decision 24/2021): its number, date "
-            "and signer, recorded by the commune's officer or chairman after the public posting and before the "
-            "department approves (approval answers 400 naming `recognition` without it). Recording it again corrects it."
-        ),
-        parameters=LIST_PATH,
-        request=RecognitionWriteSerializer,
-        responses={200: CommuneListDetailSerializer, **ERROR_RESPONSES},
-        examples=[OpenApiExample("Decision", request_only=True, value={"number": "123/QĐ-UBND", "date": "2024-10-20", "signer": "Nguyễn Văn A"})],
-    )
-    def record_recognition(self, request, *args, **kwargs):
-        commune_list = self.get_object()
-        payload = RecognitionWriteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        try:
-            updated = recognition_record(
-                actor=request.user, commune_list=commune_list, number=data["number"], date=data["date"], signer=data["signer"],
-            )
-        except ValidationError as exc:
-            # The service names the model's fields; the API's body names them without the prefix.
-            if hasattr(exc, "error_dict"):
-                raise ValidationError({k.removeprefix("recognition_"): v for k, v in exc.error_dict.items()}) from exc
-            raise
-        return Response(CommuneListDetailSerializer(self.get_queryset().get(pk=updated.pk), context=self.get_serializer_context()).data)

@@ -28,8 +28,24 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Application
-        fields = ["id", "household", "commune", "round", "kind", "received_on", "due_on", "overdue", "status", "note",
-                  "decision_number", "decided_on", "category", "group", "version", "created_at"]
+        fields = [
+            "id",
+            "household",
+            "commune",
+            "round",
+            "kind",
+            "received_on",
+            "due_on",
+            "overdue",
+            "status",
+            "note",
+            "decision_number",
+            "decided_on",
+            "category",
+            "group",
+            "version",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -77,11 +93,17 @@ class ApplicationListView(APIView):
 
     @extend_schema(
         summary=_("File a monthly review application"),
-        description=_("The commune records a household's application (Form 04, Decision 24/2021) with the date it was "
-                      "received; the answer carries the decision deadline in working days."),
+        description=_(
+            "The commune records a household's application (Form 04, Decision 24/2021) with the date it was "
+            "received; the answer carries the decision deadline in working days."
+        ),
         request=ApplicationWriteSerializer,
         responses={201: ApplicationSerializer, **ERROR_RESPONSES},
-        examples=[OpenApiExample("Application", request_only=True, value={"household": "25747-0001", "kind": "enter", "received_on": "2026-03-10"})],
+        examples=[
+            OpenApiExample(
+                "Application", request_only=True, value={"household": "25747-0001", "kind": "enter", "received_on": "2026-03-10"}
+            )
+        ],
     )
     def post(self, request):
         payload = ApplicationWriteSerializer(data=request.data)
@@ -90,9 +112,12 @@ class ApplicationListView(APIView):
         household = Household.objects.visible_to(request.user).filter(code=data["household"]).first()
         if household is None:
             raise error("household", _("Unknown household %(code)s.") % {"code": data["household"]}, "unknown")
-        application = application_file(actor=request.user, household=household, kind=data["kind"],
-                                       received_on=data["received_on"], note=data["note"])
-        return Response(ApplicationSerializer(_applications(request.user).get(pk=application.pk)).data, status=status.HTTP_201_CREATED)
+        application = application_file(
+            actor=request.user, household=household, kind=data["kind"], received_on=data["received_on"], note=data["note"]
+        )
+        return Response(
+            ApplicationSerializer(_applications(request.user).get(pk=application.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ApplicationDecideView(APIView):
@@ -100,8 +125,10 @@ class ApplicationDecideView(APIView):
 
     @extend_schema(
         summary=_("Decide a monthly review application"),
-        description=_("The commune chairman's decision, from the household's assessment in the round in force: recognised, "
-                      "it changes the list in force from its date."),
+        description=_(
+            "The commune chairman's decision, from the household's assessment in the round in force: recognised, "
+            "it changes the list in force from its date."
+        ),
         request=DecisionWriteSerializer,
         responses={200: ApplicationSerializer, **ERROR_RESPONSES},
     )
@@ -115,8 +142,12 @@ class ApplicationDecideView(APIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         decided = application_decide(
-            actor=request.user, application=application, recognise=data["recognise"], number=data["number"],
-            decided_on=data["decided_on"], expected_version=expected_version(request, data, required=False),
+            actor=request.user,
+            application=application,
+            recognise=data["recognise"],
+            number=data["number"],
+            decided_on=data["decided_on"],
+            expected_version=expected_version(request, data, required=False),
         )
         return Response(ApplicationSerializer(_applications(request.user).get(pk=decided.pk)).data)
 
@@ -141,10 +172,14 @@ class ListInForceView(APIView):
 
     @extend_schema(
         summary=_("The list in force on a date"),
-        description=_("Which households of a unit were poor or near-poor on a date: the latest approved lists, then the "
-                      "monthly review's decisions up to that date. Personal data: the caller's own units only."),
-        parameters=[OpenApiParameter("unit", {"type": "string", "minLength": 1, "maxLength": 10}, required=True),
-                    OpenApiParameter("date", {"type": "string", "format": "date"}, required=True)],
+        description=_(
+            "Which households of a unit were poor or near-poor on a date: the latest approved lists, then the "
+            "monthly review's decisions up to that date. Personal data: the caller's own units only."
+        ),
+        parameters=[
+            OpenApiParameter("unit", {"type": "string", "minLength": 1, "maxLength": 10}, required=True),
+            OpenApiParameter("date", {"type": "string", "format": "date"}, required=True),
+        ],
         responses={200: InForceRowSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request):
@@ -159,9 +194,20 @@ class ListInForceView(APIView):
         rows = [s for s in standing.values() if s.commune_id in allowed]
         households = {h.pk: h for h in Household.objects.filter(pk__in=[s.household_id for s in rows]).select_related("commune")}
         note_access(request, [s.household_id for s in rows], AccessChannel.API)
-        return Response(InForceRowSerializer([
-            {"household": households[s.household_id].code, "head_name": households[s.household_id].head_name,
-             "commune": households[s.household_id].commune.code, "category": s.category, "group": s.group,
-             "member_count": s.member_count, "source": s.source}
-            for s in sorted(rows, key=lambda s: households[s.household_id].code)
-        ], many=True).data)
+        return Response(
+            InForceRowSerializer(
+                [
+                    {
+                        "household": households[s.household_id].code,
+                        "head_name": households[s.household_id].head_name,
+                        "commune": households[s.household_id].commune.code,
+                        "category": s.category,
+                        "group": s.group,
+                        "member_count": s.member_count,
+                        "source": s.source,
+                    }
+                    for s in sorted(rows, key=lambda s: households[s.household_id].code)
+                ],
+                many=True,
+            ).data
+        )

@@ -6,9 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from core.api import (
-    error,
-)
+from core.api import error
 from core.permissions import AggregateReader
 from core.routers import reads_replica
 from surveys.api.common import AGGREGATE_ERRORS, aggregate_parameters, resolve_aggregate_query
@@ -19,9 +17,7 @@ from surveys.api.serializers_rates import (
     RatesResponseSerializer,
 )
 from surveys.approved_cache import cached_approved
-from surveys.models import (
-    SurveyRound,
-)
+from surveys.models import SurveyRound
 from surveys.reports.flows import flows_for, flows_total
 from surveys.selectors import rates_for, rates_total
 
@@ -44,20 +40,54 @@ from surveys.selectors import rates_for, rates_total
             "Binh Duong 2017",
             response_only=True,
             value={
-                "round": "BD-2017", "unit": "74", "level": "province", "status": "approved", "count": 1,
-                "results": [{
-                    "unit_code": "74", "unit_name": "Tỉnh Bình Dương", "level": "province", "total_households": 294573,
-                    "poor": 3206, "poor_rate": "1.09", "poverty_reduction": 1989, "poverty_reduction_rate": "0.68",
-                    "social_protection": 1217, "social_protection_rate": "0.41", "near_poor": 2883, "near_poor_rate": "0.98",
-                    "total_persons": 1001548, "poor_persons": 11790, "poor_persons_rate": "1.18", "near_poor_persons": 10230,
-                    "near_poor_persons_rate": "1.02", "communes": 91, "communes_included": 91,
-                }],
+                "round": "BD-2017",
+                "unit": "74",
+                "level": "province",
+                "status": "approved",
+                "count": 1,
+                "results": [
+                    {
+                        "unit_code": "74",
+                        "unit_name": "Tỉnh Bình Dương",
+                        "level": "province",
+                        "total_households": 294573,
+                        "poor": 3206,
+                        "poor_rate": "1.09",
+                        "poverty_reduction": 1989,
+                        "poverty_reduction_rate": "0.68",
+                        "social_protection": 1217,
+                        "social_protection_rate": "0.41",
+                        "near_poor": 2883,
+                        "near_poor_rate": "0.98",
+                        "total_persons": 1001548,
+                        "poor_persons": 11790,
+                        "poor_persons_rate": "1.18",
+                        "near_poor_persons": 10230,
+                        "near_poor_persons_rate": "1.02",
+                        "communes": 91,
+                        "communes_included": 91,
+                    }
+                ],
                 "total": {
-                    "unit_code": "74", "unit_name": "Tỉnh Bình Dương", "level": "province", "total_households": 294573,
-                    "poor": 3206, "poor_rate": "1.09", "poverty_reduction": 1989, "poverty_reduction_rate": "0.68",
-                    "social_protection": 1217, "social_protection_rate": "0.41", "near_poor": 2883, "near_poor_rate": "0.98",
-                    "total_persons": 1001548, "poor_persons": 11790, "poor_persons_rate": "1.18", "near_poor_persons": 10230,
-                    "near_poor_persons_rate": "1.02", "communes": 91, "communes_included": 91,
+                    "unit_code": "74",
+                    "unit_name": "Tỉnh Bình Dương",
+                    "level": "province",
+                    "total_households": 294573,
+                    "poor": 3206,
+                    "poor_rate": "1.09",
+                    "poverty_reduction": 1989,
+                    "poverty_reduction_rate": "0.68",
+                    "social_protection": 1217,
+                    "social_protection_rate": "0.41",
+                    "near_poor": 2883,
+                    "near_poor_rate": "0.98",
+                    "total_persons": 1001548,
+                    "poor_persons": 11790,
+                    "poor_persons_rate": "1.18",
+                    "near_poor_persons": 10230,
+                    "near_poor_persons_rate": "1.02",
+                    "communes": 91,
+                    "communes_included": 91,
                 },
             },
         )
@@ -79,24 +109,41 @@ class RatesView(APIView):
         decimals = data["decimals"]
         if data.get("as_of"):
             if data["status"] != "approved" or data.get("structure") not in (None, survey_round.province.structure):
-                raise error("as_of", _("as_of reads approved lists and decisions in the round's own units only."), "conflicting_parameters")
+                raise error(
+                    "as_of",
+                    _("as_of reads approved lists and decisions in the round's own units only."),
+                    "conflicting_parameters",
+                )
             if data["criteria_set"] is not None:
-                raise error("as_of", _("The list in force follows the round's official standard: as_of does not take criteria."),
-                            "conflicting_parameters")
+                raise error(
+                    "as_of",
+                    _("The list in force follows the round's official standard: as_of does not take criteria."),
+                    "conflicting_parameters",
+                )
             from surveys.monthly import rates_as_of
 
             rows = rates_as_of(round=survey_round, unit=unit, level=data["level"], on=data["as_of"], decimals=decimals)
         else:
             rows = rates_for(
-                round=survey_round, unit=unit, level=data["level"], status=data["status"], decimals=decimals, structure=data["structure"],
+                round=survey_round,
+                unit=unit,
+                level=data["level"],
+                status=data["status"],
+                decimals=decimals,
+                structure=data["structure"],
                 criteria_set=data["criteria_set"],
             )
         return Response(
             {
-                "round": survey_round.code, "unit": unit.code, "level": data["level"], "status": data["status"],
+                "round": survey_round.code,
+                "unit": unit.code,
+                "level": data["level"],
+                "status": data["status"],
                 "criteria": (data["criteria_set"] or survey_round.criteria_set).code,
-                "structure": data["structure"] or survey_round.province.structure, "decimals": decimals,
-                "count": len(rows), "results": [r.as_dict() for r in rows],
+                "structure": data["structure"] or survey_round.province.structure,
+                "decimals": decimals,
+                "count": len(rows),
+                "results": [r.as_dict() for r in rows],
                 "total": rates_total(rows, unit=unit, decimals=decimals).as_dict(),
             }
         )
@@ -126,19 +173,50 @@ def _decision_json(survey_round: SurveyRound) -> dict | None:
             "A commune",
             response_only=True,
             value={
-                "round": "BD-2024", "previous_round": "BD-2023", "unit": "25747", "level": "commune", "status": "approved",
-                "kind": "poor", "count": 1,
-                "results": [{
-                    "unit_code": "25747", "unit_name": "Phường Phú Cường", "level": "commune", "start": 12,
-                    "escaped_to_near_poor": 3, "escaped_above_near_poor": 1, "other_out": 1, "out_total": 5,
-                    "near_poor_to_poor": 2, "re_poor": 1, "newly_poor": 1, "other_in": 0, "in_total": 4, "end": 11,
-                    "communes": 1, "communes_included": 1,
-                }],
+                "round": "BD-2024",
+                "previous_round": "BD-2023",
+                "unit": "25747",
+                "level": "commune",
+                "status": "approved",
+                "kind": "poor",
+                "count": 1,
+                "results": [
+                    {
+                        "unit_code": "25747",
+                        "unit_name": "Phường Phú Cường",
+                        "level": "commune",
+                        "start": 12,
+                        "escaped_to_near_poor": 3,
+                        "escaped_above_near_poor": 1,
+                        "other_out": 1,
+                        "out_total": 5,
+                        "near_poor_to_poor": 2,
+                        "re_poor": 1,
+                        "newly_poor": 1,
+                        "other_in": 0,
+                        "in_total": 4,
+                        "end": 11,
+                        "communes": 1,
+                        "communes_included": 1,
+                    }
+                ],
                 "total": {
-                    "unit_code": "25747", "unit_name": "Phường Phú Cường", "level": "commune", "start": 12,
-                    "escaped_to_near_poor": 3, "escaped_above_near_poor": 1, "other_out": 1, "out_total": 5,
-                    "near_poor_to_poor": 2, "re_poor": 1, "newly_poor": 1, "other_in": 0, "in_total": 4, "end": 11,
-                    "communes": 1, "communes_included": 1,
+                    "unit_code": "25747",
+                    "unit_name": "Phường Phú Cường",
+                    "level": "commune",
+                    "start": 12,
+                    "escaped_to_near_poor": 3,
+                    "escaped_above_near_poor": 1,
+                    "other_out": 1,
+                    "out_total": 5,
+                    "near_poor_to_poor": 2,
+                    "re_poor": 1,
+                    "newly_poor": 1,
+                    "other_in": 0,
+                    "in_total": 4,
+                    "end": 11,
+                    "communes": 1,
+                    "communes_included": 1,
                 },
             },
         )
@@ -158,10 +236,18 @@ class FlowsView(APIView):
     def _get(self, request):
         survey_round, unit, data = resolve_aggregate_query(request, FlowsQuerySerializer)
         if data["criteria_set"] is not None:
-            raise error("criteria", _("Flows follow the round's official standard (%(code)s) only.") % {"code": survey_round.criteria_set.code},
-                        "official_only")
+            raise error(
+                "criteria",
+                _("Flows follow the round's official standard (%(code)s) only.") % {"code": survey_round.criteria_set.code},
+                "official_only",
+            )
         rows = flows_for(
-            round=survey_round, unit=unit, level=data["level"], status=data["status"], kind=data["kind"], structure=data["structure"]
+            round=survey_round,
+            unit=unit,
+            level=data["level"],
+            status=data["status"],
+            kind=data["kind"],
+            structure=data["structure"],
         )
         previous = survey_round.previous_list()
         return Response(
@@ -172,7 +258,12 @@ class FlowsView(APIView):
                 "criteria": survey_round.criteria_set.code,
                 "start_decision": _decision_json(previous[0]) if previous else None,
                 "structure": data["structure"] or survey_round.province.structure,
-                "unit": unit.code, "level": data["level"], "status": data["status"], "kind": data["kind"],
-                "count": len(rows), "results": rows, "total": flows_total(rows, unit=unit, kind=data["kind"]),
+                "unit": unit.code,
+                "level": data["level"],
+                "status": data["status"],
+                "kind": data["kind"],
+                "count": len(rows),
+                "results": rows,
+                "total": flows_total(rows, unit=unit, kind=data["kind"]),
             }
         )

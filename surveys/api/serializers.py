@@ -3,16 +3,9 @@ from rest_framework import serializers
 
 from core.api import StrictTypes
 from households.models import AreaType
+from surveys.assessment_rules import income_test_error, income_test_errors
 from surveys.classification import MAX_SCORE_A
-from surveys.models import (
-    MAX_INCOME_PER_CAPITA,
-    Assessment,
-    CriteriaSet,
-    Indicator,
-    Rule,
-    SurveyRound,
-)
-from surveys.services import income_test_error, income_test_errors
+from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, CriteriaSet, Indicator, Rule, SurveyRound
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -37,7 +30,16 @@ class IndicatorSerializer(serializers.ModelSerializer):
 class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
-        fields = ["area_type", "position", "category", "income_above", "income_upto", "upto_inclusive", "min_deprived", "max_deprived"]
+        fields = [
+            "area_type",
+            "position",
+            "category",
+            "income_above",
+            "income_upto",
+            "upto_inclusive",
+            "min_deprived",
+            "max_deprived",
+        ]
 
 
 class CriteriaSetSerializer(serializers.ModelSerializer):
@@ -48,8 +50,18 @@ class CriteriaSetSerializer(serializers.ModelSerializer):
     class Meta:
         model = CriteriaSet
         fields = [
-            "code", "name", "name_vi", "name_en", "legal_basis", "valid_from", "valid_to", "is_official",
-            "group_rule", "notes", "indicators", "rules",
+            "code",
+            "name",
+            "name_vi",
+            "name_en",
+            "legal_basis",
+            "valid_from",
+            "valid_to",
+            "is_official",
+            "group_rule",
+            "notes",
+            "indicators",
+            "rules",
         ]
 
     def get_name(self, obj) -> str:
@@ -79,11 +91,15 @@ class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
     criteria_set = serializers.CharField(help_text=_("Criteria set code, e.g. VN-2022."))
     area = serializers.ChoiceField(choices=AreaType.choices)
     income_per_capita = StrictIntegerField(
-        min_value=0, max_value=MAX_INCOME_PER_CAPITA, required=False,
+        min_value=0,
+        max_value=MAX_INCOME_PER_CAPITA,
+        required=False,
         help_text=_("VND per person per month. Give this or score_a, not both."),
     )
     score_a = StrictIntegerField(
-        min_value=0, max_value=MAX_SCORE_A, required=False,
+        min_value=0,
+        max_value=MAX_SCORE_A,
+        required=False,
         help_text=_("Circular 07's score A in points, instead of income_per_capita, for a set with a score scale (VN-2022)."),
     )
     deprived = serializers.ListField(child=serializers.CharField(), allow_empty=True, default=list)
@@ -105,7 +121,10 @@ class ClassifyRequestSerializer(StrictTypes, serializers.Serializer):
         unknown = [c for c in attrs["deprived"] if c not in known]
         if unknown:
             raise serializers.ValidationError(
-                {"deprived": _("Unknown indicator code(s) for %(set)s: %(codes)s.") % {"set": attrs["criteria_set"].code, "codes": ", ".join(unknown)}},
+                {
+                    "deprived": _("Unknown indicator code(s) for %(set)s: %(codes)s.")
+                    % {"set": attrs["criteria_set"].code, "codes": ", ".join(unknown)}
+                },
                 code="unknown",
             )
         return attrs
@@ -117,7 +136,9 @@ class ClassifyResponseSerializer(serializers.Serializer):
     deprived_count = serializers.IntegerField()
     basis = serializers.ChoiceField(choices=["income", "score"], help_text=_("What the income test was made from."))
     score_a = serializers.IntegerField(allow_null=True)
-    score_b = serializers.IntegerField(allow_null=True, help_text=_("Points per deprived indicator × deprivations (score-based sets)."))
+    score_b = serializers.IntegerField(
+        allow_null=True, help_text=_("Points per deprived indicator × deprivations (score-based sets).")
+    )
     explanation = serializers.CharField()
     explanation_vi = serializers.CharField()
     explanation_en = serializers.CharField()
@@ -139,8 +160,20 @@ class RoundSerializer(serializers.ModelSerializer):
     class Meta:
         model = SurveyRound
         fields = [
-            "code", "year", "kind", "criteria_set", "additional_sets", "province", "province_name", "structure", "starts_on",
-            "ends_on", "reference_date", "previous_round", "previous_rounds", "is_open",
+            "code",
+            "year",
+            "kind",
+            "criteria_set",
+            "additional_sets",
+            "province",
+            "province_name",
+            "structure",
+            "starts_on",
+            "ends_on",
+            "reference_date",
+            "previous_round",
+            "previous_rounds",
+            "is_open",
         ]
         read_only_fields = fields
 
@@ -183,17 +216,41 @@ class AssessmentSerializer(serializers.ModelSerializer):
     group = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()
     standards = StandardResultSerializer(
-        source="standard_results", many=True, read_only=True,
+        source="standard_results",
+        many=True,
+        read_only=True,
         help_text=_("The same household under the round's additional standards (the fields above are the official set's)."),
     )
 
     class Meta:
         model = Assessment
         fields = [
-            "round", "household", "head_name", "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b",
-            "deprived", "member_count", "able_to_work_count", "social_protection_count", "category", "group",
-            "deprived_count", "low_income_workers", "explanation", "explanation_vi", "explanation_en", "standards", "version",
-            "created_at", "updated_at",
+            "round",
+            "household",
+            "head_name",
+            "criteria_set",
+            "commune",
+            "hamlet",
+            "area_type",
+            "basis",
+            "income_per_capita",
+            "score_a",
+            "score_b",
+            "deprived",
+            "member_count",
+            "able_to_work_count",
+            "social_protection_count",
+            "category",
+            "group",
+            "deprived_count",
+            "low_income_workers",
+            "explanation",
+            "explanation_vi",
+            "explanation_en",
+            "standards",
+            "version",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -220,7 +277,9 @@ class AssessmentWriteSerializer(StrictTypes, serializers.Serializer):
         min_value=0, max_value=MAX_INCOME_PER_CAPITA, required=False, help_text=_("VND per person per month (or score_a).")
     )
     score_a = StrictIntegerField(
-        min_value=0, max_value=MAX_SCORE_A, required=False,
+        min_value=0,
+        max_value=MAX_SCORE_A,
+        required=False,
         help_text=_("Circular 07's score A in points, instead of income_per_capita, in a round whose set has a score scale."),
     )
     deprived = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=True, default=list, max_length=50)

@@ -5,12 +5,7 @@ from rest_framework import serializers
 
 from core.api import StrictTypes
 from surveys.api.serializers import StrictIntegerField
-from surveys.models import (
-    CommuneList,
-    HamletMeeting,
-    ListEntry,
-    PublicPosting,
-)
+from surveys.models import CommuneList, HamletMeeting, ListEntry, PublicPosting
 
 
 class CommuneListSerializer(serializers.ModelSerializer):
@@ -24,11 +19,33 @@ class CommuneListSerializer(serializers.ModelSerializer):
     class Meta:
         model = CommuneList
         fields = [
-            "round", "commune", "commune_name", "revision", "is_current", "status", "revision_reason", "returned_reason",
-            "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "approved_by", "approved_at",
-            "recognition_number", "recognition_date", "recognition_signer",
-            "total_households", "poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons",
-            "near_poor_persons", "total_persons", "version", "created_at",
+            "round",
+            "commune",
+            "commune_name",
+            "revision",
+            "is_current",
+            "status",
+            "revision_reason",
+            "returned_reason",
+            "submitted_by",
+            "submitted_at",
+            "reviewed_by",
+            "reviewed_at",
+            "approved_by",
+            "approved_at",
+            "recognition_number",
+            "recognition_date",
+            "recognition_signer",
+            "total_households",
+            "poor",
+            "poverty_reduction",
+            "social_protection",
+            "near_poor",
+            "poor_persons",
+            "near_poor_persons",
+            "total_persons",
+            "version",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -55,14 +72,20 @@ class CommuneListCreateSerializer(StrictTypes, serializers.Serializer):
 
 class TransitionSerializer(StrictTypes, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False, help_text=_("The version you read (or send If-Match)."))
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
-                                   help_text=_("Required to return a list or open a revision; kept in the audit trail."))
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=_("Required to return a list or open a revision; kept in the audit trail."),
+    )
 
 
 class BulkListSerializer(StrictTypes, serializers.Serializer):
     round = serializers.CharField(max_length=40)
     commune = serializers.CharField(max_length=10)
-    version = StrictIntegerField(min_value=1, required=False, help_text=_("The version you read: a list changed since is refused (409 in the outcome)."))
+    version = StrictIntegerField(
+        min_value=1, required=False, help_text=_("The version you read: a list changed since is refused (409 in the outcome).")
+    )
 
 
 class BulkRequestSerializer(StrictTypes, serializers.Serializer):
@@ -99,7 +122,9 @@ MAX_PEOPLE = 1_000_000  # far above any hamlet; keeps nonsense out of the intege
 
 class HamletMeetingSerializer(serializers.ModelSerializer):
     hamlet = serializers.CharField(source="hamlet.name", read_only=True, help_text=_("Hamlet name within the commune."))
-    revision = serializers.IntegerField(source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to."))
+    revision = serializers.IntegerField(
+        source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to.")
+    )
     agreement_percent = serializers.CharField(read_only=True, help_text=_('Share agreeing, one decimal, e.g. "87.5".'))
     is_agreed = serializers.BooleanField(read_only=True, help_text=_("At least half of those present agreed."))
     recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, read_only=True)
@@ -107,24 +132,41 @@ class HamletMeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = HamletMeeting
         fields = [
-            "hamlet", "revision", "held_on", "attendees", "agreeing", "agreement_percent", "is_agreed", "minutes_note",
-            "recorded_by", "created_at",
+            "hamlet",
+            "revision",
+            "held_on",
+            "attendees",
+            "agreeing",
+            "agreement_percent",
+            "is_agreed",
+            "minutes_note",
+            "recorded_by",
+            "created_at",
         ]
         read_only_fields = fields
 
 
 class HamletMeetingWriteSerializer(StrictTypes, serializers.Serializer):
-    hamlet = serializers.CharField(max_length=120, help_text=_("Hamlet name as registered in the commune; case and spacing do not matter."))
+    hamlet = serializers.CharField(
+        max_length=120, help_text=_("Hamlet name as registered in the commune; case and spacing do not matter.")
+    )
     held_on = serializers.DateField(help_text=_("Meeting date (not in the future)."))
     attendees = serializers.IntegerField(min_value=1, max_value=MAX_PEOPLE, help_text=_("People present."))
-    agreeing = serializers.IntegerField(min_value=0, max_value=MAX_PEOPLE, help_text=_("People agreeing with the list (at most attendees)."))
-    minutes_note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="",
-                                         help_text=_("Summary of the minutes."))
+    agreeing = serializers.IntegerField(
+        min_value=0, max_value=MAX_PEOPLE, help_text=_("People agreeing with the list (at most attendees).")
+    )
+    minutes_note = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default="", help_text=_("Summary of the minutes.")
+    )
 
 
 class PublicPostingSerializer(serializers.ModelSerializer):
-    revision = serializers.IntegerField(source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to."))
-    working_days = serializers.SerializerMethodField(help_text=_("Monday-to-Friday days from starts_on to ends_on, both included."))
+    revision = serializers.IntegerField(
+        source="commune_list.revision", read_only=True, help_text=_("The list revision it belongs to.")
+    )
+    working_days = serializers.SerializerMethodField(
+        help_text=_("Monday-to-Friday days from starts_on to ends_on, both included.")
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, read_only=True)
 
     class Meta:
@@ -141,8 +183,13 @@ class PublicPostingSerializer(serializers.ModelSerializer):
 class PublicPostingWriteSerializer(StrictTypes, serializers.Serializer):
     starts_on = serializers.DateField(help_text=_("First day the list is posted."))
     ends_on = serializers.DateField(help_text=_("Last day the list is posted (not before starts_on)."))
-    place = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
-                                  help_text=_("Where it is posted, e.g. the commune office and hamlet halls."))
+    place = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Where it is posted, e.g. the commune office and hamlet halls."),
+    )
 
 
 class RecognitionWriteSerializer(StrictTypes, serializers.Serializer):
@@ -159,13 +206,27 @@ class ListEntrySerializer(serializers.ModelSerializer):
     hamlet = serializers.CharField(source="hamlet.name", allow_null=True, read_only=True)
     revision = serializers.IntegerField(source="commune_list.revision", read_only=True)
     group = serializers.SerializerMethodField(help_text=_("poverty_reduction or social_protection; null when neither."))
-    deprived = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_("Codes of the deprived indicators."))
+    deprived = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("Codes of the deprived indicators.")
+    )
 
     class Meta:
         model = ListEntry
         fields = [
-            "revision", "household", "head_name", "hamlet", "area_type", "category", "group", "member_count", "deprived",
-            "head_ethnic_minority", "head_female", "merit", "disability", "no_working_capacity",
+            "revision",
+            "household",
+            "head_name",
+            "hamlet",
+            "area_type",
+            "category",
+            "group",
+            "member_count",
+            "deprived",
+            "head_ethnic_minority",
+            "head_female",
+            "merit",
+            "disability",
+            "no_working_capacity",
         ]
         read_only_fields = fields
 

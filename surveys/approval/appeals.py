@@ -13,14 +13,7 @@ from core.audit_actions import AuditAction
 from core.versions import check_version
 from households.models import Household
 from surveys.approval.selectors import COMMUNE_ROLES, DEPARTMENT_ROLES, acts_for
-from surveys.models import (
-    Appeal,
-    AppealStatus,
-    Assessment,
-    CommuneList,
-    ListStatus,
-    SurveyRound,
-)
+from surveys.models import Appeal, AppealStatus, Assessment, CommuneList, ListStatus, SurveyRound
 
 
 @transaction.atomic
@@ -49,13 +42,25 @@ def appeal_lodge(*, actor, household: Household, round: SurveyRound, complaint: 
     if Appeal.objects.filter(household=household, round=round, status=AppealStatus.OPEN).exists():
         raise ValidationError({"household": _("This household already has an open appeal in this round.")})
     appeal = Appeal.objects.create(
-        household=household, round=round, commune_id=assessment.commune_id, assessment=assessment, complaint=complaint,
-        category_before=assessment.category, lodged_by=actor,
+        household=household,
+        round=round,
+        commune_id=assessment.commune_id,
+        assessment=assessment,
+        complaint=complaint,
+        category_before=assessment.category,
+        lodged_by=actor,
     )
     audit(
-        actor=actor, action=AuditAction.APPEAL_LODGED, target=appeal, reason=complaint,
-        changes={"status": [None, AppealStatus.OPEN], "household": [None, household.code], "round": [None, round.code],
-                 "category": [None, assessment.category]},
+        actor=actor,
+        action=AuditAction.APPEAL_LODGED,
+        target=appeal,
+        reason=complaint,
+        changes={
+            "status": [None, AppealStatus.OPEN],
+            "household": [None, household.code],
+            "round": [None, round.code],
+            "category": [None, assessment.category],
+        },
     )
     return appeal
 
@@ -84,5 +89,11 @@ def appeal_decide(*, actor, appeal: Appeal, status: str, outcome: str, expected_
     locked.decided_by, locked.decided_at = actor, timezone.now()
     locked.version += 1
     locked.save()
-    audit(actor=actor, action=AuditAction.APPEAL_DECIDED, target=locked, changes=diff(before, snapshot(locked, fields)), reason=outcome)
+    audit(
+        actor=actor,
+        action=AuditAction.APPEAL_DECIDED,
+        target=locked,
+        changes=diff(before, snapshot(locked, fields)),
+        reason=outcome,
+    )
     return locked

@@ -49,7 +49,8 @@ def recognition_record(*, actor, commune_list: CommuneList, number: str, date: d
         posting = locked.postings.order_by("-ends_on").first()
         if posting is not None and date < posting.ends_on:
             errors["recognition_date"] = [
-                _("The decision comes after the public posting, which ended on %(date)s.") % {"date": f"{posting.ends_on:%d/%m/%Y}"}
+                _("The decision comes after the public posting, which ended on %(date)s.")
+                % {"date": f"{posting.ends_on:%d/%m/%Y}"}
             ]
     if errors:
         raise ValidationError(errors)
@@ -57,9 +58,15 @@ def recognition_record(*, actor, commune_list: CommuneList, number: str, date: d
     locked.recognition_number, locked.recognition_date, locked.recognition_signer = number, date, signer
     locked.recognition_recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     locked.version += 1
-    locked.save(update_fields=["recognition_number", "recognition_date", "recognition_signer", "recognition_recorded_by", "version"])
-    audit(actor=actor, action=AuditAction.COMMUNE_LIST_RECOGNISED, target=locked,
-          changes=diff(before, snapshot(locked, ["recognition_number", "recognition_date", "recognition_signer"])))
+    locked.save(
+        update_fields=["recognition_number", "recognition_date", "recognition_signer", "recognition_recorded_by", "version"]
+    )
+    audit(
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_RECOGNISED,
+        target=locked,
+        changes=diff(before, snapshot(locked, ["recognition_number", "recognition_date", "recognition_signer"])),
+    )
     return locked
 
 
@@ -67,7 +74,9 @@ DECISION_MAGIC = {b"%PDF-": "pdf", b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n":
 
 
 @transaction.atomic
-def round_decision_record(*, actor, round: SurveyRound, number: str, date: datetime.date, signer: str, document=None) -> RoundDecision:
+def round_decision_record(
+    *, actor, round: SurveyRound, number: str, date: datetime.date, signer: str, document=None
+) -> RoundDecision:
     """Record the provincial People's Committee's decision approving the round's result, with its scan (a PDF,
     JPEG or PNG, checked by its first bytes, at most POVREG_DECISION_MAX_BYTES)."""
     if not _department_of(actor, round.province):
@@ -93,15 +102,28 @@ def round_decision_record(*, actor, round: SurveyRound, number: str, date: datet
             document.name = f"decision.{kind}"
     if errors:
         raise ValidationError(errors)
-    decision = RoundDecision(round=round, number=number, date=date, signer=signer,
-                             recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    decision = RoundDecision(
+        round=round,
+        number=number,
+        date=date,
+        signer=signer,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     if document is not None:
         decision.document.save(document.name, document, save=False)
     decision.save()
     approval_stamp_bump([round.pk])  # (the next round's flows say which decision they start from)
-    audit(actor=actor, action=AuditAction.ROUND_DECISION_RECORDED, target=round,
-          changes={"decision_number": [None, number], "decision_date": [None, date], "signer": [None, signer],
-                   "document": [None, bool(document)]})
+    audit(
+        actor=actor,
+        action=AuditAction.ROUND_DECISION_RECORDED,
+        target=round,
+        changes={
+            "decision_number": [None, number],
+            "decision_date": [None, date],
+            "signer": [None, signer],
+            "document": [None, bool(document)],
+        },
+    )
     return decision
 
 

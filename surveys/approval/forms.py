@@ -17,14 +17,22 @@ class DateInput(forms.DateInput):
     input_type = "text"
 
     def __init__(self, **kwargs):
-        attrs = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "maxlength": "10",
-                 "pattern": r"\d{1,2}/\d{1,2}/\d{4}", "class": "date-dmy", **kwargs.pop("attrs", {})}
+        attrs = {
+            "placeholder": "dd/mm/yyyy",
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "maxlength": "10",
+            "pattern": r"\d{1,2}/\d{1,2}/\d{4}",
+            "class": "date-dmy",
+            **kwargs.pop("attrs", {}),
+        }
         super().__init__(format="%d/%m/%Y", attrs=attrs, **kwargs)
 
 
 def date_field(label) -> forms.DateField:
-    return forms.DateField(label=label, widget=DateInput(), input_formats=DATE_FORMATS,
-                           help_text=_("Day/month/year, e.g. 05/10/2026."))
+    return forms.DateField(
+        label=label, widget=DateInput(), input_formats=DATE_FORMATS, help_text=_("Day/month/year, e.g. 05/10/2026.")
+    )
 
 
 class HamletMeetingForm(forms.Form):
@@ -52,17 +60,24 @@ class PublicPostingForm(forms.Form):
 
 
 class RecognitionForm(forms.Form):
-    number = forms.CharField(label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "123/QĐ-UBND"}))
+    number = forms.CharField(
+        label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "123/QĐ-UBND"})
+    )
     date = date_field(_("Decision date"))
     signer = forms.CharField(label=_("Signed by"), max_length=120)
 
 
 class RoundDecisionForm(forms.Form):
-    number = forms.CharField(label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "456/QĐ-UBND"}))
+    number = forms.CharField(
+        label=_("Decision number"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "456/QĐ-UBND"})
+    )
     date = date_field(_("Decision date"))
     signer = forms.CharField(label=_("Signed by"), max_length=120)
-    document = forms.FileField(label=_("Scan (PDF, JPEG or PNG)"), required=False,
-                               widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}))
+    document = forms.FileField(
+        label=_("Scan (PDF, JPEG or PNG)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
 
 
 class TransitionForm(forms.Form):
@@ -72,7 +87,9 @@ class TransitionForm(forms.Form):
 
 class AppealLodgeForm(forms.Form):
     household_code = forms.CharField(label=_("Household code"), max_length=40)
-    round = forms.ModelChoiceField(label=_("Round"), queryset=SurveyRound.objects.none(), to_field_name="code", empty_label=_("— Choose —"))
+    round = forms.ModelChoiceField(
+        label=_("Round"), queryset=SurveyRound.objects.none(), to_field_name="code", empty_label=_("— Choose —")
+    )
     complaint = forms.CharField(label=_("Complaint"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, rounds, **kwargs):
@@ -82,7 +99,8 @@ class AppealLodgeForm(forms.Form):
 
 class AppealDecideForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Decision"), choices=[(AppealStatus.UPHELD, AppealStatus.UPHELD.label), (AppealStatus.REJECTED, AppealStatus.REJECTED.label)]
+        label=_("Decision"),
+        choices=[(AppealStatus.UPHELD, AppealStatus.UPHELD.label), (AppealStatus.REJECTED, AppealStatus.REJECTED.label)],
     )
     outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput())

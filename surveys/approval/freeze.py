@@ -4,14 +4,7 @@ additional standards), so that approved numbers never move when assessments chan
 from __future__ import annotations
 
 from households.ethnicity import head_ethnic_minority
-from surveys.models import (
-    Assessment,
-    CommuneList,
-    EntryResult,
-    ListEntry,
-    StandardResult,
-    SurveyRound,
-)
+from surveys.models import Assessment, CommuneList, EntryResult, ListEntry, StandardResult, SurveyRound
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, persons_denominators_for
 
 
@@ -21,8 +14,11 @@ def frozen_counts(*, round: SurveyRound, commune_ids: list[int]) -> dict[int, di
     households = denominators_for(round=round, commune_ids=commune_ids)
     persons = persons_denominators_for(round=round, commune_ids=commune_ids)
     return {
-        cid: {"total_households": households.get(cid, 0), "total_persons": persons.get(cid, 0),
-              **{f: counts.get(cid, {}).get(f, 0) for f in COUNT_FIELDS}}
+        cid: {
+            "total_households": households.get(cid, 0),
+            "total_persons": persons.get(cid, 0),
+            **{f: counts.get(cid, {}).get(f, 0) for f in COUNT_FIELDS},
+        }
         for cid in commune_ids
     }
 
@@ -52,15 +48,32 @@ def list_entries_freeze(commune_lists: list[CommuneList]) -> int:
             codes.setdefault(aid, []).append(code)
         entries = [
             ListEntry(
-                commune_list=commune_list, round_id=a["round_id"], commune_id=a["commune_id"], household_id=a["household_id"],
-                hamlet_id=a["hamlet_id"], area_type=a["area_type"], category=a["category"], group=a["group"],
-                member_count=a["member_count"], deprived=sorted(codes.get(a["id"], [])),
+                commune_list=commune_list,
+                round_id=a["round_id"],
+                commune_id=a["commune_id"],
+                household_id=a["household_id"],
+                hamlet_id=a["hamlet_id"],
+                area_type=a["area_type"],
+                category=a["category"],
+                group=a["group"],
+                member_count=a["member_count"],
+                deprived=sorted(codes.get(a["id"], [])),
                 low_income_workers=a["low_income_workers"],
                 **entry_facts(a["members_snapshot"] or [], a["able_to_work_count"]),
             )
             for a in assessments.values(
-                "id", "round_id", "commune_id", "household_id", "hamlet_id", "area_type", "category", "group",
-                "member_count", "members_snapshot", "able_to_work_count", "low_income_workers",
+                "id",
+                "round_id",
+                "commune_id",
+                "household_id",
+                "hamlet_id",
+                "area_type",
+                "category",
+                "group",
+                "member_count",
+                "members_snapshot",
+                "able_to_work_count",
+                "low_income_workers",
             )
         ]
         ListEntry.objects.filter(commune_list=commune_list).delete()
@@ -71,7 +84,13 @@ def list_entries_freeze(commune_lists: list[CommuneList]) -> int:
             (
                 EntryResult(commune_list=commune_list, **r)
                 for r in StandardResult.objects.filter(round_id=commune_list.round_id, commune_id=commune_list.commune_id).values(
-                    "criteria_set_id", "round_id", "commune_id", "household_id", "member_count", "category", "group",
+                    "criteria_set_id",
+                    "round_id",
+                    "commune_id",
+                    "household_id",
+                    "member_count",
+                    "category",
+                    "group",
                     "low_income_workers",
                 )
             ),

@@ -135,7 +135,9 @@ class ProcedureState:
 def _previous_approval(commune_list: CommuneList) -> datetime.datetime | None:
     return (
         CommuneList.objects.filter(
-            round_id=commune_list.round_id, commune_id=commune_list.commune_id, revision__lt=commune_list.revision,
+            round_id=commune_list.round_id,
+            commune_id=commune_list.commune_id,
+            revision__lt=commune_list.revision,
             status=ListStatus.APPROVED,
         )
         .order_by("-revision")
@@ -189,11 +191,15 @@ def procedure_state(commune_list: CommuneList, *, today: datetime.date | None = 
             )
         if posting.ends_on >= today:
             blockers.append(
-                _("The public posting runs until %(date)s; the list can be submitted after that.") % {"date": f"{posting.ends_on:%d/%m/%Y}"}
+                _("The public posting runs until %(date)s; the list can be submitted after that.")
+                % {"date": f"{posting.ends_on:%d/%m/%Y}"}
             )
         last_meeting = max((m.held_on for m in state.meetings.values()), default=None)
         if last_meeting is not None and posting.starts_on < last_meeting:
-            blockers.append(_("The list must be posted after the hamlet meetings (last meeting %(date)s).") % {"date": f"{last_meeting:%d/%m/%Y}"})
+            blockers.append(
+                _("The list must be posted after the hamlet meetings (last meeting %(date)s).")
+                % {"date": f"{last_meeting:%d/%m/%Y}"}
+            )
     if state.open_appeals:
         blockers.append(
             _("%(n)s appeal(s) of households of this commune are still open; decide them first.") % {"n": state.open_appeals}
@@ -238,12 +244,18 @@ def list_overview(*, user, round: SurveyRound, status: str = "", district: str =
         )
     }
     assessed = dict(
-        Assessment.objects.filter(round=round, commune_id__in=ids).values("commune_id").annotate(n=Count("id"))
-        .order_by().values_list("commune_id", "n")
+        Assessment.objects.filter(round=round, commune_id__in=ids)
+        .values("commune_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("commune_id", "n")
     )
     appeals = dict(
-        Appeal.objects.filter(round=round, commune_id__in=ids, status=AppealStatus.OPEN).values("commune_id")
-        .annotate(n=Count("id")).order_by().values_list("commune_id", "n")
+        Appeal.objects.filter(round=round, commune_id__in=ids, status=AppealStatus.OPEN)
+        .values("commune_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("commune_id", "n")
     )
     past_deadline = timezone.localdate() > round.ends_on
     areas = areas_in_round(round=round, commune_ids=ids)
@@ -251,8 +263,11 @@ def list_overview(*, user, round: SurveyRound, status: str = "", district: str =
     for commune in communes:
         commune_list = lists.get(commune.pk)
         row = OverviewRow(
-            commune=commune, commune_list=commune_list, assessed=assessed.get(commune.pk, 0),
-            open_appeals=appeals.get(commune.pk, 0), area=areas.get(commune.pk, commune.area_type),
+            commune=commune,
+            commune_list=commune_list,
+            assessed=assessed.get(commune.pk, 0),
+            open_appeals=appeals.get(commune.pk, 0),
+            area=areas.get(commune.pk, commune.area_type),
             late=past_deadline and (commune_list is None or commune_list.status != ListStatus.APPROVED),
         )
         if status and (row.status or NOT_STARTED) != status:
@@ -265,7 +280,8 @@ def review_queue(*, user, limit: int = 500) -> QuerySet[CommuneList]:
     """Current lists waiting for this user's level: submitted ones for district officers, reviewed (or, without
     districts, submitted) ones for the department."""
     return (
-        CommuneList.objects.current().filter(waiting_on(user))
+        CommuneList.objects.current()
+        .filter(waiting_on(user))
         .select_related("round", "round__province", "commune", "commune__parent", "submitted_by")
         .order_by("round__ends_on", "submitted_at")[:limit]
     )
@@ -278,7 +294,8 @@ def bulk_items(*, user, wanted: list[tuple[str, str, int | None]]) -> list[tuple
     communes = {c for _r, c, _v in wanted}
     found = {
         (cl.round.code, cl.commune.code): cl
-        for cl in CommuneList.objects.visible_to(user).current()
+        for cl in CommuneList.objects.visible_to(user)
+        .current()
         .filter(round__code__in=rounds, commune__code__in=communes)
         .select_related("round", "round__province", "commune")
     }
@@ -286,7 +303,7 @@ def bulk_items(*, user, wanted: list[tuple[str, str, int | None]]) -> list[tuple
 
 
 def posting_rows(
-    *, round: SurveyRound, commune: AdminUnit, hamlet: Hamlet | None = None, frozen: CommuneList | None = None,
+    *, round: SurveyRound, commune: AdminUnit, hamlet: Hamlet | None = None, frozen: CommuneList | None = None
 ) -> QuerySet:
     """Poor and near-poor households of the commune (or one hamlet) for public posting: no incomes, no IDs.
     From the frozen entries of `frozen` (an approved revision), else from the live assessments of the draft."""

@@ -29,18 +29,22 @@ from surveys.approval.selectors import (
     procedure_state,
 )
 from surveys.approved_cache import approval_stamp_bump
-from surveys.models import (
-    Appeal,
-    AppealStatus,
-    CommuneList,
-    ListStatus,
-    SurveyRound,
-)
+from surveys.models import Appeal, AppealStatus, CommuneList, ListStatus, SurveyRound
 from surveys.selectors import COUNT_FIELDS
 
 LIST_AUDIT_FIELDS = [
-    "status", "is_current", "returned_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at",
-    "approved_by", "approved_at", "total_households", "total_persons", *COUNT_FIELDS,
+    "status",
+    "is_current",
+    "returned_reason",
+    "submitted_by",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "approved_by",
+    "approved_at",
+    "total_households",
+    "total_persons",
+    *COUNT_FIELDS,
 ]
 
 
@@ -84,9 +88,7 @@ def _with_usernames(changes: dict) -> dict:
     if not ids:
         return changes
     names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
-    return {
-        k: [names.get(int(v), v) if v else v for v in pair] if k.endswith("_by") else pair for k, pair in changes.items()
-    }
+    return {k: [names.get(int(v), v) if v else v for v in pair] if k.endswith("_by") else pair for k, pair in changes.items()}
 
 
 def _transition(locked: CommuneList, *, actor, action: str, reason: str = "", **values) -> CommuneList:
@@ -122,13 +124,19 @@ def commune_list_get_or_create(*, actor, round: SurveyRound, commune: AdminUnit)
     except IntegrityError:
         # Someone else created it at the same moment: theirs is the list.
         return CommuneList.objects.get(round=round, commune=commune, is_current=True)
-    audit(actor=actor, action=AuditAction.COMMUNE_LIST_CREATED, target=created,
-          changes={"status": [None, ListStatus.DRAFT], "revision": [None, revision]})
+    audit(
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_CREATED,
+        target=created,
+        changes={"status": [None, ListStatus.DRAFT], "revision": [None, revision]},
+    )
     return created
 
 
 @transaction.atomic
-def commune_list_submit(*, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = "") -> CommuneList:
+def commune_list_submit(
+    *, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = ""
+) -> CommuneList:
     """The commune (officer or chairman) sends its list up, once the procedure steps are complete."""
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, COMMUNE_ROLES):
@@ -141,13 +149,20 @@ def commune_list_submit(*, actor, commune_list: CommuneList, expected_version: i
     if blockers:
         raise ValidationError({"procedure": blockers})
     return _transition(
-        locked, actor=actor, action=AuditAction.COMMUNE_LIST_SUBMITTED, reason=reason,
-        status=ListStatus.SUBMITTED, submitted_by=actor, submitted_at=timezone.now(),
+        locked,
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_SUBMITTED,
+        reason=reason,
+        status=ListStatus.SUBMITTED,
+        submitted_by=actor,
+        submitted_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def commune_list_review(*, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = "") -> CommuneList:
+def commune_list_review(
+    *, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = ""
+) -> CommuneList:
     """The district gives its favourable opinion on a submitted list (only where districts exist)."""
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, DISTRICT_ROLES):
@@ -159,13 +174,20 @@ def commune_list_review(*, actor, commune_list: CommuneList, expected_version: i
     if locked.status != ListStatus.SUBMITTED:
         raise ValidationError({"status": _("Only a submitted list can be reviewed.")})
     return _transition(
-        locked, actor=actor, action=AuditAction.COMMUNE_LIST_DISTRICT_REVIEWED, reason=reason,
-        status=ListStatus.DISTRICT_REVIEWED, reviewed_by=actor, reviewed_at=timezone.now(),
+        locked,
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_DISTRICT_REVIEWED,
+        reason=reason,
+        status=ListStatus.DISTRICT_REVIEWED,
+        reviewed_by=actor,
+        reviewed_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = "") -> CommuneList:
+def commune_list_approve(
+    *, actor, commune_list: CommuneList, expected_version: int | None = None, reason: str = ""
+) -> CommuneList:
     """The department approves the list and freezes its counts (the numbers provincial rates read)."""
     locked = _lock(actor, commune_list)
     if not acts_for(actor, locked.commune, DEPARTMENT_ROLES):
@@ -187,8 +209,14 @@ def commune_list_approve(*, actor, commune_list: CommuneList, expected_version: 
     list_entries_freeze([locked])
     approval_stamp_bump([locked.round_id])
     return _transition(
-        locked, actor=actor, action=AuditAction.COMMUNE_LIST_APPROVED, reason=reason,
-        status=ListStatus.APPROVED, approved_by=actor, approved_at=timezone.now(), **frozen,
+        locked,
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_APPROVED,
+        reason=reason,
+        status=ListStatus.APPROVED,
+        approved_by=actor,
+        approved_at=timezone.now(),
+        **frozen,
     )
 
 
@@ -210,13 +238,21 @@ def commune_list_return(*, actor, commune_list: CommuneList, reason: str, expect
     if not reason:
         raise ValidationError({"reason": _("Say why the list is returned.")})
     return _transition(
-        locked, actor=actor, action=AuditAction.COMMUNE_LIST_RETURNED, reason=reason,
-        status=ListStatus.RETURNED, returned_reason=reason, reviewed_by=None, reviewed_at=None,
+        locked,
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_RETURNED,
+        reason=reason,
+        status=ListStatus.RETURNED,
+        returned_reason=reason,
+        reviewed_by=None,
+        reviewed_at=None,
     )
 
 
 @transaction.atomic
-def commune_list_open_revision(*, actor, commune_list: CommuneList, reason: str, expected_version: int | None = None) -> CommuneList:
+def commune_list_open_revision(
+    *, actor, commune_list: CommuneList, reason: str, expected_version: int | None = None
+) -> CommuneList:
     """Department staff open a correction of an approved list: a new draft revision becomes current, the
     approved one stays as it was (readable, its frozen counts still the approved numbers)."""
     locked = _lock(actor, commune_list)
@@ -233,12 +269,18 @@ def commune_list_open_revision(*, actor, commune_list: CommuneList, reason: str,
     locked.save(update_fields=["is_current"])
     approval_stamp_bump([locked.round_id])
     revision = CommuneList.objects.create(
-        round=locked.round, commune=locked.commune, revision=locked.revision + 1, revision_reason=reason,
+        round=locked.round, commune=locked.commune, revision=locked.revision + 1, revision_reason=reason
     )
     audit(
-        actor=actor, action=AuditAction.COMMUNE_LIST_REVISION_OPENED, target=revision, reason=reason,
-        changes={"revision": [locked.revision, revision.revision], "status": [ListStatus.APPROVED, ListStatus.DRAFT],
-                 "previous_revision": [None, str(locked.pk)]},
+        actor=actor,
+        action=AuditAction.COMMUNE_LIST_REVISION_OPENED,
+        target=revision,
+        reason=reason,
+        changes={
+            "revision": [locked.revision, revision.revision],
+            "status": [ListStatus.APPROVED, ListStatus.DRAFT],
+            "previous_revision": [None, str(locked.pk)],
+        },
     )
     return revision
 
@@ -262,7 +304,9 @@ class BulkOutcome:
     commune_name: str = ""
 
 
-def commune_lists_bulk(*, actor, action: str, items: list[tuple[CommuneList | None, int | None, str, str]], reason: str = "") -> list[BulkOutcome]:
+def commune_lists_bulk(
+    *, actor, action: str, items: list[tuple[CommuneList | None, int | None, str, str]], reason: str = ""
+) -> list[BulkOutcome]:
     """Review, approve or return many lists: each through its own service, with its own checks, in its own transaction
     (one refusal undoes nothing else, and each list gets its own audit event). `items` are (the current list or None
     when not found in the caller's units, the version the caller saw or None, round code, commune code)."""
@@ -276,7 +320,14 @@ def commune_lists_bulk(*, actor, action: str, items: list[tuple[CommuneList | No
     outcomes = []
     for commune_list, version, round_code, commune_code in items:
         if commune_list is None:
-            outcomes.append(BulkOutcome(round_code, commune_code, False, errors={"list": [_("No current list of this commune in this round among your units.")]}))
+            outcomes.append(
+                BulkOutcome(
+                    round_code,
+                    commune_code,
+                    False,
+                    errors={"list": [_("No current list of this commune in this round among your units.")]},
+                )
+            )
             continue
         try:
             done = service(actor=actor, commune_list=commune_list, expected_version=version, reason=reason)
@@ -286,9 +337,26 @@ def commune_lists_bulk(*, actor, action: str, items: list[tuple[CommuneList | No
             key = "version" if isinstance(exc, ConflictError) else "permission"
             errors = {key: [str(exc) or _("You cannot do this on this list.")]}
         else:
-            outcomes.append(BulkOutcome(round_code, commune_code, True, status=done.status, version=done.version,
-                                        commune_name=commune_list.commune.name))
+            outcomes.append(
+                BulkOutcome(
+                    round_code,
+                    commune_code,
+                    True,
+                    status=done.status,
+                    version=done.version,
+                    commune_name=commune_list.commune.name,
+                )
+            )
             continue
-        outcomes.append(BulkOutcome(round_code, commune_code, False, status=commune_list.status, version=commune_list.version,
-                                    errors=errors, commune_name=commune_list.commune.name))
+        outcomes.append(
+            BulkOutcome(
+                round_code,
+                commune_code,
+                False,
+                status=commune_list.status,
+                version=commune_list.version,
+                errors=errors,
+                commune_name=commune_list.commune.name,
+            )
+        )
     return outcomes

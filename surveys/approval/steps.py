@@ -36,7 +36,13 @@ def _whole(value, name: str, *, minimum: int) -> int:
 
 @transaction.atomic
 def hamlet_meeting_record(
-    *, actor, commune_list: CommuneList, hamlet: Hamlet, held_on: datetime.date, attendees: int, agreeing: int,
+    *,
+    actor,
+    commune_list: CommuneList,
+    hamlet: Hamlet,
+    held_on: datetime.date,
+    attendees: int,
+    agreeing: int,
     minutes_note: str = "",
 ) -> HamletMeeting:
     """Record a hamlet meeting on the draft list; under 50% agreeing, that hamlet's part must be redone."""
@@ -50,33 +56,52 @@ def hamlet_meeting_record(
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": _("The meeting date cannot be in the future.")})
     meeting = HamletMeeting.objects.create(
-        commune_list=locked, hamlet=hamlet, held_on=held_on, attendees=attendees, agreeing=agreeing,
-        minutes_note=(minutes_note or "").strip(), recorded_by=actor,
+        commune_list=locked,
+        hamlet=hamlet,
+        held_on=held_on,
+        attendees=attendees,
+        agreeing=agreeing,
+        minutes_note=(minutes_note or "").strip(),
+        recorded_by=actor,
     )
     audit(
-        actor=actor, action=AuditAction.HAMLET_MEETING_RECORDED, target=meeting,
-        changes={"hamlet": [None, hamlet.name], "held_on": [None, held_on], "attendees": [None, attendees],
-                 "agreeing": [None, agreeing], "agreement_percent": [None, meeting.agreement_percent],
-                 "commune_list": [None, str(locked.pk)]},
+        actor=actor,
+        action=AuditAction.HAMLET_MEETING_RECORDED,
+        target=meeting,
+        changes={
+            "hamlet": [None, hamlet.name],
+            "held_on": [None, held_on],
+            "attendees": [None, attendees],
+            "agreeing": [None, agreeing],
+            "agreement_percent": [None, meeting.agreement_percent],
+            "commune_list": [None, str(locked.pk)],
+        },
     )
     return meeting
 
 
 @transaction.atomic
 def public_posting_record(
-    *, actor, commune_list: CommuneList, starts_on: datetime.date, ends_on: datetime.date, place: str = "",
+    *, actor, commune_list: CommuneList, starts_on: datetime.date, ends_on: datetime.date, place: str = ""
 ) -> PublicPosting:
     """Record the public posting of the draft list (where, from when, until when)."""
     locked = _lock_editable_for_commune(actor, commune_list)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The posting cannot end before it starts.")})
     posting = PublicPosting.objects.create(
-        commune_list=locked, starts_on=starts_on, ends_on=ends_on, place=(place or "").strip(), recorded_by=actor,
+        commune_list=locked, starts_on=starts_on, ends_on=ends_on, place=(place or "").strip(), recorded_by=actor
     )
     audit(
-        actor=actor, action=AuditAction.PUBLIC_POSTING_RECORDED, target=posting,
-        changes={"starts_on": [None, starts_on], "ends_on": [None, ends_on], "place": [None, posting.place],
-                 "working_days": [None, working_days(starts_on, ends_on)], "commune_list": [None, str(locked.pk)]},
+        actor=actor,
+        action=AuditAction.PUBLIC_POSTING_RECORDED,
+        target=posting,
+        changes={
+            "starts_on": [None, starts_on],
+            "ends_on": [None, ends_on],
+            "place": [None, posting.place],
+            "working_days": [None, working_days(starts_on, ends_on)],
+            "commune_list": [None, str(locked.pk)],
+        },
     )
     return posting
 
@@ -100,5 +125,10 @@ def procedure_step_withdraw(*, actor, commune_list: CommuneList, step, reason: s
     target_pk = step.pk
     step.delete()
     step.pk = target_pk
-    audit(actor=actor, action=action, target=step, reason=reason,
-          changes={**{k: [v, None] for k, v in before.items()}, "commune_list": [str(locked.pk), None]})
+    audit(
+        actor=actor,
+        action=action,
+        target=step,
+        reason=reason,
+        changes={**{k: [v, None] for k, v in before.items()}, "commune_list": [str(locked.pk), None]},
+    )

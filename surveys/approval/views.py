@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +20,6 @@ from core.exceptions import ConflictError
 from core.policy import Action, can
 from core.selectors import history_page
 from households.models import AdminUnit, Level, communes_visible_to
-from surveys.approval.decisions import recognition_record, round_decision_record
 from surveys.approval.forms import HamletMeetingForm, PublicPostingForm, RecognitionForm, RoundDecisionForm, TransitionForm
 from surveys.approval.selectors import (
     COMMUNE_ROLES,
@@ -46,10 +45,9 @@ from surveys.approval.services import (
     commune_list_submit,
     commune_lists_bulk,
 )
-from surveys.approval.steps import hamlet_meeting_record, procedure_step_withdraw, public_posting_record
 from surveys.models import Appeal, CommuneList, ListStatus, SurveyRound
 from surveys.selectors import COUNT_FIELDS, denominators_for, live_commune_counts, rate
-from surveys.web import error_messages, form_error_messages
+from surveys.web import error_messages
 
 TRANSITIONS = {
     "submit": (commune_list_submit, gettext_lazy("The list was submitted.")),
@@ -74,7 +72,9 @@ def _rounds_for(user):
 
 
 def _round(code: str) -> SurveyRound:
-    return get_object_or_404(SurveyRound.objects.select_related("province", "criteria_set").prefetch_related("previous_rounds"), code=code)
+    return get_object_or_404(
+        SurveyRound.objects.select_related("province", "criteria_set").prefetch_related("previous_rounds"), code=code
+    )
 
 
 def _commune(user, survey_round: SurveyRound, code: str) -> AdminUnit:
@@ -101,14 +101,18 @@ def _current_list_or_404(request, round_code: str, commune_code: str) -> Commune
 def index(request):
     """Rounds the user works on, with the commune lists they hold a role over, and links to the queues."""
     rounds = list(_rounds_for(request.user)[:20])
-    own_communes = list(
-        communes_visible_to(request.user, roles=COMMUNE_ROLES).select_related("parent").order_by("code")[:20]
-    ) if not request.user.is_superuser else []
+    own_communes = (
+        list(communes_visible_to(request.user, roles=COMMUNE_ROLES).select_related("parent").order_by("code")[:20])
+        if not request.user.is_superuser
+        else []
+    )
     from surveys.monthly import overdue_applications
 
-    return render(request, "approval/index.html", {
-        "rounds": rounds, "own_communes": own_communes, "overdue_applications": overdue_applications(request.user).count(),
-    })
+    return render(
+        request,
+        "approval/index.html",
+        {"rounds": rounds, "own_communes": own_communes, "overdue_applications": overdue_applications(request.user).count()},
+    )
 
 
 @login_required
@@ -122,7 +126,8 @@ def overview(request, round_code: str):
     rows = list_overview(user=request.user, round=survey_round, status=status, district=district)
     districts = (
         AdminUnit.objects.filter(parent=survey_round.province, level=Level.DISTRICT).order_by("code")
-        if survey_round.has_districts else AdminUnit.objects.none()
+        if survey_round.has_districts
+        else AdminUnit.objects.none()
     )
     today = timezone.localdate()
     summary: dict[str, int] = {}
@@ -131,15 +136,25 @@ def overview(request, round_code: str):
     statuses = [(NOT_STARTED, _("Not started")), *ListStatus.choices]
     from surveys.monthly import overdue_applications
 
-    return render(request, "approval/overview.html", {
-        "overdue_applications": overdue_applications(request.user).filter(round=survey_round).count(),
-        "decision": round_decision(survey_round), "decision_form": RoundDecisionForm(),
-        "can_decide": can(request.user, Action.APPROVE, survey_round.province),
-        "survey_round": survey_round, "rows": rows, "districts": districts, "status": status, "district": district,
-        "statuses": statuses, "days_left": (survey_round.ends_on - today).days,
-        "late": sum(1 for r in rows if r.late),
-        "summary": [(label, summary.get(value, 0)) for value, label in statuses],
-    })
+    return render(
+        request,
+        "approval/overview.html",
+        {
+            "overdue_applications": overdue_applications(request.user).filter(round=survey_round).count(),
+            "decision": round_decision(survey_round),
+            "decision_form": RoundDecisionForm(),
+            "can_decide": can(request.user, Action.APPROVE, survey_round.province),
+            "survey_round": survey_round,
+            "rows": rows,
+            "districts": districts,
+            "status": status,
+            "district": district,
+            "statuses": statuses,
+            "days_left": (survey_round.ends_on - today).days,
+            "late": sum(1 for r in rows if r.late),
+            "summary": [(label, summary.get(value, 0)) for value, label in statuses],
+        },
+    )
 
 
 @login_required
@@ -149,14 +164,22 @@ def queue(request):
     for cl in lists:  # what the queue's level may do on it (the services decide)
         cl.bulk_actions = next_step(cl.status, has_districts=cl.round.has_districts)[1]
     offered = [a for a in ("review", "approve", "return") if any(a in cl.bulk_actions for cl in lists)]
-    return render(request, "approval/queue.html", {
-        "lists": lists, "bulk_offered": [(a, BULK_LABELS[a]) for a in offered],
-        "bulk_results": request.session.pop("bulk_results", None),
-    })
+    return render(
+        request,
+        "approval/queue.html",
+        {
+            "lists": lists,
+            "bulk_offered": [(a, BULK_LABELS[a]) for a in offered],
+            "bulk_results": request.session.pop("bulk_results", None),
+        },
+    )
 
 
-BULK_LABELS = {"review": gettext_lazy("Review (district opinion)"), "approve": gettext_lazy("Approve"),
-               "return": gettext_lazy("Return to the commune")}
+BULK_LABELS = {
+    "review": gettext_lazy("Review (district opinion)"),
+    "approve": gettext_lazy("Approve"),
+    "return": gettext_lazy("Return to the commune"),
+}
 
 
 @login_required
@@ -171,7 +194,9 @@ def queue_bulk(request):
         wanted.append((round_code, commune_code, int(version) if version.isdigit() else None))
     try:
         outcomes = commune_lists_bulk(
-            actor=request.user, action=request.POST.get("action", ""), reason=request.POST.get("reason", "")[:2000],
+            actor=request.user,
+            action=request.POST.get("action", ""),
+            reason=request.POST.get("reason", "")[:2000],
             items=bulk_items(user=request.user, wanted=wanted),
         )
     except ValidationError as exc:
@@ -181,10 +206,20 @@ def queue_bulk(request):
         return redirect("approval:queue")
     done = sum(1 for o in outcomes if o.done)
     request.session["bulk_results"] = {
-        "action": str(BULK_LABELS.get(request.POST.get("action"), "")), "done": done, "refused": len(outcomes) - done,
-        "rows": [{"round": o.round_code, "commune": o.commune_code, "name": o.commune_name, "done": o.done,
-                  "status": str(ListStatus(o.status).label) if o.status else "",
-                  "errors": [str(m) for ms in o.errors.values() for m in ms]} for o in outcomes],
+        "action": str(BULK_LABELS.get(request.POST.get("action"), "")),
+        "done": done,
+        "refused": len(outcomes) - done,
+        "rows": [
+            {
+                "round": o.round_code,
+                "commune": o.commune_code,
+                "name": o.commune_name,
+                "done": o.done,
+                "status": str(ListStatus(o.status).label) if o.status else "",
+                "errors": [str(m) for ms in o.errors.values() for m in ms],
+            }
+            for o in outcomes
+        ],
     }
     return redirect("approval:queue")
 
@@ -200,9 +235,13 @@ def _counts_for(commune_list: CommuneList | None, survey_round: SurveyRound, com
         total = denominators_for(round=survey_round, commune_ids=[commune.pk]).get(commune.pk, 0)
         frozen = False
     return {
-        "frozen": frozen, "total_households": total, **values,
-        "poor_rate": rate(values["poor"], total), "poverty_reduction_rate": rate(values["poverty_reduction"], total),
-        "social_protection_rate": rate(values["social_protection"], total), "near_poor_rate": rate(values["near_poor"], total),
+        "frozen": frozen,
+        "total_households": total,
+        **values,
+        "poor_rate": rate(values["poor"], total),
+        "poverty_reduction_rate": rate(values["poverty_reduction"], total),
+        "social_protection_rate": rate(values["social_protection"], total),
+        "near_poor_rate": rate(values["near_poor"], total),
     }
 
 
@@ -229,17 +268,27 @@ def detail(request, round_code: str, commune_code: str):
     state = procedure_state(shown) if shown is not None else None
     hamlets = commune.hamlets.order_by("name")
     context = {
-        "survey_round": survey_round, "commune": commune, "commune_list": shown, "current": current,
-        "revisions": revisions, "actions": actions, "state": state,
-        "meetings": shown.hamlet_meetings.select_related("hamlet", "recorded_by").order_by("hamlet__name", "-held_on", "-id") if shown else [],
+        "survey_round": survey_round,
+        "commune": commune,
+        "commune_list": shown,
+        "current": current,
+        "revisions": revisions,
+        "actions": actions,
+        "state": state,
+        "meetings": shown.hamlet_meetings.select_related("hamlet", "recorded_by").order_by("hamlet__name", "-held_on", "-id")
+        if shown
+        else [],
         "postings": shown.postings.select_related("recorded_by").order_by("-ends_on", "-id") if shown else [],
         "counts": _counts_for(shown, survey_round, commune),
         "hamlets": hamlets,
-        "appeals": Appeal.objects.filter(round=survey_round, commune=commune).select_related("household").order_by("-lodged_at")[:100],
+        "appeals": Appeal.objects.filter(round=survey_round, commune=commune)
+        .select_related("household")
+        .order_by("-lodged_at")[:100],
         "meeting_form": HamletMeetingForm(hamlets=hamlets, initial={"held_on": timezone.localdate()}),
         "posting_form": PublicPostingForm(),
         "recognition_form": RecognitionForm(initial={"date": timezone.localdate()}),
-        "can_recognise": current is not None and current.status in RECOGNITION_STATES
+        "can_recognise": current is not None
+        and current.status in RECOGNITION_STATES
         and can(request.user, Action.RECORD_STEPS, commune),
         "events": history_page(shown, request.user, page=request.GET.get("history_page")) if shown else [],
         "posting_days_required": posting_working_days(),
@@ -277,8 +326,9 @@ def transition(request, round_code: str, commune_code: str, action: str):
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
     try:
-        service(actor=request.user, commune_list=commune_list, reason=data.get("reason") or "",
-                expected_version=data.get("version"))
+        service(
+            actor=request.user, commune_list=commune_list, reason=data.get("reason") or "", expected_version=data.get("version")
+        )
     except ObjectDoesNotExist:
         raise Http404
     except ValidationError as exc:
@@ -288,103 +338,3 @@ def transition(request, round_code: str, commune_code: str, action: str):
     else:
         messages.success(request, done)
     return redirect(_detail_url(survey_round, commune))
-
-
-@login_required
-@require_POST
-def meeting_add(request, round_code: str, commune_code: str):
-    commune_list = _current_list_or_404(request, round_code, commune_code)
-    form = HamletMeetingForm(request.POST, hamlets=commune_list.commune.hamlets.all())
-    return _record_step(request, form, hamlet_meeting_record, commune_list, _("The hamlet meeting was recorded."))
-
-
-@login_required
-@require_POST
-def posting_add(request, round_code: str, commune_code: str):
-    commune_list = _current_list_or_404(request, round_code, commune_code)
-    form = PublicPostingForm(request.POST)
-    return _record_step(request, form, public_posting_record, commune_list, _("The public posting was recorded."))
-
-
-@login_required
-@require_POST
-def recognition_add(request, round_code: str, commune_code: str):
-    commune_list = _current_list_or_404(request, round_code, commune_code)
-    form = RecognitionForm(request.POST)
-    return _record_step(request, form, recognition_record, commune_list, _("The recognition decision was recorded."))
-
-
-@login_required
-@require_POST
-def round_decision_add(request, round_code: str):
-    """Department staff record the provincial decision approving the round's result, with its scan."""
-    survey_round = _round(round_code)
-    if not can(request.user, Action.APPROVE, survey_round.province):
-        raise PermissionDenied(_("Only the province's department staff record its approval decision."))
-    form = RoundDecisionForm(request.POST, request.FILES)
-    back = reverse("approval:overview", args=[survey_round.code])
-    if not form.is_valid():
-        form_error_messages(request, form)
-        return redirect(back)
-    try:
-        round_decision_record(actor=request.user, round=survey_round, **form.cleaned_data)
-    except ValidationError as exc:
-        error_messages(request, exc)
-    else:
-        messages.success(request, _("The province's approval decision was recorded."))
-    return redirect(back)
-
-
-@login_required
-def round_decision_file(request, round_code: str, pk: int):
-    """The decision's scan, to whoever may read the round (it is a public act; it carries no household data)."""
-    from django.http import FileResponse
-
-    survey_round = _round(round_code)
-    if not _rounds_for(request.user).filter(pk=survey_round.pk).exists():
-        raise Http404
-    decision = get_object_or_404(survey_round.decisions, pk=pk)
-    if not decision.document:
-        raise Http404
-    kind = decision.document.name.rsplit(".", 1)[-1]
-    types = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-    return FileResponse(decision.document.open("rb"), content_type=types.get(kind, "application/octet-stream"),
-                        filename=f"quyet-dinh-{survey_round.code}.{kind}")
-
-
-@login_required
-@require_POST
-def step_withdraw(request, round_code: str, commune_code: str, kind: str, pk: int):
-    """Withdraw a meeting or a posting recorded by mistake (with a reason); the history keeps it."""
-    commune_list = _current_list_or_404(request, round_code, commune_code)
-    steps = {"meetings": commune_list.hamlet_meetings, "postings": commune_list.postings}
-    if kind not in steps:
-        raise Http404
-    step = get_object_or_404(steps[kind].select_related("hamlet") if kind == "meetings" else steps[kind], pk=pk)
-    try:
-        procedure_step_withdraw(actor=request.user, commune_list=commune_list, step=step,
-                                         reason=request.POST.get("reason", "")[:500])
-    except ObjectDoesNotExist:
-        raise Http404
-    except ValidationError as exc:
-        error_messages(request, exc)
-    else:
-        messages.success(request, _("The step was withdrawn; record it again with the right details."))
-    return redirect(_detail_url(commune_list.round, commune_list.commune))
-
-
-def _record_step(request, form, service, commune_list, success: str):
-    """Validate a procedure-step form, record it through `service`, and come back to the list page."""
-    back = _detail_url(commune_list.round, commune_list.commune)
-    if not form.is_valid():
-        form_error_messages(request, form)
-        return redirect(back)
-    try:
-        service(actor=request.user, commune_list=commune_list, **form.cleaned_data)
-    except ObjectDoesNotExist:
-        raise Http404
-    except ValidationError as exc:
-        error_messages(request, exc)
-    else:
-        messages.success(request, success)
-    return redirect(back)

@@ -27,9 +27,11 @@ def appeal_list(request):
         appeals = appeals.filter(status=status)
     if request.GET.get("round"):
         appeals = appeals.filter(round__code=request.GET["round"])
-    return render(request, "approval/appeal_list.html", {
-        "appeals": appeals.order_by("-lodged_at")[:500], "status": status, "statuses": AppealStatus.choices,
-    })
+    return render(
+        request,
+        "approval/appeal_list.html",
+        {"appeals": appeals.order_by("-lodged_at")[:500], "status": status, "statuses": AppealStatus.choices},
+    )
 
 
 @login_required
@@ -44,7 +46,9 @@ def appeal_new(request):
         else:
             try:
                 appeal = appeal_lodge(
-                    actor=request.user, household=household, round=form.cleaned_data["round"],
+                    actor=request.user,
+                    household=household,
+                    round=form.cleaned_data["round"],
                     complaint=form.cleaned_data["complaint"],
                 )
             except ValidationError as exc:
@@ -68,7 +72,10 @@ def appeal_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             appeal_decide(
-                actor=request.user, appeal=appeal, status=form.cleaned_data["status"], outcome=form.cleaned_data["outcome"],
+                actor=request.user,
+                appeal=appeal,
+                status=form.cleaned_data["status"],
+                outcome=form.cleaned_data["outcome"],
                 expected_version=form.cleaned_data.get("version"),
             )
         except ObjectDoesNotExist:
@@ -81,10 +88,14 @@ def appeal_detail(request, pk: int):
         else:
             messages.success(request, _("The appeal's outcome was recorded."))
             return redirect("approval:appeal", pk=appeal.pk)
-    can_decide = appeal.status == AppealStatus.OPEN and acts_for(
-        request.user, appeal.commune, COMMUNE_ROLES + DEPARTMENT_ROLES
+    can_decide = appeal.status == AppealStatus.OPEN and acts_for(request.user, appeal.commune, COMMUNE_ROLES + DEPARTMENT_ROLES)
+    return render(
+        request,
+        "approval/appeal_detail.html",
+        {
+            "appeal": appeal,
+            "form": form,
+            "can_decide": can_decide,
+            "events": history_page(appeal, request.user, page=request.GET.get("history_page")),
+        },
     )
-    return render(request, "approval/appeal_detail.html", {
-        "appeal": appeal, "form": form, "can_decide": can_decide,
-        "events": history_page(appeal, request.user, page=request.GET.get("history_page")),
-    })

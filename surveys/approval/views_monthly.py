@@ -30,7 +30,8 @@ class ApplicationForm(forms.Form):
 
 class DecisionForm(forms.Form):
     recognise = forms.TypedChoiceField(
-        label=gettext_lazy("Decision"), coerce=lambda v: v == "yes",
+        label=gettext_lazy("Decision"),
+        coerce=lambda v: v == "yes",
         choices=[("yes", gettext_lazy("Recognised as applied for")), ("no", gettext_lazy("Not recognised"))],
     )
     number = forms.CharField(label=gettext_lazy("Decision number"), max_length=50)
@@ -44,15 +45,23 @@ def applications(request):
     if not communes.exists():
         raise Http404
     rows = list(
-        Application.objects.filter(commune__in=communes).select_related("household", "commune", "round")
+        Application.objects.filter(commune__in=communes)
+        .select_related("household", "commune", "round")
         .order_by("status", "due_on", "-id")[:200]
     )
     can_record = can(request.user, Action.RECORD_STEPS)
-    return render(request, "approval/applications.html", {
-        "rows": rows, "can_record": can_record, "form": ApplicationForm(initial={"received_on": timezone.localdate()}),
-        "decision_form": DecisionForm(initial={"decided_on": timezone.localdate()}),
-        "overdue": sum(1 for a in rows if a.is_overdue), "working_days": monthly.decision_working_days(),
-    })
+    return render(
+        request,
+        "approval/applications.html",
+        {
+            "rows": rows,
+            "can_record": can_record,
+            "form": ApplicationForm(initial={"received_on": timezone.localdate()}),
+            "decision_form": DecisionForm(initial={"decided_on": timezone.localdate()}),
+            "overdue": sum(1 for a in rows if a.is_overdue),
+            "working_days": monthly.decision_working_days(),
+        },
+    )
 
 
 @login_required
@@ -69,14 +78,22 @@ def application_add(request):
         messages.error(request, _("Unknown household %(code)s.") % {"code": form.cleaned_data["household"]})
         return redirect("approval:applications")
     try:
-        application = monthly.application_file(actor=request.user, household=household, kind=form.cleaned_data["kind"],
-                                               received_on=form.cleaned_data["received_on"], note=form.cleaned_data["note"])
+        application = monthly.application_file(
+            actor=request.user,
+            household=household,
+            kind=form.cleaned_data["kind"],
+            received_on=form.cleaned_data["received_on"],
+            note=form.cleaned_data["note"],
+        )
     except PermissionDenied:
         raise
     except ValidationError as exc:
         error_messages(request, exc)
     else:
-        messages.success(request, _("The application was recorded; the decision is due by %(date)s.") % {"date": f"{application.due_on:%d/%m/%Y}"})
+        messages.success(
+            request,
+            _("The application was recorded; the decision is due by %(date)s.") % {"date": f"{application.due_on:%d/%m/%Y}"},
+        )
     return redirect("approval:applications")
 
 

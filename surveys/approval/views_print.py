@@ -32,18 +32,29 @@ def certificate(request, round_code: str, commune_code: str, household_code: str
     approved = approved_revision(round=survey_round, commune=commune)
     if approved is None:
         raise Http404
-    entry = approved.entries.select_related("household", "hamlet").filter(
-        household__code=household_code, category__in=["poor", "near_poor"]
-    ).first()
+    entry = (
+        approved.entries.select_related("household", "hamlet")
+        .filter(household__code=household_code, category__in=["poor", "near_poor"])
+        .first()
+    )
     if entry is None:
         raise Http404
     note_access(request, [entry.household_id], AccessChannel.EXPORT)
     head = entry.household.members.filter(relation="head").first()
-    return render(request, "approval/certificate.html", {
-        "survey_round": survey_round, "commune": commune, "commune_list": approved, "entry": entry, "head": head,
-        "members": entry.household.members.order_by("id"), "decision": round_decision(survey_round),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "approval/certificate.html",
+        {
+            "survey_round": survey_round,
+            "commune": commune,
+            "commune_list": approved,
+            "entry": entry,
+            "head": head,
+            "members": entry.household.members.order_by("id"),
+            "decision": round_decision(survey_round),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _posting_context(request, round_code: str, commune_code: str) -> dict:
@@ -57,8 +68,12 @@ def _posting_context(request, round_code: str, commune_code: str) -> dict:
     frozen = commune_list if commune_list is not None and commune_list.status == ListStatus.APPROVED else None
     rows = list(posting_rows(round=survey_round, commune=commune, hamlet=hamlet, frozen=frozen))
     return {
-        "survey_round": survey_round, "commune": commune, "hamlet": hamlet, "rows": rows,
-        "commune_list": commune_list, "today": timezone.localdate(),
+        "survey_round": survey_round,
+        "commune": commune,
+        "hamlet": hamlet,
+        "rows": rows,
+        "commune_list": commune_list,
+        "today": timezone.localdate(),
     }
 
 
@@ -68,8 +83,13 @@ def _export_target(context: dict):
 
 def _row_values(assessment) -> list:
     return [
-        assessment.household.code, assessment.household.head_name, assessment.hamlet.name if assessment.hamlet else "",
-        assessment.household.address, assessment.get_category_display(), assessment.get_group_display(), assessment.member_count,
+        assessment.household.code,
+        assessment.household.head_name,
+        assessment.hamlet.name if assessment.hamlet else "",
+        assessment.household.address,
+        assessment.get_category_display(),
+        assessment.get_group_display(),
+        assessment.member_count,
     ]
 
 
@@ -112,14 +132,17 @@ def _recognition_context(request, round_code: str, commune_code: str) -> dict:
         raise Http404
     rows = list(posting_rows(round=survey_round, commune=commune, frozen=frozen))
     return {
-        "survey_round": survey_round, "commune": commune,
+        "survey_round": survey_round,
+        "commune": commune,
         "poor": [a for a in rows if a.category == "poor"],
         "near_poor": [a for a in rows if a.category == "near_poor"],
         "escaped": list(escaped_rows(round=survey_round, commune=commune, frozen=frozen)),
-        "commune_list": frozen or current_list(round=survey_round, commune=commune), "today": timezone.localdate(),
+        "commune_list": frozen or current_list(round=survey_round, commune=commune),
+        "today": timezone.localdate(),
         "approved_revisions": list(
             CommuneList.objects.filter(round=survey_round, commune=commune, status=ListStatus.APPROVED)
-            .order_by("revision").values_list("revision", flat=True)
+            .order_by("revision")
+            .values_list("revision", flat=True)
         ),
     }
 
@@ -129,7 +152,13 @@ def print_recognition(request, round_code: str, commune_code: str):
     """The commune chairman's recognition list: poor, near-poor and escaped households."""
     context = _recognition_context(request, round_code, commune_code)
     count = len(context["poor"]) + len(context["near_poor"]) + len(context["escaped"])
-    audit_export(actor=request.user, what="recognition_list", target=context["commune_list"] or context["commune"], count=count, fmt="print")
+    audit_export(
+        actor=request.user,
+        what="recognition_list",
+        target=context["commune_list"] or context["commune"],
+        count=count,
+        fmt="print",
+    )
     note_access(request, [r.household_id for k in ("poor", "near_poor", "escaped") for r in context[k]], AccessChannel.EXPORT)
     return render(request, "approval/print_recognition.html", context)
 
@@ -143,11 +172,16 @@ def recognition_xlsx(request, round_code: str, commune_code: str):
     sheets = [
         (_("Poor"), header, [_row_values(a) for a in context["poor"]]),
         (_("Near-poor"), header, [_row_values(a) for a in context["near_poor"]]),
-        (_("Escaped poverty"), escaped_header,
-         [[*_row_values(a), str(labels.get(a.previous_category, a.previous_category))] for a in context["escaped"]]),
+        (
+            _("Escaped poverty"),
+            escaped_header,
+            [[*_row_values(a), str(labels.get(a.previous_category, a.previous_category))] for a in context["escaped"]],
+        ),
     ]
     count = sum(len(rows) for _title, _header, rows in sheets)
     audit_export(actor=request.user, what="recognition_list", target=_export_target(context), count=count)
     note_access(request, [r.household_id for k in ("poor", "near_poor", "escaped") for r in context[k]], AccessChannel.EXPORT)
-    return excel.xlsx_response([excel.plain_table(*sheet) for sheet in sheets],
-                               f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx")
+    return excel.xlsx_response(
+        [excel.plain_table(*sheet) for sheet in sheets],
+        f"recognition-{context['survey_round'].code}-{context['commune'].code}.xlsx",
+    )

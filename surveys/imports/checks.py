@@ -17,10 +17,11 @@ from households.ethnicity import KINH_CODE, groups_by_code, match_code
 from households.models import MAX_MEMBERS, AdminUnit, Hamlet, Household, Member, Relation, household_code_validator
 from households.search import fold
 from surveys import classification as cl
+from surveys.assessment_rules import income_test_errors
 from surveys.consistency import CHECKED_SETS, warnings_for
 from surveys.imports.workbook import Issue, Row
 from surveys.models import MAX_INCOME_PER_CAPITA, Assessment, Denominator, SurveyRound
-from surveys.services import income_test_errors, round_additional_sets
+from surveys.services import round_additional_sets
 
 # A plausibility bound (households or persons of one commune): far above any, inside the integer column.
 MAX_DENOMINATOR = 100_000_000
@@ -56,7 +57,7 @@ def text_limit_issues(sheet: str, row: Row) -> list[Issue]:
 
 
 def household_rows_check(
-    survey_round: SurveyRound, rows: list[Row], issues: list[Issue], commune_of: CommuneOf,
+    survey_round: SurveyRound, rows: list[Row], issues: list[Issue], commune_of: CommuneOf
 ) -> tuple[dict[str, Row], set[str]]:
     """The households sheet's rows by code (each code once), and the codes of rows that could not be read."""
     households: dict[str, Row] = {}
@@ -76,12 +77,19 @@ def household_rows_check(
             issues.append(Issue(exc.messages[0], "households", row.number, "household_code"))
             continue
         if code in households:
-            issues.append(Issue(_("The household code %(code)s appears twice (also row %(row)s).") % {"code": code, "row": households[code].number},
-                                "households", row.number, "household_code"))
+            issues.append(
+                Issue(
+                    _("The household code %(code)s appears twice (also row %(row)s).")
+                    % {"code": code, "row": households[code].number},
+                    "households",
+                    row.number,
+                    "household_code",
+                )
+            )
             continue
         issues.extend(text_limit_issues("households", row))
         income, score = v["income_per_capita"], v.get("score_a")
-        # The same rule as every other entry path (surveys.services.income_test_errors), reported in one column.
+        # The same rule as every other entry path (surveys.assessment_rules.income_test_errors), reported in one column.
         test_errors = income_test_errors(
             income_per_capita=income, score_a=score, criteria_set=survey_round.criteria_set, additional=additional_sets
         )
@@ -89,16 +97,29 @@ def household_rows_check(
             column = "score_a" if score is not None and "score_a" in test_errors else "income_per_capita"
             issues.append(Issue(test_errors[column][0], "households", row.number, column))
         elif score is not None and not 0 <= score <= cl.MAX_SCORE_A:
-            issues.append(Issue(_("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A},
-                                "households", row.number, "score_a"))
+            issues.append(
+                Issue(
+                    _("Score A is a whole number of points from 0 to %(max)s.") % {"max": cl.MAX_SCORE_A},
+                    "households",
+                    row.number,
+                    "score_a",
+                )
+            )
         elif income is not None and income < lowest_income:
             issues.append(Issue(_("Income per capita cannot be negative."), "households", row.number, "income_per_capita"))
         elif income is not None and income > MAX_INCOME_PER_CAPITA:
             issues.append(Issue(_("This amount is not plausible; check it."), "households", row.number, "income_per_capita"))
         unknown = [c for c in v["deprived"] if c not in indicator_codes]
         if unknown:
-            issues.append(Issue(_("Unknown indicator code(s) for %(set)s: %(codes)s.") % {"set": survey_round.criteria_set.code, "codes": ", ".join(unknown)},
-                                "households", row.number, "deprived"))
+            issues.append(
+                Issue(
+                    _("Unknown indicator code(s) for %(set)s: %(codes)s.")
+                    % {"set": survey_round.criteria_set.code, "codes": ", ".join(unknown)},
+                    "households",
+                    row.number,
+                    "deprived",
+                )
+            )
         commune = commune_of(row, "households")
         if commune is not None:
             v["commune"] = commune
@@ -107,7 +128,7 @@ def household_rows_check(
 
 
 def member_rows_check(
-    rows: list[Row], households: dict[str, Row], bad_codes: set[str], issues: list[Issue],
+    rows: list[Row], households: dict[str, Row], bad_codes: set[str], issues: list[Issue]
 ) -> tuple[dict[str, list[Row]], dict[str, int]]:
     """The members sheet's rows by household code, and each citizen ID with its row (each ID once in the file)."""
     members: dict[str, list[Row]] = defaultdict(list)
@@ -121,32 +142,63 @@ def member_rows_check(
         if row.bad or code in bad_codes:
             continue
         if code not in households:
-            issues.append(Issue(_("No household %(code)s in the households sheet.") % {"code": code}, "members", row.number, "household_code"))
+            issues.append(
+                Issue(
+                    _("No household %(code)s in the households sheet.") % {"code": code}, "members", row.number, "household_code"
+                )
+            )
             continue
         issues.extend(text_limit_issues("members", row))
         # A name or a GSO code of the 54 groups (empty is Kinh, as documented); stored as the group and its name.
         group = groups.get(match_code(v["ethnicity"] or KINH_CODE))
         if group is None:
-            issues.append(Issue(
-                _("Unknown ethnic group “%(value)s”: give one of the 54 groups by its Vietnamese name or its GSO code "
-                  "(01 Kinh … 54 Rơ Măm).") % {"value": v["ethnicity"][:40]},
-                "members", row.number, "ethnicity",
-            ))
+            issues.append(
+                Issue(
+                    _(
+                        "Unknown ethnic group “%(value)s”: give one of the 54 groups by its Vietnamese name or its GSO code "
+                        "(01 Kinh … 54 Rơ Măm)."
+                    )
+                    % {"value": v["ethnicity"][:40]},
+                    "members",
+                    row.number,
+                    "ethnicity",
+                )
+            )
             row.bad = True  # counted as a member, but its household's head rule waits for the row to be readable
         v["ethnic_group_id"] = group.pk if group else None
         v["ethnicity"] = group.name_vi if group else v["ethnicity"]
         if not earliest_birth <= v["birth_year"] <= this_year:
-            issues.append(Issue(_("The birth year must be between %(min)s and %(y)s.") % {"min": earliest_birth, "y": this_year},
-                                "members", row.number, "birth_year"))
+            issues.append(
+                Issue(
+                    _("The birth year must be between %(min)s and %(y)s.") % {"min": earliest_birth, "y": this_year},
+                    "members",
+                    row.number,
+                    "birth_year",
+                )
+            )
         cid = v["citizen_id"]
         if cid:
             if cid in seen_ids:
-                issues.append(Issue(_("This citizen ID appears twice in the file (also row %(row)s).") % {"row": seen_ids[cid]}, "members", row.number, "citizen_id"))
+                issues.append(
+                    Issue(
+                        _("This citizen ID appears twice in the file (also row %(row)s).") % {"row": seen_ids[cid]},
+                        "members",
+                        row.number,
+                        "citizen_id",
+                    )
+                )
             seen_ids[cid] = row.number
         members[code].append(row)
     for member_rows in members.values():
         if len(member_rows) > MAX_MEMBERS:
-            issues.append(Issue(_("A household has at most %(n)s members.") % {"n": MAX_MEMBERS}, "members", member_rows[MAX_MEMBERS].number, "household_code"))
+            issues.append(
+                Issue(
+                    _("A household has at most %(n)s members.") % {"n": MAX_MEMBERS},
+                    "members",
+                    member_rows[MAX_MEMBERS].number,
+                    "household_code",
+                )
+            )
     return dict(members), seen_ids
 
 
@@ -163,16 +215,33 @@ def denominator_rows_check(rows: list[Row], *, staff: bool, issues: list[Issue],
             issues.append(Issue(_("Only department staff can set denominators."), "denominators", row.number, "total_households"))
             continue
         if v["commune_code"] in seen_communes:
-            issues.append(Issue(_("The commune appears twice (also row %(row)s).") % {"row": seen_communes[v["commune_code"]]},
-                                "denominators", row.number, "commune_code"))
+            issues.append(
+                Issue(
+                    _("The commune appears twice (also row %(row)s).") % {"row": seen_communes[v["commune_code"]]},
+                    "denominators",
+                    row.number,
+                    "commune_code",
+                )
+            )
             continue
         seen_communes[v["commune_code"]] = row.number
         if v["total_households"] > MAX_DENOMINATOR or (v.get("total_persons") or 0) > MAX_DENOMINATOR:
-            issues.append(Issue(_("More than %(n)s: check the number.") % {"n": f"{MAX_DENOMINATOR:,}"}, "denominators", row.number, "total_households"))
+            issues.append(
+                Issue(
+                    _("More than %(n)s: check the number.") % {"n": f"{MAX_DENOMINATOR:,}"},
+                    "denominators",
+                    row.number,
+                    "total_households",
+                )
+            )
         if v["total_households"] < lowest["total_households"]:
-            issues.append(Issue(_("Total households must be a whole number, 0 or more."), "denominators", row.number, "total_households"))
+            issues.append(
+                Issue(_("Total households must be a whole number, 0 or more."), "denominators", row.number, "total_households")
+            )
         if (v.get("total_persons") or 0) < lowest["total_persons"]:
-            issues.append(Issue(_("Total persons must be a whole number, 0 or more."), "denominators", row.number, "total_persons"))
+            issues.append(
+                Issue(_("Total persons must be a whole number, 0 or more."), "denominators", row.number, "total_persons")
+            )
         commune = commune_of(row, "denominators")
         if commune is not None:
             v["commune"] = commune
@@ -190,18 +259,26 @@ def head_issues(members: dict[str, list[Row]], households: dict[str, Row], incom
             continue
         heads = [r for r in member_rows if r.values.get("relation") == Relation.HEAD]
         if not heads:
-            issues.append(Issue(
-                _("Household %(code)s has no head: mark one member's relation as head (chủ hộ).") % {"code": code},
-                "members", member_rows[0].number, "relation",
-            ))
+            issues.append(
+                Issue(
+                    _("Household %(code)s has no head: mark one member's relation as head (chủ hộ).") % {"code": code},
+                    "members",
+                    member_rows[0].number,
+                    "relation",
+                )
+            )
         elif len(heads) > 1:
             rows = ", ".join(str(r.number) for r in heads)
             for r in heads:
-                issues.append(Issue(
-                    _("Household %(code)s has %(n)s members marked head (rows %(rows)s); only one can be the head.")
-                    % {"code": code, "n": len(heads), "rows": rows},
-                    "members", r.number, "relation",
-                ))
+                issues.append(
+                    Issue(
+                        _("Household %(code)s has %(n)s members marked head (rows %(rows)s); only one can be the head.")
+                        % {"code": code, "n": len(heads), "rows": rows},
+                        "members",
+                        r.number,
+                        "relation",
+                    )
+                )
     return issues
 
 
@@ -215,11 +292,18 @@ def head_name_warnings(households: dict[str, Row], members: dict[str, list[Row]]
             continue
         name = heads[0].values["full_name"]
         if fold(name) != fold(row.values.get("head_name")):
-            found.append(Issue(
-                _("The head of household is %(member)s (members sheet, row %(row)s), not %(given)s: the member's name is kept.")
-                % {"member": name, "row": heads[0].number, "given": row.values.get("head_name") or "—"},
-                "households", row.number, "head_name", severity="warning",
-            ))
+            found.append(
+                Issue(
+                    _(
+                        "The head of household is %(member)s (members sheet, row %(row)s), not %(given)s: the member's name is kept."
+                    )
+                    % {"member": name, "row": heads[0].number, "given": row.values.get("head_name") or "—"},
+                    "households",
+                    row.number,
+                    "head_name",
+                    severity="warning",
+                )
+            )
         row.values["head_name"] = name
     return found
 
@@ -234,7 +318,11 @@ def consistency_warnings(survey_round: SurveyRound, households: dict[str, Row], 
         member_rows = members.get(household_code)
         if not member_rows:
             continue
-        facts = [{"birth_year": r.values.get("birth_year"), "able_to_work": r.values.get("able_to_work", True)} for r in member_rows]
-        for warning in warnings_for(criteria_set_code=code, year=survey_round.year, deprived=row.values.get("deprived", ()), members=facts):
+        facts = [
+            {"birth_year": r.values.get("birth_year"), "able_to_work": r.values.get("able_to_work", True)} for r in member_rows
+        ]
+        for warning in warnings_for(
+            criteria_set_code=code, year=survey_round.year, deprived=row.values.get("deprived", ()), members=facts
+        ):
             found.append(Issue(warning.message, "households", row.number, "deprived", severity="warning"))
     return found

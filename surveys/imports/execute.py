@@ -30,14 +30,47 @@ if TYPE_CHECKING:
 # What an assessment derives from its household and the rule table (assessment_result_apply): compared with the
 # stored row to tell whether the import changes it.
 ASSESSMENT_COMPARED = [
-    "criteria_set_id", "commune_id", "hamlet_id", "area_type", "basis", "income_per_capita", "score_a", "score_b", "member_count",
-    "able_to_work_count", "social_protection_count", "members_snapshot", "category", "group", "deprived_count", "explanation_vi",
-    "explanation_en", "low_income_workers",
+    "criteria_set_id",
+    "commune_id",
+    "hamlet_id",
+    "area_type",
+    "basis",
+    "income_per_capita",
+    "score_a",
+    "score_b",
+    "member_count",
+    "able_to_work_count",
+    "social_protection_count",
+    "members_snapshot",
+    "category",
+    "group",
+    "deprived_count",
+    "explanation_vi",
+    "explanation_en",
+    "low_income_workers",
 ]
 ASSESSMENT_UPDATE_FIELDS = [
-    "criteria_set", "commune", "hamlet", "area_type", "basis", "income_per_capita", "score_a", "score_b", "member_count", "able_to_work_count",
-    "social_protection_count", "members_snapshot", "category", "group", "deprived_count", "explanation_vi",
-    "explanation_en", "low_income_workers", "version", "assessed_by", "updated_at",
+    "criteria_set",
+    "commune",
+    "hamlet",
+    "area_type",
+    "basis",
+    "income_per_capita",
+    "score_a",
+    "score_b",
+    "member_count",
+    "able_to_work_count",
+    "social_protection_count",
+    "members_snapshot",
+    "category",
+    "group",
+    "deprived_count",
+    "explanation_vi",
+    "explanation_en",
+    "low_income_workers",
+    "version",
+    "assessed_by",
+    "updated_at",
 ]
 
 
@@ -58,13 +91,22 @@ def plan_execute(*, actor, plan: Plan, result: ImportResult, write: bool, filena
     if write:
         code_of = {c.pk: code for code, c in plan.communes.items()}
         for cid, (old, new) in plan.area_changes.items():
-            audit(actor=actor, action=AuditAction.ROUND_AREA_SET, target=plan.round, reason=filename,
-                  changes={f"area[{code_of[cid]}]": [old, new]})
-        _audit_households(actor=actor, plan=plan, households=households, result=result, assessed=assessed, replaced=replaced,
-                          filename=filename)
+            audit(
+                actor=actor,
+                action=AuditAction.ROUND_AREA_SET,
+                target=plan.round,
+                reason=filename,
+                changes={f"area[{code_of[cid]}]": [old, new]},
+            )
+        _audit_households(
+            actor=actor, plan=plan, households=households, result=result, assessed=assessed, replaced=replaced, filename=filename
+        )
         if result.changed:
             audit(
-                actor=actor, action=AuditAction.SURVEY_IMPORTED, target=plan.round, reason=filename,
+                actor=actor,
+                action=AuditAction.SURVEY_IMPORTED,
+                target=plan.round,
+                reason=filename,
                 changes={k: [None, v] for k, v in result.summary().items()},
             )
         result.applied = True
@@ -80,7 +122,9 @@ def _hamlets_apply(plan: Plan, result: ImportResult, write: bool) -> None:
     code_of = {c.pk: code for code, c in plan.communes.items()}
     result.hamlets_created = sorted((code_of[cid], name) for (cid, _k), name in plan.new_hamlets.items())
     if write and plan.new_hamlets:
-        created = Hamlet.objects.bulk_create([Hamlet.build(commune_id=cid, name=name) for (cid, _k), name in plan.new_hamlets.items()])
+        created = Hamlet.objects.bulk_create(
+            [Hamlet.build(commune_id=cid, name=name) for (cid, _k), name in plan.new_hamlets.items()]
+        )
         for hamlet in created:
             plan.hamlets[(hamlet.commune_id, hamlet.name_key)] = hamlet.pk
 
@@ -95,7 +139,12 @@ def _households_apply(plan: Plan, result: ImportResult, write: bool, now) -> dic
         hamlet_id = _hamlet_id(plan, v)
         h = plan.existing.get(code)
         household = Household(
-            id=h["id"] if h else None, code=code, commune=v["commune"], hamlet_id=hamlet_id, head_name=v["head_name"], address=v["address"],
+            id=h["id"] if h else None,
+            code=code,
+            commune=v["commune"],
+            hamlet_id=hamlet_id,
+            head_name=v["head_name"],
+            address=v["address"],
         )
         households[code] = household
         if h is None:
@@ -103,7 +152,9 @@ def _households_apply(plan: Plan, result: ImportResult, write: bool, now) -> dic
             new_households.append(household)
             continue
         household.version = h["version"]
-        if (h["hamlet_id"], h["head_name"], h["address"]) != (hamlet_id, v["head_name"], v["address"]) or (not write and v["hamlet"] and hamlet_id is None):
+        if (h["hamlet_id"], h["head_name"], h["address"]) != (hamlet_id, v["head_name"], v["address"]) or (
+            not write and v["hamlet"] and hamlet_id is None
+        ):
             result.households_updated.append(code)
             household.version, household.updated_at = h["version"] + 1, now
             changed_households.append(household)
@@ -111,7 +162,9 @@ def _households_apply(plan: Plan, result: ImportResult, write: bool, now) -> dic
         for batch in chunks(new_households, 2000):
             Household.objects.bulk_create(batch)
         if changed_households:
-            Household.objects.bulk_update(changed_households, ["hamlet_id", "head_name", "address", "version", "updated_at"], batch_size=2000)
+            Household.objects.bulk_update(
+                changed_households, ["hamlet_id", "head_name", "address", "version", "updated_at"], batch_size=2000
+            )
     return households
 
 
@@ -123,13 +176,19 @@ def _member_values_of(member: Member) -> tuple:
     return tuple(getattr(member, k) for k in MEMBER_KEYS)
 
 
-def _members_apply(plan: Plan, result: ImportResult, write: bool, households: dict[str, Household]) -> tuple[dict[str, list[dict]], set[str]]:
+def _members_apply(
+    plan: Plan, result: ImportResult, write: bool, households: dict[str, Household]
+) -> tuple[dict[str, list[dict]], set[str]]:
     """Members replaced only where the file's list differs from the registry's. Returns each household's member
     facts (as the assessment keeps them) and the codes of the registered households whose members were replaced."""
     group_codes = {g.pk: code for code, g in groups_by_code().items()}
     current: dict[int, list[Member]] = defaultdict(list)
     for chunk in chunks([h["id"] for h in plan.existing.values()]):
-        members = Member.objects.filter(household_id__in=chunk).order_by("household_id", "position", "id").only("id", "household_id", *MEMBER_KEYS)
+        members = (
+            Member.objects.filter(household_id__in=chunk)
+            .order_by("household_id", "position", "id")
+            .only("id", "household_id", *MEMBER_KEYS)
+        )
         for member in members:
             current[member.household_id].append(member)
     kept: dict[str, list[Member]] = {}
@@ -145,7 +204,9 @@ def _members_apply(plan: Plan, result: ImportResult, write: bool, households: di
             result.members_replaced += len(have)
         result.members_created += len(wanted)
         for position, values in enumerate(wanted, start=1):
-            new_members.append(Member(household_id=households[code].pk, position=position, **dict(zip(MEMBER_KEYS, values, strict=True))))
+            new_members.append(
+                Member(household_id=households[code].pk, position=position, **dict(zip(MEMBER_KEYS, values, strict=True)))
+            )
             new_member_owner.append(code)
     if write:
         for chunk in chunks([households[code].pk for code in replaced]):
@@ -154,23 +215,32 @@ def _members_apply(plan: Plan, result: ImportResult, write: bool, households: di
     for member, code in zip(new_members, new_member_owner, strict=True):
         kept.setdefault(code, []).append(member)
     facts = {
-        code: [member_fact(m, ethnic_group_code=group_codes.get(m.ethnic_group_id)) for m in members] for code, members in kept.items()
+        code: [member_fact(m, ethnic_group_code=group_codes.get(m.ethnic_group_id)) for m in members]
+        for code, members in kept.items()
     }
     if write:  # the folded search column, kept as households.services keeps it (every household has member rows)
         touched = {*result.households_created, *result.households_updated, *new_member_owner}
-        Household.objects.bulk_update([
-            Household(pk=households[code].pk, search_key=household_search_key(
-                code=code, head_name=row.values["head_name"],
-                members=[(m.values["full_name"], m.values["citizen_id"]) for m in plan.members[code]],
-            ))
-            for code, row in plan.households.items()
-            if code in touched
-        ], ["search_key"], batch_size=2000)
+        Household.objects.bulk_update(
+            [
+                Household(
+                    pk=households[code].pk,
+                    search_key=household_search_key(
+                        code=code,
+                        head_name=row.values["head_name"],
+                        members=[(m.values["full_name"], m.values["citizen_id"]) for m in plan.members[code]],
+                    ),
+                )
+                for code, row in plan.households.items()
+                if code in touched
+            ],
+            ["search_key"],
+            batch_size=2000,
+        )
     return facts, replaced
 
 
 def _assessments_apply(
-    actor, plan: Plan, result: ImportResult, write: bool, households: dict[str, Household], facts: dict[str, list[dict]], now,
+    actor, plan: Plan, result: ImportResult, write: bool, households: dict[str, Household], facts: dict[str, list[dict]], now
 ) -> dict[str, list]:
     """Each household classified by the round's rule table through the steps of the single write, compared with
     its stored assessment. Returns household code → [category before, category now] for those created or changed."""
@@ -183,7 +253,9 @@ def _assessments_apply(
     stored: dict[int, dict] = {}
     stored_codes: dict[int, list[str]] = defaultdict(list)
     for chunk in chunks([h["id"] for h in plan.existing.values()]):
-        for a in Assessment.objects.filter(round=survey_round, household_id__in=chunk).values("id", "household_id", "version", *ASSESSMENT_COMPARED):
+        for a in Assessment.objects.filter(round=survey_round, household_id__in=chunk).values(
+            "id", "household_id", "version", *ASSESSMENT_COMPARED
+        ):
             stored[a["household_id"]] = a
     through = Assessment.deprived_indicators.through
     for chunk in chunks([a["id"] for a in stored.values()]):
@@ -200,13 +272,23 @@ def _assessments_apply(
         area = plan.areas.get(household.commune_id, v["commune"].area_type)
         members, score_a, income = facts[code], v.get("score_a"), v["income_per_capita"]
         res = classify_household(
-            spec=spec, area=area, income_per_capita=None if score_a is not None else income, score_a=score_a, deprived=deprived,
+            spec=spec,
+            area=area,
+            income_per_capita=None if score_a is not None else income,
+            score_a=score_a,
+            deprived=deprived,
             members=members,
         )
         categories[res.category.value] += 1
         assessment = Assessment(household_id=household.pk, round=survey_round, assessed_by=user)
         assessment_result_apply(
-            assessment, household=household, criteria_set=criteria_set, members=members, result=res, area=area, spec=spec,
+            assessment,
+            household=household,
+            criteria_set=criteria_set,
+            members=members,
+            result=res,
+            area=area,
+            spec=spec,
             income_per_capita=income,
         )
         assessment.deprived = deprived  # the indicator links, written after the rows
@@ -215,7 +297,9 @@ def _assessments_apply(
             result.assessments_created += 1
             assessed[code] = [None, assessment.category]
             creates.append(assessment)
-        elif all(old[k] == getattr(assessment, k) for k in ASSESSMENT_COMPARED) and sorted(stored_codes.get(old["id"], [])) == sorted(deprived):
+        elif all(old[k] == getattr(assessment, k) for k in ASSESSMENT_COMPARED) and sorted(
+            stored_codes.get(old["id"], [])
+        ) == sorted(deprived):
             result.assessments_unchanged += 1
         else:
             result.assessments_updated += 1
@@ -240,7 +324,12 @@ def _assessments_apply(
 
 def _denominators_apply(plan: Plan, result: ImportResult, write: bool) -> None:
     survey_round = plan.round
-    have = {d.commune_id: d for d in Denominator.objects.filter(round=survey_round, commune_id__in=[r.values["commune"].pk for r in plan.denominators])}
+    have = {
+        d.commune_id: d
+        for d in Denominator.objects.filter(
+            round=survey_round, commune_id__in=[r.values["commune"].pk for r in plan.denominators]
+        )
+    }
     new_den, changed_den = [], []
     for row in plan.denominators:
         commune, total = row.values["commune"], row.values["total_households"]
@@ -266,7 +355,7 @@ def _denominators_apply(plan: Plan, result: ImportResult, write: bool) -> None:
 
 
 def _audit_households(
-    *, actor, plan: Plan, households: dict[str, Household], result: ImportResult, assessed: dict, replaced: set, filename: str,
+    *, actor, plan: Plan, households: dict[str, Household], result: ImportResult, assessed: dict, replaced: set, filename: str
 ) -> None:
     """One audit event per household the import changed (created, updated, members replaced, assessment created or
     changed), in one bulk insert, so each household's history and the change feed show the import."""

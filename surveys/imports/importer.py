@@ -31,7 +31,14 @@ from surveys.imports.workbook import OLE_MAGIC, SHEETS, FileProblem, Issue, Prog
 from surveys.models import SurveyRound
 
 __all__ = [
-    "OLE_MAGIC", "SHEETS", "FileProblem", "ImportResult", "Issue", "import_template", "survey_import", "write_error_copy",
+    "OLE_MAGIC",
+    "SHEETS",
+    "FileProblem",
+    "ImportResult",
+    "Issue",
+    "import_template",
+    "survey_import",
+    "write_error_copy",
     "write_survey_workbook",
 ]
 
@@ -61,22 +68,33 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return bool(
-            self.households_created or self.households_updated or self.members_replaced or self.hamlets_created
-            or self.assessments_created or self.assessments_updated or self.denominators_set or self.areas_set
+            self.households_created
+            or self.households_updated
+            or self.members_replaced
+            or self.hamlets_created
+            or self.assessments_created
+            or self.assessments_updated
+            or self.denominators_set
+            or self.areas_set
         )
 
     def summary(self) -> dict:
         return {
-            "households_created": len(self.households_created), "households_updated": len(self.households_updated),
-            "households_unchanged": self.households_unchanged, "members_created": self.members_created,
-            "hamlets_created": len(self.hamlets_created), "assessments_created": self.assessments_created,
-            "assessments_updated": self.assessments_updated, "assessments_unchanged": self.assessments_unchanged,
-            "denominators_set": len(self.denominators_set), "areas_set": len(self.areas_set),
+            "households_created": len(self.households_created),
+            "households_updated": len(self.households_updated),
+            "households_unchanged": self.households_unchanged,
+            "members_created": self.members_created,
+            "hamlets_created": len(self.hamlets_created),
+            "assessments_created": self.assessments_created,
+            "assessments_updated": self.assessments_updated,
+            "assessments_unchanged": self.assessments_unchanged,
+            "denominators_set": len(self.denominators_set),
+            "areas_set": len(self.areas_set),
         }
 
 
 def survey_import(
-    *, actor, round: SurveyRound, path: Path | str, filename: str = "", apply: bool = True, progress: Progress | None = None,
+    *, actor, round: SurveyRound, path: Path | str, filename: str = "", apply: bool = True, progress: Progress | None = None
 ) -> ImportResult:
     """Validate a survey workbook and, when `apply` and nothing is wrong, write it in one transaction.
 

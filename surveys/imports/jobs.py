@@ -76,22 +76,33 @@ def import_job(job, progress) -> dict:
         if survey_round is None:
             raise FileProblem(_("Choose an open survey round."))
         result = survey_import(
-            actor=job.owner, round=survey_round, path=files["xlsx"], filename=state["filename"], apply=apply, progress=on_progress,
+            actor=job.owner, round=survey_round, path=files["xlsx"], filename=state["filename"], apply=apply, progress=on_progress
         )
     except FileProblem as exc:
         state["file_problem"] = str(exc)
         write_json(files["state"], state)
         raise JobFailed(str(exc)) from exc
     state.update(
-        applied=result.applied, changed=result.changed, summary=result.summary(), categories=result.categories,
+        applied=result.applied,
+        changed=result.changed,
+        summary=result.summary(),
+        categories=result.categories,
         issues=[[i.sheet, i.row, i.column, i.message] for i in result.issues],
         warnings=[[i.sheet, i.row, i.column, i.message] for i in result.warnings],
-        households_created=result.households_created[:PREVIEW_LIST_LIMIT], households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
-        hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT], denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
+        households_created=result.households_created[:PREVIEW_LIST_LIMIT],
+        households_updated=result.households_updated[:PREVIEW_LIST_LIMIT],
+        hamlets_created=result.hamlets_created[:PREVIEW_LIST_LIMIT],
+        denominators_set=result.denominators_set[:PREVIEW_LIST_LIMIT],
         areas_set=result.areas_set,
     )
     write_json(files["state"], state)
     if result.applied:
         files["xlsx"].unlink(missing_ok=True)
-    return {"token": token, "applied": result.applied, "changed": result.changed, "issues": len(result.issues),
-            "warnings": len(result.warnings), **result.summary()}
+    return {
+        "token": token,
+        "applied": result.applied,
+        "changed": result.changed,
+        "issues": len(result.issues),
+        "warnings": len(result.warnings),
+        **result.summary(),
+    }

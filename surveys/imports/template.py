@@ -51,18 +51,30 @@ def import_template(*, survey_round: SurveyRound | None = None):
     indicators = []
     if survey_round is not None:
         province = survey_round.province
-        communes = list(AdminUnit.objects.under(province).filter(structure=province.structure, level=Level.COMMUNE).order_by("code"))
+        communes = list(
+            AdminUnit.objects.under(province).filter(structure=province.structure, level=Level.COMMUNE).order_by("code")
+        )
         indicators = list(survey_round.criteria_set.indicators.order_by("position"))
     length = max(len(communes), len(indicators), len(Relation.values), 2)
     for i in range(length):
         c = communes[i] if i < len(communes) else None
         ind = indicators[i] if i < len(indicators) else None
-        codes.append([
-            c.code if c else None, c.name if c else None, c.area_type if c else None, None,
-            ind.code if ind else None, ind.name_vi if ind else None, None,
-            Relation.values[i] if i < len(Relation.values) else None, None,
-            ["1", "0"][i] if i < 2 else None, None, ["M", "F"][i] if i < 2 else None,
-        ])
+        codes.append(
+            [
+                c.code if c else None,
+                c.name if c else None,
+                c.area_type if c else None,
+                None,
+                ind.code if ind else None,
+                ind.name_vi if ind else None,
+                None,
+                Relation.values[i] if i < len(Relation.values) else None,
+                None,
+                ["1", "0"][i] if i < 2 else None,
+                None,
+                ["M", "F"][i] if i < 2 else None,
+            ]
+        )
     for col, width in zip("ABCEFH", (14, 30, 8, 18, 40, 14), strict=True):
         codes.column_dimensions[col].width = width
 
@@ -112,8 +124,15 @@ def write_error_copy(path: Path, issues: list[Issue], out) -> None:
     summary = out_wb.create_sheet("errors")
     summary.append([_("Sheet"), _("Row"), _("Column"), _("Problem"), _("Severity")])
     for issue in issues:
-        summary.append([issue.sheet, issue.row, issue.column, neutralise(issue.message),
-                        _("warning") if issue.severity == "warning" else _("error")])
+        summary.append(
+            [
+                issue.sheet,
+                issue.row,
+                issue.column,
+                neutralise(issue.message),
+                _("warning") if issue.severity == "warning" else _("error"),
+            ]
+        )
     try:
         src = load_workbook(path, read_only=True, data_only=False)
     except Exception:
@@ -141,7 +160,9 @@ def write_error_copy(path: Path, issues: list[Issue], out) -> None:
     out_wb.save(out)
 
 
-def write_survey_workbook(out, *, households: Iterable[dict], members: Iterable[dict], denominators: Iterable[dict] = (), labels: bool = False) -> None:
+def write_survey_workbook(
+    out, *, households: Iterable[dict], members: Iterable[dict], denominators: Iterable[dict] = (), labels: bool = False
+) -> None:
     """Write rows (dicts keyed by column key) as a survey workbook, streaming (tests, benchmarks, round copies)."""
     from openpyxl import Workbook
 

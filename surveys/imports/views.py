@@ -35,7 +35,6 @@ def _language() -> str:
     return "vi" if (get_language() or "vi").startswith("vi") else "en"
 
 
-
 def import_access(view):
     @wraps(view)
     @login_required
@@ -68,10 +67,15 @@ def _open_rounds():
 
 def _start_import_job(request, token: str, entry: dict, *, apply: bool) -> Job:
     label = (_("Import %(file)s into %(round)s") if apply else _("Check %(file)s for %(round)s")) % {
-        "file": entry["filename"], "round": entry["round"],
+        "file": entry["filename"],
+        "round": entry["round"],
     }
-    job = job_start(owner=request.user, kind="import", label=label,
-                    params={"token": token, "round": entry["round"], "filename": entry["filename"], "apply": apply})
+    job = job_start(
+        owner=request.user,
+        kind="import",
+        label=label,
+        params={"token": token, "round": entry["round"], "filename": entry["filename"], "apply": apply},
+    )
     imports = request.session.get("imports", {})
     imports[token] = {**entry, "job": job.pk}
     request.session["imports"] = imports
@@ -110,7 +114,9 @@ def import_upload(request):
         return redirect("reports:import-preview", token=token)
     token = secrets.token_urlsafe(18)
     request.session["import_pending"] = [*request.session.get("import_pending", [])[-9:], token]
-    return render(request, "reports/import_upload.html", {"rounds": rounds, "token": token, "template_round": rounds[0] if rounds else None})
+    return render(
+        request, "reports/import_upload.html", {"rounds": rounds, "token": token, "template_round": rounds[0] if rounds else None}
+    )
 
 
 @import_access
@@ -129,14 +135,26 @@ def import_preview(request, token: str):
             raise Http404("import")
     issues = state.get("issues", [])
     warnings = state.get("warnings", [])
-    return render(request, "reports/import_preview.html", {
-        "token": token, "state": state, "issues": issues[:PREVIEW_ISSUE_LIMIT], "issues_total": len(issues),
-        "issues_truncated": len(issues) > PREVIEW_ISSUE_LIMIT, "limit": PREVIEW_LIST_LIMIT,
-        "warnings": warnings[:PREVIEW_ISSUE_LIMIT], "warnings_total": len(warnings),
-        "warnings_truncated": len(warnings) > PREVIEW_ISSUE_LIMIT,
-        "categories": [(cl.CATEGORY_LABELS[_language()][cl.Category(c)], n) for c, n in sorted(state.get("categories", {}).items())],
-        "file_exists": import_files(token)["xlsx"].exists(), "job": job,
-    })
+    return render(
+        request,
+        "reports/import_preview.html",
+        {
+            "token": token,
+            "state": state,
+            "issues": issues[:PREVIEW_ISSUE_LIMIT],
+            "issues_total": len(issues),
+            "issues_truncated": len(issues) > PREVIEW_ISSUE_LIMIT,
+            "limit": PREVIEW_LIST_LIMIT,
+            "warnings": warnings[:PREVIEW_ISSUE_LIMIT],
+            "warnings_total": len(warnings),
+            "warnings_truncated": len(warnings) > PREVIEW_ISSUE_LIMIT,
+            "categories": [
+                (cl.CATEGORY_LABELS[_language()][cl.Category(c)], n) for c, n in sorted(state.get("categories", {}).items())
+            ],
+            "file_exists": import_files(token)["xlsx"].exists(),
+            "job": job,
+        },
+    )
 
 
 @import_access
@@ -196,25 +214,35 @@ def import_errors(request, token: str):
     if state is None or not files["xlsx"].exists():
         raise Http404("file")
     issues = [Issue(message=m, sheet=s or "", row=r, column=c or "") for s, r, c, m in state.get("issues", [])]
-    issues += [Issue(message=m, sheet=s or "", row=r, column=c or "", severity="warning") for s, r, c, m in state.get("warnings", [])]
+    issues += [
+        Issue(message=m, sheet=s or "", row=r, column=c or "", severity="warning") for s, r, c, m in state.get("warnings", [])
+    ]
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     write_error_copy(files["xlsx"], issues, handle)
     handle.seek(0)
     stem = Path(state.get("filename") or "survey").stem
-    return FileResponse(handle, as_attachment=True, filename=f"{stem}-errors.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{stem}-errors.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @login_required
 @require_GET
 def import_template_download(request):
-    survey_round = SurveyRound.objects.select_related("criteria_set", "province").filter(code=request.GET.get("round", "")).first()
+    survey_round = (
+        SurveyRound.objects.select_related("criteria_set", "province").filter(code=request.GET.get("round", "")).first()
+    )
     wb = import_template(survey_round=survey_round)
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(handle)
     handle.seek(0)
     name = f"povreg-import-{survey_round.code}.xlsx" if survey_round else "povreg-import.xlsx"
-    return FileResponse(handle, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

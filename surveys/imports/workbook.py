@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from households.models import MEMBER_FIELDS, Member, Relation, citizen_id_validator
+from surveys.imports.words import AREA_WORDS, RELATION_WORDS, SEX_WORDS
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,12 +38,25 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ColumnSpec("hamlet", "Ấp/khu phố", "text", required=False, help="Tên ấp, thôn, khu phố; tên mới sẽ được tạo"),
         ColumnSpec("head_name", "Họ tên chủ hộ", "text"),
         ColumnSpec("address", "Địa chỉ", "text", required=False),
-        ColumnSpec("income_per_capita", "Thu nhập bình quân (đồng/người/tháng)", "int", required=False,
-                   help="Số nguyên, đồng/người/tháng; hoặc điểm A ở cột score_a"),
-        ColumnSpec("deprived", "Chỉ số thiếu hụt", "codes", required=False, help="Mã chỉ số, cách nhau bằng dấu phẩy; có thể để trống"),
+        ColumnSpec(
+            "income_per_capita",
+            "Thu nhập bình quân (đồng/người/tháng)",
+            "int",
+            required=False,
+            help="Số nguyên, đồng/người/tháng; hoặc điểm A ở cột score_a",
+        ),
+        ColumnSpec(
+            "deprived", "Chỉ số thiếu hụt", "codes", required=False, help="Mã chỉ số, cách nhau bằng dấu phẩy; có thể để trống"
+        ),
         # Circular 07's score A, instead of an income, for a round whose criteria set has a score scale.
-        ColumnSpec("score_a", "Điểm A (Thông tư 07)", "int", required=False, optional_column=True,
-                   help="Điểm A theo Thông tư 07, thay cho thu nhập; để trống nếu nhập thu nhập"),
+        ColumnSpec(
+            "score_a",
+            "Điểm A (Thông tư 07)",
+            "int",
+            required=False,
+            optional_column=True,
+            help="Điểm A theo Thông tư 07, thay cho thu nhập; để trống nếu nhập thu nhập",
+        ),
     ],
     "members": [
         ColumnSpec("household_code", "Mã hộ", "code"),
@@ -51,8 +65,13 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ColumnSpec("birth_year", "Năm sinh", "int"),
         ColumnSpec("relation", "Quan hệ với chủ hộ", "relation", required=False, help="head, spouse, child, parent, ..."),
         ColumnSpec("citizen_id", "Số CCCD", "citizen_id", required=False, help="12 chữ số; có thể để trống"),
-        ColumnSpec("ethnicity", "Dân tộc", "text", required=False,
-                   help="Tên dân tộc (ví dụ Kinh, Khmer, Hoa) hoặc mã Tổng cục Thống kê (01 Kinh … 54 Rơ Măm); để trống là Kinh"),
+        ColumnSpec(
+            "ethnicity",
+            "Dân tộc",
+            "text",
+            required=False,
+            help="Tên dân tộc (ví dụ Kinh, Khmer, Hoa) hoặc mã Tổng cục Thống kê (01 Kinh … 54 Rơ Măm); để trống là Kinh",
+        ),
         ColumnSpec("able_to_work", "Có khả năng lao động (1/0)", "flag"),
         ColumnSpec("social_protection", "Hưởng bảo trợ xã hội (1/0)", "flag", required=False),
         ColumnSpec("merit", "Người có công (1/0)", "flag", required=False),
@@ -62,24 +81,24 @@ SHEETS: dict[str, list[ColumnSpec]] = {
         ColumnSpec("commune_code", "Mã xã", "code"),
         ColumnSpec("total_households", "Tổng số hộ dân cư", "int"),
         ColumnSpec(
-            "total_persons", "Tổng số nhân khẩu", "int", required=False, optional_column=True,
+            "total_persons",
+            "Tổng số nhân khẩu",
+            "int",
+            required=False,
+            optional_column=True,
             help="Mẫu số của tỷ lệ theo nhân khẩu; để trống thì tính theo thành viên các hộ đã đăng ký",
         ),
         ColumnSpec(
-            "area", "Khu vực (urban/rural)", "area", required=False, optional_column=True,
+            "area",
+            "Khu vực (urban/rural)",
+            "area",
+            required=False,
+            optional_column=True,
             help="Khu vực của xã trong kỳ rà soát: urban (thành thị) hoặc rural (nông thôn); để trống thì giữ nguyên",
         ),
     ],
 }
 MEMBER_KEYS = (*MEMBER_FIELDS[:6], "ethnic_group_id", *MEMBER_FIELDS[6:])  # the model's list, with the group the import resolves
-RELATION_WORDS = {
-    "chủ hộ": "head", "vợ": "spouse", "chồng": "spouse", "vợ/chồng": "spouse", "con": "child", "cha": "parent",
-    "mẹ": "parent", "bố": "parent", "cha/mẹ": "parent", "cháu": "grandchild", "ông": "grandparent", "bà": "grandparent",
-    "ông/bà": "grandparent", "anh": "sibling", "chị": "sibling", "em": "sibling", "anh/chị/em": "sibling",
-    "con dâu": "child_in_law", "con rể": "child_in_law", "khác": "other",
-}
-AREA_WORDS = {"urban": "urban", "rural": "rural", "thành thị": "urban", "nông thôn": "rural", "thanh thi": "urban", "nong thon": "rural"}
-SEX_WORDS = {"m": "M", "f": "F", "nam": "M", "nữ": "F", "nu": "F"}
 GROUPED_DIGITS = re.compile(r"^\d{1,3}([., ]\d{3})+$")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -97,11 +116,13 @@ class Issue:
 
     def __str__(self) -> str:
         where = ", ".join(
-            p for p in (
+            p
+            for p in (
                 _("sheet %(s)s") % {"s": self.sheet} if self.sheet else "",
                 _("row %(r)s") % {"r": self.row} if self.row else "",
                 _("column %(c)s") % {"c": self.column} if self.column else "",
-            ) if p
+            )
+            if p
         )
         return f"{where}: {self.message}" if where else self.message
 
@@ -115,7 +136,6 @@ class Row:
     number: int
     values: dict
     bad: bool = False  # some cell failed; the row takes part only so that references to it resolve
-
 
 
 # ---------------------------------------------------------------- reading the workbook
@@ -181,7 +201,12 @@ def _header_map(sheet: str, header_cells: Iterable) -> tuple[dict[str, int], lis
     missing = [s.key for s in specs if s.key not in found and not s.optional_column]
     if missing:
         issues.append(
-            Issue(_("Missing column(s): %(c)s. The header row must name the columns (see the template).") % {"c": ", ".join(missing)}, sheet, 1)
+            Issue(
+                _("Missing column(s): %(c)s. The header row must name the columns (see the template).")
+                % {"c": ", ".join(missing)},
+                sheet,
+                1,
+            )
         )
     return found, issues
 
@@ -247,7 +272,9 @@ def _coerce(spec: ColumnSpec, value):
     if kind == "relation":
         rel = text if text in Relation.values else RELATION_WORDS.get(text.lower())
         if rel is None:
-            raise CellError(_("Unknown relation %(v)s; use one of %(keys)s.") % {"v": text[:40], "keys": ", ".join(Relation.values)})
+            raise CellError(
+                _("Unknown relation %(v)s; use one of %(keys)s.") % {"v": text[:40], "keys": ", ".join(Relation.values)}
+            )
         return rel
     if kind == "citizen_id":
         width = Member._meta.get_field("citizen_id").max_length
@@ -276,20 +303,25 @@ def read_workbook(path: Path, *, progress: Progress | None = None) -> tuple[dict
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise FileProblem(_("The workbook cannot be read (%(e)s). Save it again as .xlsx from Excel.") % {"e": type(exc).__name__}) from exc
+        raise FileProblem(
+            _("The workbook cannot be read (%(e)s). Save it again as .xlsx from Excel.") % {"e": type(exc).__name__}
+        ) from exc
     try:
         names = {name.strip().lower(): name for name in wb.sheetnames}
         missing = [s for s in SHEETS if s not in names]
         if missing:
             raise FileProblem(
-                _("Missing sheet(s): %(s)s. A survey workbook has the sheets households, members and denominators (see the template).")
+                _(
+                    "Missing sheet(s): %(s)s. A survey workbook has the sheets households, members and denominators (see the template)."
+                )
                 % {"s": ", ".join(missing)}
             )
         sheets = {s: wb[names[s]] for s in SHEETS}
         total = sum((ws.max_row or 0) for ws in sheets.values())
         max_rows = import_limits()["rows"]
         too_many = FileProblem(
-            _("The workbook has more than %(n)s rows. Split it into smaller files (for example one per commune).") % {"n": f"{max_rows:,}"}
+            _("The workbook has more than %(n)s rows. Split it into smaller files (for example one per commune).")
+            % {"n": f"{max_rows:,}"}
         )
         if total > max_rows:
             raise too_many
@@ -320,7 +352,11 @@ def read_workbook(path: Path, *, progress: Progress | None = None) -> tuple[dict
                     cell = cells[index] if index < len(cells) else None
                     raw = cell.value if cell is not None else None
                     if cell is not None and getattr(cell, "data_type", None) == "f":
-                        issues.append(Issue(_("Contains a formula; paste the values only (Paste special → Values)."), sheet, number, spec.key))
+                        issues.append(
+                            Issue(
+                                _("Contains a formula; paste the values only (Paste special → Values)."), sheet, number, spec.key
+                            )
+                        )
                         bad = True
                         continue
                     try:

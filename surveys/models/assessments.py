@@ -31,7 +31,9 @@ class Assessment(models.Model):
     criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
     # Where the household was at assessment time: later moves never rewrite a round's numbers.
     commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
-    hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    hamlet = models.ForeignKey(
+        Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
     # The income test: an income per person per month in đồng, or (for a set with a score scale) Circular 07's
     # score A; `basis` says which the official set used. Score B is computed from the deprivations and stored. A
@@ -57,7 +59,12 @@ class Assessment(models.Model):
     explanation_en = models.TextField(_("explanation (English)"))
     version = models.PositiveIntegerField(_("version"), default=1)
     assessed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assessed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assessed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -93,13 +100,13 @@ class Assessment(models.Model):
         return self.explanation_vi if lang.startswith("vi") else self.explanation_en
 
 
-
-
 class StandardResult(models.Model):
     """An assessment classified under one of its round's additional standards, from the same stored inputs.
     Kept beside the assessment (whose own result is the official set's) and recomputed whenever it is."""
 
-    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="standard_results")
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="standard_results"
+    )
     criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
     # Copies of the assessment's, so results aggregate like assessments.
     round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="+")

@@ -28,8 +28,9 @@ class Group(models.TextChoices):
 
 
 class GroupRule(models.TextChoices):
-    ALL_SP_OR_UNABLE = cl.GroupRule.ALL_SP_OR_UNABLE.value, _(
-        "Social protection when every member is a social-protection beneficiary or unable to work"
+    ALL_SP_OR_UNABLE = (
+        cl.GroupRule.ALL_SP_OR_UNABLE.value,
+        _("Social protection when every member is a social-protection beneficiary or unable to work"),
     )
     NO_MEMBER_ABLE = cl.GroupRule.NO_MEMBER_ABLE.value, _("Social protection when no member is able to work")
 
@@ -57,9 +58,7 @@ class CriteriaSet(models.Model):
     group_rule = models.CharField(
         _("social-protection rule"), max_length=24, choices=GroupRule.choices, default=GroupRule.ALL_SP_OR_UNABLE
     )
-    groups_for_near_poor = models.BooleanField(
-        _("split near-poor households into groups too"), default=True
-    )
+    groups_for_near_poor = models.BooleanField(_("split near-poor households into groups too"), default=True)
     notes = models.TextField(_("notes"), blank=True, help_text=_("Where the legal text is uncertain, say so here."))
     # Circular 07/2021's score scale (score A: an income proxy in points; score B: points per deprivation).
     # A set with both lines set can classify from score A instead of an income.
@@ -78,8 +77,13 @@ class CriteriaSet(models.Model):
     # Decree 30/2025 (amending Decree 07): workers of a household neither poor nor near-poor whose income per person is
     # at most this line are low-income workers, counted apart. Empty: the set does not say so.
     low_income_line_rural = models.BigIntegerField(
-        _("low-income worker line, rural"), null=True, blank=True, validators=[MinValueValidator(0)],
-        help_text=_("Income per person (in the set's period) at or below which the workers of a household that is neither poor nor near-poor count as low-income workers."),
+        _("low-income worker line, rural"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Income per person (in the set's period) at or below which the workers of a household that is neither poor nor near-poor count as low-income workers."
+        ),
     )
     low_income_line_urban = models.BigIntegerField(
         _("low-income worker line, urban"), null=True, blank=True, validators=[MinValueValidator(0)]
@@ -141,9 +145,7 @@ class Rule(models.Model):
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
     position = models.PositiveSmallIntegerField(_("order"))
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
-    income_above = models.BigIntegerField(
-        _("income above (exclusive)"), null=True, blank=True, validators=[MinValueValidator(0)]
-    )
+    income_above = models.BigIntegerField(_("income above (exclusive)"), null=True, blank=True, validators=[MinValueValidator(0)])
     income_upto = models.BigIntegerField(_("income up to"), null=True, blank=True, validators=[MinValueValidator(0)])
     upto_inclusive = models.BooleanField(_("upper bound inclusive (≤)"), default=True)
     min_deprived = models.PositiveSmallIntegerField(_("minimum deprived indicators"), null=True, blank=True)
@@ -156,7 +158,9 @@ class Rule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["criteria_set", "area_type", "position"], name="rule_position_unique"),
             models.CheckConstraint(
-                condition=Q(income_above__isnull=True) | Q(income_upto__isnull=True) | Q(income_upto__gte=models.F("income_above")),
+                condition=Q(income_above__isnull=True)
+                | Q(income_upto__isnull=True)
+                | Q(income_upto__gte=models.F("income_above")),
                 name="rule_income_bounds_ordered",
             ),
         ]

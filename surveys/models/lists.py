@@ -73,9 +73,7 @@ class CommuneList(models.Model):
         ordering = ["round", "commune__code", "-revision"]
         constraints = [
             models.UniqueConstraint(fields=["round", "commune", "revision"], name="commune_list_revision_unique"),
-            models.UniqueConstraint(
-                fields=["round", "commune"], condition=Q(is_current=True), name="one_current_commune_list"
-            ),
+            models.UniqueConstraint(fields=["round", "commune"], condition=Q(is_current=True), name="one_current_commune_list"),
         ]
 
     def __str__(self) -> str:
@@ -119,12 +117,16 @@ class ListEntry(models.Model):
     recognition lists and next year's start read. Later edits to the household or its assessment never
     change it; a correction is a new revision with entries of its own."""
 
-    commune_list = models.ForeignKey(CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="entries")
+    commune_list = models.ForeignKey(
+        CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="entries"
+    )
     # Copies of the list's round and commune, so entries aggregate like assessments.
     round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
     household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="list_entries")
-    hamlet = models.ForeignKey(Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    hamlet = models.ForeignKey(
+        Hamlet, verbose_name=_("hamlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
     group = models.CharField(_("group"), max_length=20, choices=Group.choices, blank=True)
@@ -153,13 +155,13 @@ class ListEntry(models.Model):
         return f"{self.commune_list} · {self.household_id}: {self.category}"
 
 
-
-
 class EntryResult(models.Model):
     """A household's result under an additional standard, frozen with its approved list's entry: what approved
     reports under that standard read."""
 
-    commune_list = models.ForeignKey(CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="standard_entries")
+    commune_list = models.ForeignKey(
+        CommuneList, verbose_name=_("commune list"), on_delete=models.CASCADE, related_name="standard_entries"
+    )
     criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="+")
     round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")

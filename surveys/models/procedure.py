@@ -28,7 +28,12 @@ class HamletMeeting(models.Model):
     agreeing = models.PositiveIntegerField(_("agreeing"))
     minutes_note = models.TextField(_("minutes (summary)"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -65,7 +70,12 @@ class PublicPosting(models.Model):
     ends_on = models.DateField(_("posted until"))
     place = models.CharField(_("place"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -182,7 +192,9 @@ class Application(models.Model):
 
     household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="applications")
     commune = models.ForeignKey(AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
-    round = models.ForeignKey(SurveyRound, verbose_name=_("round in force"), on_delete=models.PROTECT, related_name="applications")
+    round = models.ForeignKey(
+        SurveyRound, verbose_name=_("round in force"), on_delete=models.PROTECT, related_name="applications"
+    )
     kind = models.CharField(_("application"), max_length=8, choices=ApplicationKind.choices)
     received_on = models.DateField(_("received on"))
     due_on = models.DateField(_("decision due by"))

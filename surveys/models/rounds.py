@@ -25,7 +25,10 @@ class SurveyRound(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=RoundKind.choices, default=RoundKind.PERIODIC)
     criteria_set = models.ForeignKey(CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="rounds")
     province = models.ForeignKey(
-        AdminUnit, verbose_name=_("province"), on_delete=models.PROTECT, related_name="rounds",
+        AdminUnit,
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        related_name="rounds",
         limit_choices_to={"level": Level.PROVINCE},
     )
     starts_on = models.DateField(_("starts on"))
@@ -40,8 +43,13 @@ class SurveyRound(models.Model):
     # since 2025), or the next period's for a dry run. The official set (`criteria_set`) is what the lists,
     # approvals, flows and the list in force follow.
     additional_sets = models.ManyToManyField(
-        CriteriaSet, verbose_name=_("additional standards"), blank=True, related_name="additional_rounds",
-        help_text=_("A province's own standard, or the next period's for a dry run: every assessment is also classified under these."),
+        CriteriaSet,
+        verbose_name=_("additional standards"),
+        blank=True,
+        related_name="additional_rounds",
+        help_text=_(
+            "A province's own standard, or the next period's for a dry run: every assessment is also classified under these."
+        ),
     )
     # Bumped (surveys.approved_cache.approval_stamp_bump) whenever the round's approved numbers, or those of a round
     # it reads (its previous rounds), may change: approval, a correction revision, the province's decision, a
@@ -68,7 +76,10 @@ class SurveyRound(models.Model):
 
     def standards(self) -> list[CriteriaSet]:
         """The official set first, then the additional ones by code (uses a prefetch of `additional_sets`)."""
-        return [self.criteria_set, *sorted((s for s in self.additional_sets.all() if s.pk != self.criteria_set_id), key=lambda s: s.code)]
+        return [
+            self.criteria_set,
+            *sorted((s for s in self.additional_sets.all() if s.pk != self.criteria_set_id), key=lambda s: s.code),
+        ]
 
     def previous_list(self) -> list[SurveyRound]:
         """The predecessor rounds, newest first (uses a prefetch of `previous_rounds` when there is one)."""
@@ -103,7 +114,10 @@ def _criteria_validity_message(criteria_set: CriteriaSet, year: int) -> str:
         return f"{d:%d/%m/%Y}" if d else "…"
 
     return _("The criteria set %(set)s is valid from %(start)s to %(end)s; it does not cover %(year)s.") % {
-        "set": criteria_set.code, "start": fmt(criteria_set.valid_from), "end": fmt(criteria_set.valid_to), "year": year,
+        "set": criteria_set.code,
+        "start": fmt(criteria_set.valid_from),
+        "end": fmt(criteria_set.valid_to),
+        "year": year,
     }
 
 
@@ -114,7 +128,11 @@ class RoundArea(models.Model):
 
     round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="areas")
     commune = models.ForeignKey(
-        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+", limit_choices_to={"level": Level.COMMUNE}
+        AdminUnit,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Level.COMMUNE},
     )
     area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices)
 
@@ -133,7 +151,10 @@ class Denominator(models.Model):
 
     round = models.ForeignKey(SurveyRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="denominators")
     commune = models.ForeignKey(
-        AdminUnit, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="denominators",
+        AdminUnit,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="denominators",
         limit_choices_to={"level": Level.COMMUNE},
     )
     total_households = models.PositiveIntegerField(_("total households"))

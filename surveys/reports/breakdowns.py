@@ -44,7 +44,9 @@ def approved_entries(*, round: SurveyRound, unit: AdminUnit, structure: str | No
     communes = AdminUnit.objects.under(unit).filter(level=Level.COMMUNE).values("pk")
     entries = source_rows("approved", [round.pk])
     if structure:
-        return entries.annotate(unit_commune=mapped_commune(round.province.structure, structure)).filter(unit_commune__in=communes)
+        return entries.annotate(unit_commune=mapped_commune(round.province.structure, structure)).filter(
+            unit_commune__in=communes
+        )
     return entries.filter(commune__in=communes)
 
 
@@ -71,7 +73,7 @@ def _entry_deprivation_counts(entries) -> dict[tuple[str, str], int]:
 
 
 def deprivation_table(
-    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", lang: str = "vi", structure: str | None = None,
+    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", lang: str = "vi", structure: str | None = None
 ) -> DeprivationTable:
     """Per indicator of the round's criteria set: poor and near-poor households deprived on it (count, %).
     Approved numbers read the approved lists' frozen entries; status=all the live assessments."""
@@ -84,11 +86,21 @@ def deprivation_table(
         by_code = _entry_deprivation_counts(entries)
         rows = []
         for indicator in round.criteria_set.indicators.order_by("position", "code"):
-            poor, near = by_code.get((Category.POOR.value, indicator.code), 0), by_code.get((Category.NEAR_POOR.value, indicator.code), 0)
-            rows.append(DeprivationRow(
-                code=indicator.code, name=indicator.name(lang), dimension=indicator.dimension,
-                poor=poor, poor_rate=rate(poor, totals["poor"]), near_poor=near, near_poor_rate=rate(near, totals["near_poor"]),
-            ))
+            poor, near = (
+                by_code.get((Category.POOR.value, indicator.code), 0),
+                by_code.get((Category.NEAR_POOR.value, indicator.code), 0),
+            )
+            rows.append(
+                DeprivationRow(
+                    code=indicator.code,
+                    name=indicator.name(lang),
+                    dimension=indicator.dimension,
+                    poor=poor,
+                    poor_rate=rate(poor, totals["poor"]),
+                    near_poor=near,
+                    near_poor_rate=rate(near, totals["near_poor"]),
+                )
+            )
         return DeprivationTable(poor_total=totals["poor"], near_poor_total=totals["near_poor"], rows=rows)
     communes = communes_in_scope(round=round, unit=unit, status=status)
     scope = Assessment.objects.filter(round=round, commune__in=communes, category__in=[Category.POOR, Category.NEAR_POOR])
@@ -111,9 +123,13 @@ def deprivation_table(
         c = counts.get(indicator.pk, {"poor": 0, "near_poor": 0})
         rows.append(
             DeprivationRow(
-                code=indicator.code, name=indicator.name(lang), dimension=indicator.dimension,
-                poor=c["poor"], poor_rate=rate(c["poor"], totals["poor"]),
-                near_poor=c["near_poor"], near_poor_rate=rate(c["near_poor"], totals["near_poor"]),
+                code=indicator.code,
+                name=indicator.name(lang),
+                dimension=indicator.dimension,
+                poor=c["poor"],
+                poor_rate=rate(c["poor"], totals["poor"]),
+                near_poor=c["near_poor"],
+                near_poor_rate=rate(c["near_poor"], totals["near_poor"]),
             )
         )
     return DeprivationTable(poor_total=totals["poor"], near_poor_total=totals["near_poor"], rows=rows)
@@ -158,8 +174,11 @@ class BreakdownRow:
 
 
 ENTRY_FLAGS = {
-    "ethnic_minority": "head_ethnic_minority", "no_working_capacity": "no_working_capacity", "merit": "merit",
-    "female_head": "head_female", "disability": "disability",
+    "ethnic_minority": "head_ethnic_minority",
+    "no_working_capacity": "no_working_capacity",
+    "merit": "merit",
+    "female_head": "head_female",
+    "disability": "disability",
 }
 
 
@@ -174,7 +193,9 @@ def _rows_of(found: dict[str, list[int]]) -> list[BreakdownRow]:
     return out
 
 
-def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved", structure: str | None = None) -> list[BreakdownRow]:
+def breakdowns(
+    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", structure: str | None = None
+) -> list[BreakdownRow]:
     """Poor and near-poor households by ethnic minority, no working capacity, merit, female head, disability.
     Approved numbers: one grouped query over the approved lists' frozen entries. status=all: one SQL query
     over the round's assessments and their member snapshots."""
@@ -183,8 +204,11 @@ def breakdowns(*, round: SurveyRound, unit: AdminUnit, status: str = "approved",
         aggregates = {key: Count("id", filter=Q(**{flag: True})) for key, flag in ENTRY_FLAGS.items()}
         found = {
             r["category"]: [r["n"], *(r[k] for k in BREAKDOWN_KEYS)]
-            for r in approved_entries(round=round, unit=unit, structure=structure).filter(category__in=[Category.POOR, Category.NEAR_POOR])
-            .values("category").annotate(n=Count("id"), **aggregates).order_by()
+            for r in approved_entries(round=round, unit=unit, structure=structure)
+            .filter(category__in=[Category.POOR, Category.NEAR_POOR])
+            .values("category")
+            .annotate(n=Count("id"), **aggregates)
+            .order_by()
         }
         return _rows_of(found)
     source, el = _snapshot_sql()

@@ -60,7 +60,7 @@ def export_job(job, progress) -> dict:
     progress("reading", 5)
     try:
         table, filename, rows = household_export_table(
-            user=job.owner, query=query, language=params.get("exported_language", "vi"), fmt=params["fmt"],
+            user=job.owner, query=query, language=params.get("exported_language", "vi"), fmt=params["fmt"]
         )
     except (PermissionDenied, ValidationError) as exc:
         raise JobFailed(" ".join(getattr(exc, "messages", [str(exc)]))) from exc

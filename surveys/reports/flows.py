@@ -44,12 +44,30 @@ MAX_EARLIER_ROUNDS = 50
 
 # Keys of a flow row besides unit_code, unit_name, level, communes, communes_included.
 POOR_FLOW_FIELDS = (
-    "start", "escaped_to_near_poor", "escaped_above_near_poor", "other_out", "out_total",
-    "near_poor_to_poor", "re_poor", "newly_poor", "other_in", "in_total", "end",
+    "start",
+    "escaped_to_near_poor",
+    "escaped_above_near_poor",
+    "other_out",
+    "out_total",
+    "near_poor_to_poor",
+    "re_poor",
+    "newly_poor",
+    "other_in",
+    "in_total",
+    "end",
 )
 NEAR_POOR_FLOW_FIELDS = (
-    "start", "near_poor_to_poor", "escaped_above_near_poor", "other_out", "out_total",
-    "poor_to_near_poor", "re_near_poor", "newly_near_poor", "other_in", "in_total", "end",
+    "start",
+    "near_poor_to_poor",
+    "escaped_above_near_poor",
+    "other_out",
+    "out_total",
+    "poor_to_near_poor",
+    "re_near_poor",
+    "newly_near_poor",
+    "other_in",
+    "in_total",
+    "end",
 )
 FLOW_FIELDS = {"poor": POOR_FLOW_FIELDS, "near_poor": NEAR_POOR_FLOW_FIELDS}
 
@@ -106,8 +124,7 @@ def _empty_row(unit: AdminUnit, fields) -> dict:
 
 
 def flows_for(
-    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", kind: str = "poor",
-    structure: str | None = None,
+    *, round: SurveyRound, unit: AdminUnit, level: str, status: str = "approved", kind: str = "poor", structure: str | None = None
 ) -> list[dict]:
     """Flow rows (see the module docstring) for every unit of `level` at or under `unit` (a unit of `structure`,
     by default the round's), previous rounds → `round`."""
@@ -206,9 +223,7 @@ def flows_for(
             .annotate(
                 before_commune=Subquery(before.values("mapped")[:1]),
                 before_category=Subquery(before.values("category")[:1]),
-                earlier=Exists(
-                    source_rows(status, earlier_ids).filter(household_id=OuterRef("household_id"), category=target)
-                )
+                earlier=Exists(source_rows(status, earlier_ids).filter(household_id=OuterRef("household_id"), category=target))
                 if earlier_ids
                 else Value(False, output_field=BooleanField()),
             )

@@ -174,7 +174,7 @@ def _outliers(projected: dict[str, tuple[float, float]]) -> set[str]:
 
     for i, a in enumerate(codes):
         ax, ay = projected[a]
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             bx, by = projected[b]
             if abs(ax - bx) < FAR_GAP and abs(ay - by) < FAR_GAP and math.hypot(ax - bx, ay - by) < FAR_GAP:
                 parent[root(a)] = root(b)
@@ -192,9 +192,7 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def poverty_map(
-    rows: Sequence, *, structure: str, kind: str = "poor", href: Callable[[str], str],
-) -> PovertyMap | None:
+def poverty_map(rows: Sequence, *, structure: str, kind: str = "poor", href: Callable[[str], str]) -> PovertyMap | None:
     """The map of commune `rows` (RateRow: unit_code, unit_name, total_households, poor, poor_rate, near_poor,
     near_poor_rate, communes_included) in `structure`; `href(code)` is the link of a commune's circle. None when
     no row has a point."""
@@ -247,16 +245,39 @@ def poverty_map(
         rate = getattr(r, f"{kind}_rate")
         if has_data(r):
             count = getattr(r, kind)
-            drawn.append(MapPoint(
-                code=r.unit_code, name=r.unit_name, x=round(x, 1), y=round(y, 1), r=round(radius(count), 1),
-                fill=_colour(float(Decimal(rate)) if rate else 0.0, classes), hollow=False,
-                households=r.total_households, count=count, rate=rate, href=href(r.unit_code), outside=outside,
-            ))
+            drawn.append(
+                MapPoint(
+                    code=r.unit_code,
+                    name=r.unit_name,
+                    x=round(x, 1),
+                    y=round(y, 1),
+                    r=round(radius(count), 1),
+                    fill=_colour(float(Decimal(rate)) if rate else 0.0, classes),
+                    hollow=False,
+                    households=r.total_households,
+                    count=count,
+                    rate=rate,
+                    href=href(r.unit_code),
+                    outside=outside,
+                )
+            )
         else:
-            drawn.append(MapPoint(
-                code=r.unit_code, name=r.unit_name, x=round(x, 1), y=round(y, 1), r=HOLLOW_RADIUS, fill="none", hollow=True,
-                households=r.total_households, count=getattr(r, kind), rate=None, href=href(r.unit_code), outside=outside,
-            ))
+            drawn.append(
+                MapPoint(
+                    code=r.unit_code,
+                    name=r.unit_name,
+                    x=round(x, 1),
+                    y=round(y, 1),
+                    r=HOLLOW_RADIUS,
+                    fill="none",
+                    hollow=True,
+                    households=r.total_households,
+                    count=getattr(r, kind),
+                    rate=None,
+                    href=href(r.unit_code),
+                    outside=outside,
+                )
+            )
     drawn.sort(key=lambda p: (not p.hollow, -p.r, p.code))  # hollow ones underneath, then largest first
 
     # Names of the highest rates, beside their circle (right, else left), skipped where they would cover another
@@ -264,15 +285,19 @@ def poverty_map(
     labels: list[Label] = []
     boxes: list[tuple[float, float, float, float]] = []
     circles = [(p.code, (p.x - p.r, p.y - p.r, p.x + p.r, p.y + p.r)) for p in drawn if not p.hollow and not p.outside]
-    ranked = sorted((p for p in drawn if not p.hollow and not p.outside and p.rate and Decimal(p.rate) > 0),
-                    key=lambda p: (-Decimal(p.rate), -p.count, p.code))
+    ranked = sorted(
+        (p for p in drawn if not p.hollow and not p.outside and p.rate and Decimal(p.rate) > 0),
+        key=lambda p: (-Decimal(p.rate), -p.count, p.code),
+    )
     for p in ranked:
         if len(labels) >= LABELLED:
             break
         width = 0.58 * LABEL_SIZE * len(p.name)
         top, bottom = p.y - LABEL_SIZE * 0.75, p.y + LABEL_SIZE * 0.45
-        for anchor, box in (("start", (p.x + p.r + 4, top, p.x + p.r + 4 + width, bottom)),
-                            ("end", (p.x - p.r - 4 - width, top, p.x - p.r - 4, bottom))):
+        for anchor, box in (
+            ("start", (p.x + p.r + 4, top, p.x + p.r + 4 + width, bottom)),
+            ("end", (p.x - p.r - 4 - width, top, p.x - p.r - 4, bottom)),
+        ):
             if box[0] < 2 or box[2] > WIDTH - 2 or box[1] < 2 or box[3] > frame_height - 24:
                 continue
             if any(_overlaps(box, b) for b in boxes) or any(code != p.code and _overlaps(box, c) for code, c in circles):
@@ -293,7 +318,14 @@ def poverty_map(
         for n in sorted({largest, max(1, round(largest / 4))}, reverse=True):
             sizes.append((round(radius(n), 1), n))
     return PovertyMap(
-        kind=kind, width=WIDTH, height=height, frame_height=frame_height, points=drawn, labels=labels,
-        classes=[ColourClass(fill=c, low=_fmt(low), high=_fmt(high)) for low, high, c in classes], sizes=sizes,
-        scale_bar=bar, missing=missing,
+        kind=kind,
+        width=WIDTH,
+        height=height,
+        frame_height=frame_height,
+        points=drawn,
+        labels=labels,
+        classes=[ColourClass(fill=c, low=_fmt(low), high=_fmt(high)) for low, high, c in classes],
+        sizes=sizes,
+        scale_bar=bar,
+        missing=missing,
     )

@@ -123,10 +123,15 @@ def official_data(*, round: SurveyRound, unit: AdminUnit, level: str) -> Officia
     poor, near = Q(category=Category.POOR), Q(category=Category.NEAR_POOR)
     em = Q(head_ethnic_minority=True)
     for row in (
-        ListEntry.objects.approved(round_ids=[round.pk]).filter(commune_id__in=ids, category__in=[Category.POOR, Category.NEAR_POOR])
+        ListEntry.objects.approved(round_ids=[round.pk])
+        .filter(commune_id__in=ids, category__in=[Category.POOR, Category.NEAR_POOR])
         .values("commune_id")
-        .annotate(poor=Count("id", filter=poor), poor_em=Count("id", filter=poor & em),
-                  near_poor=Count("id", filter=near), near_poor_em=Count("id", filter=near & em))
+        .annotate(
+            poor=Count("id", filter=poor),
+            poor_em=Count("id", filter=poor & em),
+            near_poor=Count("id", filter=near),
+            near_poor_em=Count("id", filter=near & em),
+        )
         .order_by()
     ):
         values[row.pop("commune_id")].update(row)
@@ -137,6 +142,12 @@ def official_data(*, round: SurveyRound, unit: AdminUnit, level: str) -> Officia
                 values[by_code[row["unit_code"]]].update(_flow_values(row, kind))
     previous = [(r, round_decision(r)) for r in round.previous_list()]
     return OfficialData(
-        round=round, unit=unit, level=level, communes=communes, areas=areas,
-        values={cid: dict(v) for cid, v in values.items()}, included=set(frozen), previous=previous,
+        round=round,
+        unit=unit,
+        level=level,
+        communes=communes,
+        areas=areas,
+        values={cid: dict(v) for cid, v in values.items()},
+        included=set(frozen),
+        previous=previous,
     )

@@ -85,13 +85,29 @@ class OfficialForm:
         for line in self.lines:
             name = line.name[language] if isinstance(line.name, dict) else line.name
             cells = [{"key": c.key, "kind": c.kind, "value": self.value(line, c)} for c in self.columns]
-            lines.append({"kind": line.kind, "number": line.number, "code": line.code, "name": name, "cells": cells,
-                          "balanced": self.balanced(line), "area": line.area})
+            lines.append(
+                {
+                    "kind": line.kind,
+                    "number": line.number,
+                    "code": line.code,
+                    "name": name,
+                    "cells": cells,
+                    "balanced": self.balanced(line),
+                    "area": line.area,
+                }
+            )
         return {
-            "key": self.key, "title": self.title[language], "top": top, "sub": sub, "lines": lines,
+            "key": self.key,
+            "title": self.title[language],
+            "top": top,
+            "sub": sub,
+            "lines": lines,
             "numbers": [str(i) for i in range(1, len(self.columns) + 1)],
-            "notes": [n[language] for n in self.notes], "remarks": [n[language] for n in self.remarks],
-            "total": self.lines[-1], "number_label": NUMBER_LABEL[language], "unit_label": UNIT_LABEL[language],
+            "notes": [n[language] for n in self.notes],
+            "remarks": [n[language] for n in self.remarks],
+            "total": self.lines[-1],
+            "number_label": NUMBER_LABEL[language],
+            "unit_label": UNIT_LABEL[language],
         }
 
 
@@ -140,18 +156,26 @@ def _previous_text(data: OfficialData, language: str) -> str:
     parts = []
     for survey_round, decision in data.previous:
         if decision is not None:
-            parts.append(f"{survey_round.code}, Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y}" if language == "vi"
-                         else f"{survey_round.code}, Decision No. {decision.number} of {decision.date:%d/%m/%Y}")
+            parts.append(
+                f"{survey_round.code}, Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y}"
+                if language == "vi"
+                else f"{survey_round.code}, Decision No. {decision.number} of {decision.date:%d/%m/%Y}"
+            )
         else:
-            parts.append(f"{survey_round.code}, chưa ghi quyết định phê duyệt" if language == "vi"
-                         else f"{survey_round.code}, no approval decision recorded")
+            parts.append(
+                f"{survey_round.code}, chưa ghi quyết định phê duyệt"
+                if language == "vi"
+                else f"{survey_round.code}, no approval decision recorded"
+            )
     return "; ".join(parts)
 
 
 def _start_note(data: OfficialData) -> dict:
     if not data.previous:
-        return L("Đầu kỳ: kỳ rà soát này không có kỳ trước, nên đầu kỳ bằng 0 và mọi hộ được tính là phát sinh.",
-                 "Start: this round has no previous round, so the start is 0 and every household counts as new.")
+        return L(
+            "Đầu kỳ: kỳ rà soát này không có kỳ trước, nên đầu kỳ bằng 0 và mọi hộ được tính là phát sinh.",
+            "Start: this round has no previous round, so the start is 0 and every household counts as new.",
+        )
     return L(
         f"Đầu kỳ: hộ trong danh sách đã phê duyệt của kỳ trước ({_previous_text(data, 'vi')}), tính theo xã của kỳ này, "
         "chỉ cho các xã đã có danh sách phê duyệt kỳ này. Tỷ lệ đầu kỳ không ghi ở đây vì mẫu số là tổng số hộ của kỳ trước "
@@ -184,23 +208,38 @@ def _em_note() -> dict:
 def _common_remarks(data: OfficialData, decimals: int) -> list[dict]:
     from surveys.reports.rates import coverage_text
 
-    total = FormLine(kind="total", number="", code="", name="", counts={},
-                     communes=len(data.communes), communes_included=len(data.included & {c.pk for c in data.communes}))
+    total = FormLine(
+        kind="total",
+        number="",
+        code="",
+        name="",
+        counts={},
+        communes=len(data.communes),
+        communes_included=len(data.included & {c.pk for c in data.communes}),
+    )
     remarks = [
-        L("Thành thị, nông thôn: loại địa bàn của xã trong kỳ rà soát (phường, thị trấn: thành thị; xã: nông thôn), "
-          "như đã ghi cho kỳ.",
-          "Urban, rural: the commune's area type in the round (wards and townships urban, communes rural), as recorded "
-          "for the round."),
-        L("Số liệu: danh sách đã phê duyệt của từng xã (bản phê duyệt mới nhất), giữ nguyên từ lúc phê duyệt; tổng số hộ "
-          "dân cư là số ghi cùng danh sách.",
-          "Numbers: each commune's approved list (its latest approved revision), frozen at approval; total households "
-          "are those recorded with the list."),
-        L(f"Tỷ lệ = số hộ ÷ tổng số hộ dân cư × 100, {decimals} chữ số thập phân, làm tròn nửa lên.",
-          f"Rate = households ÷ total households × 100, {decimals} decimals, rounded half up."),
-        L("Mẫu biểu theo khuôn các biểu tổng hợp của Thông tư 07/2021/TT-BLĐTBXH (phụ lục VII): chưa đối chiếu từng cột "
-          "với văn bản gốc.",
-          "The layout follows the pattern of Circular 07/2021/TT-BLĐTBXH's summary forms (annex VII): not checked column "
-          "by column against the original."),
+        L(
+            "Thành thị, nông thôn: loại địa bàn của xã trong kỳ rà soát (phường, thị trấn: thành thị; xã: nông thôn), "
+            "như đã ghi cho kỳ.",
+            "Urban, rural: the commune's area type in the round (wards and townships urban, communes rural), as recorded "
+            "for the round.",
+        ),
+        L(
+            "Số liệu: danh sách đã phê duyệt của từng xã (bản phê duyệt mới nhất), giữ nguyên từ lúc phê duyệt; tổng số hộ "
+            "dân cư là số ghi cùng danh sách.",
+            "Numbers: each commune's approved list (its latest approved revision), frozen at approval; total households "
+            "are those recorded with the list.",
+        ),
+        L(
+            f"Tỷ lệ = số hộ ÷ tổng số hộ dân cư × 100, {decimals} chữ số thập phân, làm tròn nửa lên.",
+            f"Rate = households ÷ total households × 100, {decimals} decimals, rounded half up.",
+        ),
+        L(
+            "Mẫu biểu theo khuôn các biểu tổng hợp của Thông tư 07/2021/TT-BLĐTBXH (phụ lục VII): chưa đối chiếu từng cột "
+            "với văn bản gốc.",
+            "The layout follows the pattern of Circular 07/2021/TT-BLĐTBXH's summary forms (annex VII): not checked column "
+            "by column against the original.",
+        ),
     ]
     coverage_vi = coverage_text(total, "vi", approved=True)
     if coverage_vi:
@@ -231,11 +270,17 @@ def rates_form(data: OfficialData, *, decimals: int = 2) -> OfficialForm:
         FormColumn("near_poor_em", EM, group=near, note=2, width=12),
     ]
     return OfficialForm(
-        key="rates", sheet=L("Kết quả rà soát", "Review result"),
-        title=L(f"KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM {data.round.year}",
-                f"RESULT OF THE REVIEW OF POOR AND NEAR-POOR HOUSEHOLDS, {data.round.year}"),
-        columns=columns, lines=form_lines(data), notes=[_start_note(data), _em_note()],
-        remarks=_common_remarks(data, decimals), decimals=decimals,
+        key="rates",
+        sheet=L("Kết quả rà soát", "Review result"),
+        title=L(
+            f"KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM {data.round.year}",
+            f"RESULT OF THE REVIEW OF POOR AND NEAR-POOR HOUSEHOLDS, {data.round.year}",
+        ),
+        columns=columns,
+        lines=form_lines(data),
+        notes=[_start_note(data), _em_note()],
+        remarks=_common_remarks(data, decimals),
+        decimals=decimals,
     )
 
 
@@ -276,54 +321,74 @@ def flows_forms(data: OfficialData, *, decimals: int = 2) -> list[OfficialForm]:
         FormColumn("near_poor_end_rate", RATE, kind="rate", group=end, ratio=("near_poor_end", "total_households")),
         FormColumn("near_poor_em", EM, group=end, note=2, width=12),
     ]
-    balance = L("Đầu kỳ − giảm + tăng = cuối kỳ (cột \"trong đó\" đã nằm trong cột phát sinh mới).",
-                "Start − out + in = end (the \"of which\" column is part of the newly-entered column).")
+    balance = L(
+        'Đầu kỳ − giảm + tăng = cuối kỳ (cột "trong đó" đã nằm trong cột phát sinh mới).',
+        'Start − out + in = end (the "of which" column is part of the newly-entered column).',
+    )
     lines = form_lines(data)
     year = data.round.year
     return [
         OfficialForm(
-            key="flows-poor", sheet=L("Biến động hộ nghèo", "Poor flows"),
+            key="flows-poor",
+            sheet=L("Biến động hộ nghèo", "Poor flows"),
             title=L(f"BIẾN ĐỘNG HỘ NGHÈO NĂM {year}", f"CHANGES IN POOR HOUSEHOLDS, {year}"),
-            columns=poor_columns, lines=lines,
+            columns=poor_columns,
+            lines=lines,
             notes=[
-                _start_note(data), _em_note(),
-                L("Thoát nghèo = hộ nghèo đầu kỳ nay là hộ cận nghèo + hộ nghèo đầu kỳ nay trên chuẩn cận nghèo.",
-                  "Escaped = poor at the start now near-poor + poor at the start now above the near-poor line."),
+                _start_note(data),
+                _em_note(),
+                L(
+                    "Thoát nghèo = hộ nghèo đầu kỳ nay là hộ cận nghèo + hộ nghèo đầu kỳ nay trên chuẩn cận nghèo.",
+                    "Escaped = poor at the start now near-poor + poor at the start now above the near-poor line.",
+                ),
                 moves,
-                L("Tái nghèo: hộ không nghèo ở kỳ trước nhưng là hộ nghèo ở một kỳ trước đó. Phát sinh mới: hộ chưa từng nghèo "
-                  "trong các kỳ đã có, cộng hộ cận nghèo kỳ trước nay là hộ nghèo (ghi lại ở cột \"trong đó\"). Chưa xác minh: "
-                  "định nghĩa các cột thoát nghèo, tái nghèo, phát sinh của biểu mẫu chưa được đối chiếu; hộ cận nghèo kỳ trước "
-                  "từng nghèo ở kỳ xa hơn được tính là phát sinh, không phải tái nghèo.",
-                  "Re-poor: not poor in the previous round but poor in an earlier one. Newly poor: never poor in the rounds on "
-                  "record, plus the previous round's near-poor now poor (repeated in the \"of which\" column). Unverified: the "
-                  "form's definitions of escaped, re-poor and newly poor have not been checked; a previous near-poor household "
-                  "that was poor in an older round counts as newly poor, not re-poor."),
+                L(
+                    "Tái nghèo: hộ không nghèo ở kỳ trước nhưng là hộ nghèo ở một kỳ trước đó. Phát sinh mới: hộ chưa từng nghèo "
+                    'trong các kỳ đã có, cộng hộ cận nghèo kỳ trước nay là hộ nghèo (ghi lại ở cột "trong đó"). Chưa xác minh: '
+                    "định nghĩa các cột thoát nghèo, tái nghèo, phát sinh của biểu mẫu chưa được đối chiếu; hộ cận nghèo kỳ trước "
+                    "từng nghèo ở kỳ xa hơn được tính là phát sinh, không phải tái nghèo.",
+                    "Re-poor: not poor in the previous round but poor in an earlier one. Newly poor: never poor in the rounds on "
+                    'record, plus the previous round\'s near-poor now poor (repeated in the "of which" column). Unverified: the '
+                    "form's definitions of escaped, re-poor and newly poor have not been checked; a previous near-poor household "
+                    "that was poor in an older round counts as newly poor, not re-poor.",
+                ),
             ],
             remarks=[*_common_remarks(data, decimals), balance],
             balance=("poor_start", ("poor_escaped", "poor_other_out"), ("poor_re", "poor_new", "poor_other_in"), "poor_end"),
             decimals=decimals,
         ),
         OfficialForm(
-            key="flows-near_poor", sheet=L("Biến động hộ cận nghèo", "Near-poor flows"),
+            key="flows-near_poor",
+            sheet=L("Biến động hộ cận nghèo", "Near-poor flows"),
             title=L(f"BIẾN ĐỘNG HỘ CẬN NGHÈO NĂM {year}", f"CHANGES IN NEAR-POOR HOUSEHOLDS, {year}"),
-            columns=near_columns, lines=lines,
+            columns=near_columns,
+            lines=lines,
             notes=[
-                _start_note(data), _em_note(),
-                L("Thoát cận nghèo = hộ cận nghèo đầu kỳ nay trên chuẩn cận nghèo. Hộ cận nghèo đầu kỳ nay là hộ nghèo ghi ở cột "
-                  "\"trở thành hộ nghèo\", không tính là thoát.",
-                  "Escaped = near-poor at the start now above the near-poor line. Near-poor at the start now poor are in the "
-                  "\"became poor\" column, not counted as escaped."),
+                _start_note(data),
+                _em_note(),
+                L(
+                    "Thoát cận nghèo = hộ cận nghèo đầu kỳ nay trên chuẩn cận nghèo. Hộ cận nghèo đầu kỳ nay là hộ nghèo ghi ở cột "
+                    '"trở thành hộ nghèo", không tính là thoát.',
+                    "Escaped = near-poor at the start now above the near-poor line. Near-poor at the start now poor are in the "
+                    '"became poor" column, not counted as escaped.',
+                ),
                 moves,
-                L("Tái cận nghèo: hộ không cận nghèo ở kỳ trước nhưng là hộ cận nghèo ở một kỳ trước đó. Phát sinh mới: hộ chưa "
-                  "từng cận nghèo trong các kỳ đã có, cộng hộ nghèo kỳ trước nay là hộ cận nghèo (ghi lại ở cột \"trong đó\"). "
-                  "Chưa xác minh: định nghĩa các cột này của biểu mẫu chưa được đối chiếu.",
-                  "Re-near-poor: not near-poor in the previous round but near-poor in an earlier one. Newly near-poor: never "
-                  "near-poor in the rounds on record, plus the previous round's poor now near-poor (repeated in the \"of which\" "
-                  "column). Unverified: the form's definitions of these columns have not been checked."),
+                L(
+                    "Tái cận nghèo: hộ không cận nghèo ở kỳ trước nhưng là hộ cận nghèo ở một kỳ trước đó. Phát sinh mới: hộ chưa "
+                    'từng cận nghèo trong các kỳ đã có, cộng hộ nghèo kỳ trước nay là hộ cận nghèo (ghi lại ở cột "trong đó"). '
+                    "Chưa xác minh: định nghĩa các cột này của biểu mẫu chưa được đối chiếu.",
+                    "Re-near-poor: not near-poor in the previous round but near-poor in an earlier one. Newly near-poor: never "
+                    'near-poor in the rounds on record, plus the previous round\'s poor now near-poor (repeated in the "of which" '
+                    "column). Unverified: the form's definitions of these columns have not been checked.",
+                ),
             ],
             remarks=[*_common_remarks(data, decimals), balance],
-            balance=("near_poor_start", ("near_poor_escaped", "near_poor_to_poor", "near_poor_other_out"),
-                     ("near_poor_re", "near_poor_new", "near_poor_other_in"), "near_poor_end"),
+            balance=(
+                "near_poor_start",
+                ("near_poor_escaped", "near_poor_to_poor", "near_poor_other_out"),
+                ("near_poor_re", "near_poor_new", "near_poor_other_in"),
+                "near_poor_end",
+            ),
             decimals=decimals,
         ),
     ]

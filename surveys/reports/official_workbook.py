@@ -15,21 +15,31 @@ def title_block(*, round: SurveyRound, unit: AdminUnit, decision, form: Official
     """The lines above the table: issuer and motto side by side, the title, the decision it is attached to."""
     cs = round.criteria_set
     if language == "vi":
-        attached = (f"(Kèm theo Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y})" if decision
-                    else "(Kèm theo Quyết định số ……… ngày ………)")
+        attached = (
+            f"(Kèm theo Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y})"
+            if decision
+            else "(Kèm theo Quyết định số ……… ngày ………)"
+        )
         return {
             "issuer": [f"UBND {unit.name.upper()}", "ĐƠN VỊ BÁO CÁO: ………………"],
             "motto": ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
-            "title": form.title["vi"], "attached": attached, "decision": bool(decision),
+            "title": form.title["vi"],
+            "attached": attached,
+            "decision": bool(decision),
             "details": f"Đơn vị: {unit.name} ({unit.code}) · Kỳ rà soát: {round.code} · Bộ tiêu chí: {cs.code} ({cs.legal_basis})",
             "unit_of_measure": "Đơn vị tính: hộ; tỷ lệ: %",
         }
-    attached = (f"(Attached to Decision No. {decision.number} of {decision.date:%d/%m/%Y})" if decision
-                else "(Attached to Decision No. ……… of ………)")
+    attached = (
+        f"(Attached to Decision No. {decision.number} of {decision.date:%d/%m/%Y})"
+        if decision
+        else "(Attached to Decision No. ……… of ………)"
+    )
     return {
         "issuer": [f"People's Committee of {unit.name}", "REPORTING UNIT: ………………"],
         "motto": ["SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"],
-        "title": form.title["en"], "attached": attached, "decision": bool(decision),
+        "title": form.title["en"],
+        "attached": attached,
+        "decision": bool(decision),
         "details": f"Unit: {unit.name} ({unit.code}) · Round: {round.code} · Criteria set: {cs.code} ({cs.legal_basis})",
         "unit_of_measure": "Unit: households; rates: %",
     }
@@ -37,10 +47,14 @@ def title_block(*, round: SurveyRound, unit: AdminUnit, decision, form: Official
 
 def signing_block(language: str) -> dict:
     if language == "vi":
-        return {"left": ["NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"],
-                "right": ["………, ngày … tháng … năm ……", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"]}
-    return {"left": ["PREPARED BY", "(Signature, full name)"],
-            "right": ["………, date ……………", "HEAD OF THE UNIT", "(Signature and seal)"]}
+        return {
+            "left": ["NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"],
+            "right": ["………, ngày … tháng … năm ……", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"],
+        }
+    return {
+        "left": ["PREPARED BY", "(Signature, full name)"],
+        "right": ["………, date ……………", "HEAD OF THE UNIT", "(Signature and seal)"],
+    }
 
 
 def write_workbook(forms: list[OfficialForm], *, round: SurveyRound, unit: AdminUnit, decision, language: str, out) -> None:
@@ -135,7 +149,9 @@ def write_workbook(forms: list[OfficialForm], *, round: SurveyRound, unit: Admin
         put(row, 1, ncols, "Ghi chú:" if language == "vi" else "Notes:", font=Font(bold=True), align=Alignment(horizontal="left"))
         row += 1
         chars_per_line = max(60, int(sum(ws.column_dimensions[get_column_letter(i)].width for i in range(1, ncols + 1)) * 1.1))
-        texts = [f"({n}) {text[language]}" for n, text in enumerate(form.notes, start=1)] + [f"– {r[language]}" for r in form.remarks]
+        texts = [f"({n}) {text[language]}" for n, text in enumerate(form.notes, start=1)] + [
+            f"– {r[language]}" for r in form.remarks
+        ]
         for text in texts:
             put(row, 1, ncols, text, align=left_wrap)
             ws.row_dimensions[row].height = 15 * (len(text) // chars_per_line + 1)
@@ -165,11 +181,24 @@ def csv_table(form: OfficialForm, *, round: SurveyRound, unit: AdminUnit, decisi
     from surveys.excel import Column, Table
 
     block = title_block(round=round, unit=unit, decision=decision, form=form, language=language)
-    columns = [Column("number", NUMBER_LABEL[language]), Column("code", CODE_LABEL[language]), Column("name", UNIT_LABEL[language])]
-    columns += [Column(c.key, (f"{c.group[language]} – " if c.group else "") + form.header_label(c, language), c.kind)
-                for c in form.columns]
-    rows = [[line.number, line.code, line.name[language] if isinstance(line.name, dict) else line.name, *form.line_values(line)]
-            for line in form.lines]
+    columns = [
+        Column("number", NUMBER_LABEL[language]),
+        Column("code", CODE_LABEL[language]),
+        Column("name", UNIT_LABEL[language]),
+    ]
+    columns += [
+        Column(c.key, (f"{c.group[language]} – " if c.group else "") + form.header_label(c, language), c.kind)
+        for c in form.columns
+    ]
+    rows = [
+        [line.number, line.code, line.name[language] if isinstance(line.name, dict) else line.name, *form.line_values(line)]
+        for line in form.lines
+    ]
     notes = [f"({n}) {text[language]}" for n, text in enumerate(form.notes, start=1)] + [r[language] for r in form.remarks]
-    return Table(sheet=form.sheet[language], title=block["title"], subtitles=[block["attached"], block["details"], *notes],
-                 columns=columns, rows=rows)
+    return Table(
+        sheet=form.sheet[language],
+        title=block["title"],
+        subtitles=[block["attached"], block["details"], *notes],
+        columns=columns,
+        rows=rows,
+    )

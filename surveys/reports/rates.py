@@ -80,7 +80,10 @@ def provinces_read_in(round: SurveyRound, structure: str | None) -> list[AdminUn
     found = list(round.province.successors.filter(level=Level.PROVINCE, structure=structure).order_by("code"))
     if not found:
         raise ValidationError(
-            {"structure": _("The units of %(structure)s are not loaded for this province (load_units --structure 2025).") % {"structure": structure}}
+            {
+                "structure": _("The units of %(structure)s are not loaded for this province (load_units --structure 2025).")
+                % {"structure": structure}
+            }
         )
     return found
 
@@ -110,11 +113,23 @@ def read_criteria(round: SurveyRound, code: str | None, *, structure: str | None
         return None
     found = next((s for s in round.standards() if s.code == code.strip()), None)
     if found is None:
-        raise ValidationError({"criteria": ValidationError(_("%(code)s is not a standard of round %(round)s (its standards: %(codes)s).") % {
-            "code": code.strip()[:40], "round": round.code, "codes": ", ".join(s.code for s in round.standards())}, code="unknown")})
+        raise ValidationError(
+            {
+                "criteria": ValidationError(
+                    _("%(code)s is not a standard of round %(round)s (its standards: %(codes)s).")
+                    % {"code": code.strip()[:40], "round": round.code, "codes": ", ".join(s.code for s in round.standards())},
+                    code="unknown",
+                )
+            }
+        )
     if structure:
-        raise ValidationError({"criteria": ValidationError(
-            _("An additional standard is reported in the round's own units only."), code="conflicting_parameters")})
+        raise ValidationError(
+            {
+                "criteria": ValidationError(
+                    _("An additional standard is reported in the round's own units only."), code="conflicting_parameters"
+                )
+            }
+        )
     return found
 
 
@@ -143,8 +158,14 @@ class RateReport:
 
 
 def rate_report(
-    *, round: SurveyRound, unit: AdminUnit, status: str = "approved", level: str | None = None,
-    decimals: int = DEFAULT_DECIMALS, structure: str | None = None, criteria_set=None,
+    *,
+    round: SurveyRound,
+    unit: AdminUnit,
+    status: str = "approved",
+    level: str | None = None,
+    decimals: int = DEFAULT_DECIMALS,
+    structure: str | None = None,
+    criteria_set=None,
 ) -> RateReport:
     """One row per child unit and the total row, exactly as `rates_for` computes them for the API."""
     level = level or child_level(unit)
@@ -155,7 +176,14 @@ def rate_report(
         rows = [r for r in rows if r.unit_code == unit.code]
     total = rates_total(rows, unit=unit, decimals=decimals)
     return RateReport(
-        round=round, unit=unit, level=level, status=status, rows=rows, total=total, decimals=decimals, structure=structure,
+        round=round,
+        unit=unit,
+        level=level,
+        status=status,
+        rows=rows,
+        total=total,
+        decimals=decimals,
+        structure=structure,
         criteria_set=criteria_set,
     )
 
@@ -183,8 +211,14 @@ def low_income_workers(*, round: SurveyRound, unit: AdminUnit, status: str = "ap
         else:
             rows = ListEntry.objects.approved(round_ids=[round.pk])
     else:
-        rows = StandardResult.objects.filter(round=round, criteria_set=criteria_set) if additional else Assessment.objects.filter(round=round)
-    found = rows.filter(commune_id__in=communes, low_income_workers__gt=0).aggregate(households=Count("id"), workers=Sum("low_income_workers"))
+        rows = (
+            StandardResult.objects.filter(round=round, criteria_set=criteria_set)
+            if additional
+            else Assessment.objects.filter(round=round)
+        )
+    found = rows.filter(commune_id__in=communes, low_income_workers__gt=0).aggregate(
+        households=Count("id"), workers=Sum("low_income_workers")
+    )
     return LowIncome(households=found["households"] or 0, workers=found["workers"] or 0)
 
 
@@ -215,7 +249,7 @@ class TrendPoint:
 
 
 def coverage(row) -> dict | None:
-    """"x/N communes approved: provisional" for a total (a RateRow or TrendPoint) that leaves communes out; None
+    """ "x/N communes approved: provisional" for a total (a RateRow or TrendPoint) that leaves communes out; None
     when every commune is in."""
     if row is None or row.communes_included >= row.communes:
         return None
@@ -254,9 +288,15 @@ def trend(*, unit: AdminUnit, status: str = "approved", decimals: int = DEFAULT_
         total = rates_total([r for r in rows if r.unit_code == unit.code], unit=unit, decimals=decimals)
         points.append(
             TrendPoint(
-                round_code=survey_round.code, year=survey_round.year, total_households=total.total_households,
-                poor=total.poor, poor_rate=total.poor_rate, near_poor=total.near_poor, near_poor_rate=total.near_poor_rate,
-                communes=total.communes, communes_included=total.communes_included,
+                round_code=survey_round.code,
+                year=survey_round.year,
+                total_households=total.total_households,
+                poor=total.poor,
+                poor_rate=total.poor_rate,
+                near_poor=total.near_poor,
+                near_poor_rate=total.near_poor_rate,
+                communes=total.communes,
+                communes_included=total.communes_included,
             )
         )
     return points

@@ -56,19 +56,43 @@ def criteria_set_copy_as_draft(*, actor, source: CriteriaSet, code: str, name_vi
     if CriteriaSet.objects.filter(code=code).exists():
         raise ValidationError({"code": _("A criteria set with the code %(code)s exists already.") % {"code": code}})
     draft = CriteriaSet.objects.create(
-        code=code, name_vi=name_vi or f"{source.name_vi} (dự thảo)", name_en=name_en or f"{source.name_en} (draft)",
-        legal_basis=source.legal_basis, valid_from=source.valid_from, valid_to=source.valid_to, is_official=False,
-        based_on=source, group_rule=source.group_rule, groups_for_near_poor=source.groups_for_near_poor,
+        code=code,
+        name_vi=name_vi or f"{source.name_vi} (dự thảo)",
+        name_en=name_en or f"{source.name_en} (draft)",
+        legal_basis=source.legal_basis,
+        valid_from=source.valid_from,
+        valid_to=source.valid_to,
+        is_official=False,
+        based_on=source,
+        group_rule=source.group_rule,
+        groups_for_near_poor=source.groups_for_near_poor,
         notes=_("Draft for what-if simulation, copied from %(code)s.") % {"code": source.code},
     )
     Indicator.objects.bulk_create(
-        Indicator(criteria_set=draft, code=i.code, dimension=i.dimension, name_vi=i.name_vi, name_en=i.name_en,
-                  threshold_vi=i.threshold_vi, threshold_en=i.threshold_en, position=i.position)
+        Indicator(
+            criteria_set=draft,
+            code=i.code,
+            dimension=i.dimension,
+            name_vi=i.name_vi,
+            name_en=i.name_en,
+            threshold_vi=i.threshold_vi,
+            threshold_en=i.threshold_en,
+            position=i.position,
+        )
         for i in source.indicators.all()
     )
     Rule.objects.bulk_create(
-        Rule(criteria_set=draft, area_type=r.area_type, position=r.position, category=r.category, income_above=r.income_above,
-             income_upto=r.income_upto, upto_inclusive=r.upto_inclusive, min_deprived=r.min_deprived, max_deprived=r.max_deprived)
+        Rule(
+            criteria_set=draft,
+            area_type=r.area_type,
+            position=r.position,
+            category=r.category,
+            income_above=r.income_above,
+            income_upto=r.income_upto,
+            upto_inclusive=r.upto_inclusive,
+            min_deprived=r.min_deprived,
+            max_deprived=r.max_deprived,
+        )
         for r in source.rules.all()
     )
     audit(actor=actor, action=AuditAction.CRITERIA_SET_DRAFT_COPIED, target=draft, changes={"based_on": [None, source.code]})
@@ -115,7 +139,9 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
 
     through = Assessment.deprived_indicators.through
     deprived: dict[int, list[str]] = defaultdict(list)
-    for aid, code in through.objects.filter(assessment__in=scope).values_list("assessment_id", "indicator__code").iterator(chunk_size=20000):
+    for aid, code in (
+        through.objects.filter(assessment__in=scope).values_list("assessment_id", "indicator__code").iterator(chunk_size=20000)
+    ):
         deprived[aid].append(code)
     draft_codes = spec.indicator_codes
 
@@ -125,10 +151,21 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
     changes_total = 0
     transitions: dict[tuple[str, str], int] = defaultdict(int)
     rows = scope.values_list(
-        "id", "commune_id", "area_type", "income_per_capita", "score_a", "members_snapshot", "member_count", "category", "group",
-        "household__code", "household__head_name",
+        "id",
+        "commune_id",
+        "area_type",
+        "income_per_capita",
+        "score_a",
+        "members_snapshot",
+        "member_count",
+        "category",
+        "group",
+        "household__code",
+        "household__head_name",
     ).order_by("id")
-    for aid, commune_id, area, income, score_a, members, member_count, old_cat, old_group, code, head in rows.iterator(chunk_size=5000):
+    for aid, commune_id, area, income, score_a, members, member_count, old_cat, old_group, code, head in rows.iterator(
+        chunk_size=5000
+    ):
         codes = tuple(c for c in deprived.get(aid, ()) if c in draft_codes)
         key = (area, income, score_a, codes)
         category = memo.get(key)
@@ -157,19 +194,35 @@ def simulate(*, actor, round: SurveyRound, draft: CriteriaSet, unit: AdminUnit, 
             if commune_id in visible:
                 changes_total += 1
                 if len(changes) < CHANGE_LIMIT:
-                    changes.append(Change(code, head, names.get(commune_id, ""), income, len(codes), old_cat, old_group, category.value, group))
+                    changes.append(
+                        Change(
+                            code, head, names.get(commune_id, ""), income, len(codes), old_cat, old_group, category.value, group
+                        )
+                    )
 
     official = rates_for(round=round, unit=unit, level=level, status="all")
     draft_rows = rows_from_counts(
-        unit=unit, level=level, communes=communes, counts=counts, denominators=denominators_for(round=round, commune_ids=commune_ids),
+        unit=unit,
+        level=level,
+        communes=communes,
+        counts=counts,
+        denominators=denominators_for(round=round, commune_ids=commune_ids),
         persons=persons_denominators_for(round=round, commune_ids=commune_ids),
     )
     if unit.level == level:
         official = [r for r in official if r.unit_code == unit.code]
         draft_rows = [r for r in draft_rows if r.unit_code == unit.code]
     return SimulationResult(
-        round=round, draft=draft, unit=unit, level=level, official=official, official_total=rates_total(official, unit=unit),
-        draft_rows=draft_rows, draft_total=rates_total(draft_rows, unit=unit), changes=changes, changes_total=changes_total,
+        round=round,
+        draft=draft,
+        unit=unit,
+        level=level,
+        official=official,
+        official_total=rates_total(official, unit=unit),
+        draft_rows=draft_rows,
+        draft_total=rates_total(draft_rows, unit=unit),
+        changes=changes,
+        changes_total=changes_total,
         transitions=dict(transitions),
     )
 

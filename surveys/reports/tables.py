@@ -113,7 +113,10 @@ HOUSEHOLD_COLUMNS = [
 ]
 
 
-STATUS_LABELS = {"approved": L("số liệu đã phê duyệt", "approved lists only"), "all": L("tất cả số liệu (chưa phê duyệt)", "all data (not yet approved)")}
+STATUS_LABELS = {
+    "approved": L("số liệu đã phê duyệt", "approved lists only"),
+    "all": L("tất cả số liệu (chưa phê duyệt)", "all data (not yet approved)"),
+}
 
 
 def columns(spec, language: str) -> list[excel.Column]:
@@ -149,15 +152,21 @@ def structure_notes(ctx: dict, language: str) -> list[str]:
     if not ctx.get("structure"):
         return []
     if language == "vi":
-        return ["Kỳ rà soát trước 01/7/2025 được trình bày theo đơn vị hành chính hiện nay: mỗi hộ được tính vào xã/phường "
-                "mà hộ được chuyển đến khi sắp xếp lại; tổng số hộ dân cư của xã cũ bị chia tách được phân bổ theo tỷ lệ số hộ."]
-    return ["A round before 1 July 2025 shown in today's units: each household counts in the commune it was re-homed to; "
-            "a split commune's total households are shared out in proportion to its households."]
+        return [
+            "Kỳ rà soát trước 01/7/2025 được trình bày theo đơn vị hành chính hiện nay: mỗi hộ được tính vào xã/phường "
+            "mà hộ được chuyển đến khi sắp xếp lại; tổng số hộ dân cư của xã cũ bị chia tách được phân bổ theo tỷ lệ số hộ."
+        ]
+    return [
+        "A round before 1 July 2025 shown in today's units: each household counts in the commune it was re-homed to; "
+        "a split commune's total households are shared out in proportion to its households."
+    ]
 
 
 def rate_table(ctx: dict, language: str) -> excel.Table:
     report = ctx["report"]
-    title, subtitles = title_lines(ctx, language, "Báo cáo kết quả rà soát hộ nghèo, hộ cận nghèo" if language == "vi" else "Poor and near-poor households")
+    title, subtitles = title_lines(
+        ctx, language, "Báo cáo kết quả rà soát hộ nghèo, hộ cận nghèo" if language == "vi" else "Poor and near-poor households"
+    )
     total = row_values(report.total, RATE_COLUMNS)
     total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
     covered = rates.coverage_text(report.total, language, approved=ctx["status"] == "approved")
@@ -165,15 +174,27 @@ def rate_table(ctx: dict, language: str) -> excel.Table:
         subtitles = [*subtitles, covered.upper() if language == "vi" else covered]
     if ctx.get("decision"):
         d = ctx["decision"]
-        subtitles = [*subtitles, f"Theo Quyết định số {d.number} ngày {d.date:%d/%m/%Y}" if language == "vi"
-                     else f"As approved by Decision No. {d.number} of {d.date:%d/%m/%Y}"]
+        subtitles = [
+            *subtitles,
+            f"Theo Quyết định số {d.number} ngày {d.date:%d/%m/%Y}"
+            if language == "vi"
+            else f"As approved by Decision No. {d.number} of {d.date:%d/%m/%Y}",
+        ]
     return excel.Table(
-        sheet="Tỷ lệ" if language == "vi" else "Rates", title=title, subtitles=subtitles, columns=columns(RATE_COLUMNS, language),
-        rows=(row_values(r, RATE_COLUMNS) for r in report.rows), total=total,
-        notes=[f"Tỷ lệ = số hộ / tổng số hộ dân cư × 100 (tỷ lệ nhân khẩu = số nhân khẩu / tổng số nhân khẩu × 100), "
-               f"làm tròn {report.decimals} chữ số thập phân (làm tròn lên từ 5)." if language == "vi"
-               else "Rate = households / total households × 100 (persons rate = persons / total persons × 100), "
-               f"{report.decimals} decimals, rounded half up.", *structure_notes(ctx, language)],
+        sheet="Tỷ lệ" if language == "vi" else "Rates",
+        title=title,
+        subtitles=subtitles,
+        columns=columns(RATE_COLUMNS, language),
+        rows=(row_values(r, RATE_COLUMNS) for r in report.rows),
+        total=total,
+        notes=[
+            f"Tỷ lệ = số hộ / tổng số hộ dân cư × 100 (tỷ lệ nhân khẩu = số nhân khẩu / tổng số nhân khẩu × 100), "
+            f"làm tròn {report.decimals} chữ số thập phân (làm tròn lên từ 5)."
+            if language == "vi"
+            else "Rate = households / total households × 100 (persons rate = persons / total persons × 100), "
+            f"{report.decimals} decimals, rounded half up.",
+            *structure_notes(ctx, language),
+        ],
     )
 
 
@@ -197,19 +218,34 @@ def flow_tables(ctx: dict, data: dict, language: str) -> list[excel.Table]:
     for kind in ("poor", "near_poor"):
         spec = [("unit_code", "text", 9, L("Mã", "Code")), ("unit_name", "text", 28, L("Đơn vị", "Unit"))]
         spec += [(f, "int", 12, FLOW_LABELS[f]) for f in data[kind]["fields"]]
-        what = {"poor": L("Biến động hộ nghèo", "Poor household flows"), "near_poor": L("Biến động hộ cận nghèo", "Near-poor household flows")}[kind][language]
+        what = {
+            "poor": L("Biến động hộ nghèo", "Poor household flows"),
+            "near_poor": L("Biến động hộ cận nghèo", "Near-poor household flows"),
+        }[kind][language]
         title, subtitles = title_lines(ctx, language, what)
         prev = ", ".join(p.code for p in ctx["survey_round"].previous_list())
-        subtitles.insert(1, (f"Kỳ trước: {prev}" if language == "vi" else f"Previous rounds: {prev}") if prev else
-                         ("Không có kỳ trước" if language == "vi" else "No previous round"))
+        subtitles.insert(
+            1,
+            (f"Kỳ trước: {prev}" if language == "vi" else f"Previous rounds: {prev}")
+            if prev
+            else ("Không có kỳ trước" if language == "vi" else "No previous round"),
+        )
         total = row_values(data[kind]["total"], spec)
         total[0], total[1] = "", ("Tổng cộng" if language == "vi" else "Total")
-        tables.append(excel.Table(
-            sheet=what[:31], title=title, subtitles=subtitles, columns=columns(spec, language),
-            rows=[row_values(r, spec) for r in data[kind]["rows"]], total=total,
-            notes=["Đầu kỳ − tổng giảm + tổng tăng = cuối kỳ." if language == "vi" else "Start − total out + total in = end.",
-                   *structure_notes(ctx, language)],
-        ))
+        tables.append(
+            excel.Table(
+                sheet=what[:31],
+                title=title,
+                subtitles=subtitles,
+                columns=columns(spec, language),
+                rows=[row_values(r, spec) for r in data[kind]["rows"]],
+                total=total,
+                notes=[
+                    "Đầu kỳ − tổng giảm + tổng tăng = cuối kỳ." if language == "vi" else "Start − total out + total in = end.",
+                    *structure_notes(ctx, language),
+                ],
+            )
+        )
     return tables
 
 
@@ -219,24 +255,41 @@ def category_label(category: str, language: str) -> str:
 
 def deprivation_tables(ctx: dict, language: str) -> list[excel.Table]:
     table, rows = ctx["deprivation"], ctx["breakdowns"]
-    title, subtitles = title_lines(ctx, language, "Tình trạng thiếu hụt dịch vụ xã hội cơ bản" if language == "vi" else "Deprivation by indicator")
-    dep = excel.Table(
-        sheet="Thiếu hụt" if language == "vi" else "Deprivation", title=title, subtitles=subtitles,
-        columns=columns(DEPRIVATION_COLUMNS, language), rows=[row_values(r, DEPRIVATION_COLUMNS) for r in table.rows],
-        notes=[(f"Số hộ nghèo: {table.poor_total}; số hộ cận nghèo: {table.near_poor_total}." if language == "vi"
-                else f"Poor households: {table.poor_total}; near-poor households: {table.near_poor_total}.")],
+    title, subtitles = title_lines(
+        ctx, language, "Tình trạng thiếu hụt dịch vụ xã hội cơ bản" if language == "vi" else "Deprivation by indicator"
     )
-    title, subtitles = title_lines(ctx, language, "Đặc điểm hộ nghèo, hộ cận nghèo" if language == "vi" else "Breakdowns of poor and near-poor households")
+    dep = excel.Table(
+        sheet="Thiếu hụt" if language == "vi" else "Deprivation",
+        title=title,
+        subtitles=subtitles,
+        columns=columns(DEPRIVATION_COLUMNS, language),
+        rows=[row_values(r, DEPRIVATION_COLUMNS) for r in table.rows],
+        notes=[
+            (
+                f"Số hộ nghèo: {table.poor_total}; số hộ cận nghèo: {table.near_poor_total}."
+                if language == "vi"
+                else f"Poor households: {table.poor_total}; near-poor households: {table.near_poor_total}."
+            )
+        ],
+    )
+    title, subtitles = title_lines(
+        ctx, language, "Đặc điểm hộ nghèo, hộ cận nghèo" if language == "vi" else "Breakdowns of poor and near-poor households"
+    )
     brk_rows = []
     for r in rows:
         values = row_values(r, BREAKDOWN_COLUMNS)
         values[0] = category_label(r.category, language)
         brk_rows.append(values)
     brk = excel.Table(
-        sheet="Đặc điểm" if language == "vi" else "Breakdowns", title=title, subtitles=subtitles,
-        columns=columns(BREAKDOWN_COLUMNS, language), rows=brk_rows,
-        notes=[minority_definition(language),
-               "Theo thông tin thành viên lúc đánh giá." if language == "vi" else "From the member facts recorded at assessment."],
+        sheet="Đặc điểm" if language == "vi" else "Breakdowns",
+        title=title,
+        subtitles=subtitles,
+        columns=columns(BREAKDOWN_COLUMNS, language),
+        rows=brk_rows,
+        notes=[
+            minority_definition(language),
+            "Theo thông tin thành viên lúc đánh giá." if language == "vi" else "From the member facts recorded at assessment.",
+        ],
     )
     return [dep, brk]
 
@@ -250,8 +303,20 @@ def minority_definition(language: str) -> str:
 def household_rows(queryset, language: str):
     cats, groups = cl.CATEGORY_LABELS[language], cl.GROUP_LABELS[language]
     values = queryset.order_by("commune__code", "household__code").values_list(
-        "household__code", "commune__code", "commune__name", "hamlet__name", "household__head_name", "household__address",
-        "category", "group", "income_per_capita", "score_a", "score_b", "deprived_count", "member_count", "able_to_work_count",
+        "household__code",
+        "commune__code",
+        "commune__name",
+        "hamlet__name",
+        "household__head_name",
+        "household__address",
+        "category",
+        "group",
+        "income_per_capita",
+        "score_a",
+        "score_b",
+        "deprived_count",
+        "member_count",
+        "able_to_work_count",
     )
     for row in values.iterator(chunk_size=5000):
         row = list(row)
@@ -280,8 +345,11 @@ def household_table(*, user, survey_round, filterset, query, language: str, fmt:
     filters = {k: v for k, v in query.items() if v and k not in ("lang",)}
     audit_export(actor=user, what="household_list", target=survey_round, count=None, fmt=fmt, filters=filters)
     table = excel.Table(
-        sheet="Danh sách hộ" if language == "vi" else "Households", title=title, subtitles=subtitles,
-        columns=columns(HOUSEHOLD_COLUMNS, language), rows=household_rows(filterset.qs, language),
+        sheet="Danh sách hộ" if language == "vi" else "Households",
+        title=title,
+        subtitles=subtitles,
+        columns=columns(HOUSEHOLD_COLUMNS, language),
+        rows=household_rows(filterset.qs, language),
     )
     return table, f"households-{survey_round.code}-{ctx['unit'].code}.{fmt}"
 
@@ -291,5 +359,7 @@ def household_export_table(*, user, query, language: str, fmt: str) -> tuple[exc
     table; audited as an export. Returns (table, file name, rows): what the export job writes."""
     survey_round, filterset = household_filterset(user, query)
     rows = filterset.qs.count()
-    table, name = household_table(user=user, survey_round=survey_round, filterset=filterset, query=query, language=language, fmt=fmt)
+    table, name = household_table(
+        user=user, survey_round=survey_round, filterset=filterset, query=query, language=language, fmt=fmt
+    )
     return table, name, rows

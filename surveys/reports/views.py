@@ -90,17 +90,34 @@ def _selection(request) -> dict:
     criteria_set = report_rates.read_criteria(survey_round, request.GET.get("criteria"), structure=structure)
     units = []
     for province in report_rates.provinces_read_in(survey_round, structure):
-        units += list(AdminUnit.objects.under(province).filter(structure=province.structure).exclude(level=Level.COMMUNE).order_by("level", "code"))
+        units += list(
+            AdminUnit.objects.under(province)
+            .filter(structure=province.structure)
+            .exclude(level=Level.COMMUNE)
+            .order_by("level", "code")
+        )
     if unit.level == Level.COMMUNE or unit.parent_id:
-        units += list(AdminUnit.objects.filter(parent=unit if unit.level != Level.COMMUNE else unit.parent, level=Level.COMMUNE).order_by("code"))
+        units += list(
+            AdminUnit.objects.filter(parent=unit if unit.level != Level.COMMUNE else unit.parent, level=Level.COMMUNE).order_by(
+                "code"
+            )
+        )
     return {
-        "rounds": rounds, "survey_round": survey_round, "unit": unit, "status": status, "units": units,
-        "can_see_all": can_see_live, "lang": lang(),
-        "breadcrumbs": _breadcrumbs(unit), "decimals": decimals, "structure": structure,
+        "rounds": rounds,
+        "survey_round": survey_round,
+        "unit": unit,
+        "status": status,
+        "units": units,
+        "can_see_all": can_see_live,
+        "lang": lang(),
+        "breadcrumbs": _breadcrumbs(unit),
+        "decimals": decimals,
+        "structure": structure,
         "can_regroup": survey_round.province.structure == "legacy" and survey_round.province.successors.exists(),
         "latest_with_data": latest_with_data,  # (a template calls it, only for an empty report)
         "decision": round_decision(survey_round) if status == "approved" else None,
-        "criteria_set": criteria_set, "standard": criteria_set or survey_round.criteria_set,
+        "criteria_set": criteria_set,
+        "standard": criteria_set or survey_round.criteria_set,
         "standards": survey_round.standards(),
     }
 
@@ -114,9 +131,13 @@ def _breadcrumbs(unit: AdminUnit) -> list[AdminUnit]:
 
 def _query(ctx: dict, **extra) -> str:
     params = {
-        "round": ctx["survey_round"].code, "unit": ctx["unit"].code, "status": ctx["status"], "structure": ctx.get("structure"),
+        "round": ctx["survey_round"].code,
+        "unit": ctx["unit"].code,
+        "status": ctx["status"],
+        "structure": ctx.get("structure"),
         "criteria": ctx["criteria_set"].code if ctx.get("criteria_set") else None,
-        "decimals": ctx.get("decimals") if ctx.get("decimals") not in (None, 2) else None, **extra,
+        "decimals": ctx.get("decimals") if ctx.get("decimals") not in (None, 2) else None,
+        **extra,
     }
     return urlencode({k: v for k, v in params.items() if v is not None and v != ""})
 
@@ -133,15 +154,21 @@ def chart_data(report: report_rates.RateReport, trend: list[report_rates.TrendPo
         "near_poor": [r.near_poor for r in report.rows],
         # A provisional trend point says so on the axis: "BD-2026 (1/91, provisional)".
         "trend_labels": [
-            f"{p.round_code} ({p.communes_included}/{p.communes}, {provisional})" if p.provisional else p.round_code for p in trend
+            f"{p.round_code} ({p.communes_included}/{p.communes}, {provisional})" if p.provisional else p.round_code
+            for p in trend
         ],
         "coverage": report_rates.coverage_text(report.total, lang(), approved=True) if report.total else "",
         "trend_poor": [float(p.poor_rate) if p.poor_rate else None for p in trend],
         "trend_near_poor": [float(p.near_poor_rate) if p.near_poor_rate else None for p in trend],
         "text": {
-            "poor_rate": _("Poor rate (%)"), "near_poor_rate": _("Near-poor rate (%)"),
-            "poverty_reduction": _("Poor: poverty-reduction target"), "social_protection": _("Poor: social protection"),
-            "near_poor": _("Near-poor"), "unit_axis": _("Unit"), "rate_axis": _("Rate (%)"), "households_axis": _("Households"),
+            "poor_rate": _("Poor rate (%)"),
+            "near_poor_rate": _("Near-poor rate (%)"),
+            "poverty_reduction": _("Poor: poverty-reduction target"),
+            "social_protection": _("Poor: social protection"),
+            "near_poor": _("Near-poor"),
+            "unit_axis": _("Unit"),
+            "rate_axis": _("Rate (%)"),
+            "households_axis": _("Households"),
             "round_axis": _("Round"),
         },
     }
@@ -163,15 +190,27 @@ def dashboard_charts(request):
     unit = survey_round.province
     report = report_rates.rate_report(round=survey_round, unit=unit, status=status)
     trend = report_rates.trend(unit=unit, status=status)
-    return render(request, "reports/_dashboard_fragment.html", {
-        "survey_round": survey_round, "unit": unit, "status": status, "report": report,
-        "chart_data": chart_data(report, trend), "query": urlencode({"round": survey_round.code, "status": status}),
-    })
+    return render(
+        request,
+        "reports/_dashboard_fragment.html",
+        {
+            "survey_round": survey_round,
+            "unit": unit,
+            "status": status,
+            "report": report,
+            "chart_data": chart_data(report, trend),
+            "query": urlencode({"round": survey_round.code, "status": status}),
+        },
+    )
 
 
 def _rate_report(ctx: dict) -> report_rates.RateReport:
     return report_rates.rate_report(
-        round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"], structure=ctx["structure"],
+        round=ctx["survey_round"],
+        unit=ctx["unit"],
+        status=ctx["status"],
+        decimals=ctx["decimals"],
+        structure=ctx["structure"],
         criteria_set=ctx["criteria_set"],
     )
 
@@ -184,12 +223,19 @@ def _report_maps(ctx: dict, report: report_rates.RateReport) -> list[maps.Povert
     rows = report.rows
     if report.level != Level.COMMUNE:
         rows = report_rates.rate_report(
-            round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], level=Level.COMMUNE, decimals=ctx["decimals"],
-            structure=ctx["structure"], criteria_set=ctx["criteria_set"],
+            round=ctx["survey_round"],
+            unit=ctx["unit"],
+            status=ctx["status"],
+            level=Level.COMMUNE,
+            decimals=ctx["decimals"],
+            structure=ctx["structure"],
+            criteria_set=ctx["criteria_set"],
         ).rows
     structure = ctx["structure"] or ctx["survey_round"].province.structure
-    found = (maps.poverty_map(rows, structure=structure, kind=kind, href=lambda code: "?" + _query(ctx, unit=code))
-             for kind in maps.KINDS)
+    found = (
+        maps.poverty_map(rows, structure=structure, kind=kind, href=lambda code: "?" + _query(ctx, unit=code))
+        for kind in maps.KINDS
+    )
     return [m for m in found if m is not None]
 
 
@@ -206,9 +252,18 @@ def _official_page(request, ctx: dict, which: str):
     forms = _official_forms(ctx, which)
     language = ctx["lang"]
     ctx.update(
-        which=which, query=_query(ctx), export_query=_query(ctx, layout="official"),
-        forms=[{**form.render(language), "block": official_workbook.title_block(
-            round=ctx["survey_round"], unit=ctx["unit"], decision=ctx["decision"], form=form, language=language)} for form in forms],
+        which=which,
+        query=_query(ctx),
+        export_query=_query(ctx, layout="official"),
+        forms=[
+            {
+                **form.render(language),
+                "block": official_workbook.title_block(
+                    round=ctx["survey_round"], unit=ctx["unit"], decision=ctx["decision"], form=form, language=language
+                ),
+            }
+            for form in forms
+        ],
         signing=official_workbook.signing_block(language),
     )
     return render(request, "reports/official.html", ctx)
@@ -229,11 +284,18 @@ def rates(request):
     trend = report_rates.trend(unit=ctx["unit"], status=ctx["status"], decimals=ctx["decimals"])
     language = ctx["lang"]
     ctx.update(
-        report=report, trend=trend, headers=[labels[language] for *_x, labels in RATE_COLUMNS],
-        query=_query(ctx), child_links=report.level != ctx["unit"].level,
-        chart_data=chart_data(report, trend), show_standards=True, maps=_report_maps(ctx, report),
+        report=report,
+        trend=trend,
+        headers=[labels[language] for *_x, labels in RATE_COLUMNS],
+        query=_query(ctx),
+        child_links=report.level != ctx["unit"].level,
+        chart_data=chart_data(report, trend),
+        show_standards=True,
+        maps=_report_maps(ctx, report),
         official=_official_links(ctx),
-        low_income=None if ctx["structure"] else report_rates.low_income_workers(
+        low_income=None
+        if ctx["structure"]
+        else report_rates.low_income_workers(
             round=ctx["survey_round"], unit=ctx["unit"], status=ctx["status"], criteria_set=ctx["criteria_set"]
         ),
     )

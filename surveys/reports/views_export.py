@@ -44,8 +44,12 @@ def _official_export(request, ctx: dict, which: str, fmt: str):
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     official_workbook.write_workbook(forms, out=handle, **args)
     handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=_filename(ctx, f"{which}-official", "xlsx"),
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_filename(ctx, f"{which}-official", "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @report_access
@@ -96,15 +100,23 @@ def households_export(request, fmt: str):
         from core.jobs import job_start
 
         job = job_start(
-            owner=request.user, kind="export",
+            owner=request.user,
+            kind="export",
             label=_("Household list %(round)s (%(fmt)s)") % {"round": survey_round.code, "fmt": fmt.upper()},
-            params={"round": survey_round.code, "query": {k: request.GET.getlist(k) for k in request.GET},
-                    "fmt": fmt, "exported_language": language},
+            params={
+                "round": survey_round.code,
+                "query": {k: request.GET.getlist(k) for k in request.GET},
+                "fmt": fmt,
+                "exported_language": language,
+            },
         )
-        messages.info(request, _("The list is long: it is being written in the background. Download it from My jobs when it is done."))
+        messages.info(
+            request, _("The list is long: it is being written in the background. Download it from My jobs when it is done.")
+        )
         return redirect(f"{reverse('jobs')}#job-{job.pk}")
-    table, name = household_table(user=request.user, survey_round=survey_round, filterset=filterset, query=request.GET,
-                                   language=language, fmt=fmt)
+    table, name = household_table(
+        user=request.user, survey_round=survey_round, filterset=filterset, query=request.GET, language=language, fmt=fmt
+    )
     if fmt == "csv":
         return _csv_response(table, name)
     return excel.xlsx_response([table], name)

@@ -46,7 +46,8 @@ def simulation(request):
     drafts = list(CriteriaSet.objects.filter(is_official=False).order_by("code"))
     officials = list(CriteriaSet.objects.filter(is_official=True).order_by("code"))
     rounds = [
-        r for r in SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "code")
+        r
+        for r in SurveyRound.objects.select_related("criteria_set", "province").order_by("-year", "code")
         if rates.can_see_live(request.user, r)
     ]
     ctx = {"drafts": drafts, "officials": officials, "rounds": rounds, "result": None, "copy_errors": {}}
@@ -59,7 +60,9 @@ def simulation(request):
         except ValidationError as exc:
             ctx["copy_errors"] = exc.message_dict
         else:
-            messages.success(request, _("Draft %(code)s created: edit its lines and rules in the admin, then simulate.") % {"code": draft.code})
+            messages.success(
+                request, _("Draft %(code)s created: edit its lines and rules in the admin, then simulate.") % {"code": draft.code}
+            )
             return redirect(reverse("reports:simulation") + "?" + urlencode({"draft": draft.code}))
     draft = next((d for d in drafts if d.code == request.GET.get("draft")), None)
     survey_round = next((r for r in rounds if r.code == request.GET.get("round")), None)
@@ -73,12 +76,24 @@ def simulation(request):
         language = lang()
         keys = [key for key, *_x in RATE_COLUMNS[2:11]]
         ctx.update(
-            result=result, unit=unit, headers=[labels[language] for *_x, labels in RATE_COLUMNS[2:11]],
+            result=result,
+            unit=unit,
+            headers=[labels[language] for *_x, labels in RATE_COLUMNS[2:11]],
             compare_rows=[
                 (o.unit_name, [_compared(getattr(o, key), getattr(d, key)) for key in keys], False)
                 for o, d in zip(result.official, result.draft_rows, strict=True)
-            ] + [(_("Total"), [_compared(getattr(result.official_total, key), getattr(result.draft_total, key)) for key in keys], True)],
-            transitions=sorted(((category_label(a, language), category_label(b, language), n) for (a, b), n in result.transitions.items()), key=lambda t: -t[2]),
+            ]
+            + [
+                (
+                    _("Total"),
+                    [_compared(getattr(result.official_total, key), getattr(result.draft_total, key)) for key in keys],
+                    True,
+                )
+            ],
+            transitions=sorted(
+                ((category_label(a, language), category_label(b, language), n) for (a, b), n in result.transitions.items()),
+                key=lambda t: -t[2],
+            ),
             admin_url=reverse("admin:surveys_criteriaset_change", args=[draft.pk]),
         )
     return render(request, "reports/simulation.html", ctx)

@@ -42,12 +42,22 @@ def test_list_is_submitted_reviewed_approved_and_frozen(
 ):
     # Urban commune (poverty line 2.000.000 ₫): one poor and one near-poor household in Khu phố 1, one
     # household above the line in Khu phố 2; both hamlets therefore need a meeting.
-    assert assess(officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 1"), round_2024,
-                  1_000_000, THREE_DEPRIVATIONS).category == "poor"
-    assert assess(officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 1"), round_2024,
-                  1_500_000, ["WATER"]).category == "near_poor"
-    assert assess(officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 2"), round_2024,
-                  5_000_000).category == "not_poor"
+    assert (
+        assess(
+            officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 1"), round_2024, 1_000_000, THREE_DEPRIVATIONS
+        ).category
+        == "poor"
+    )
+    assert (
+        assess(
+            officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 1"), round_2024, 1_500_000, ["WATER"]
+        ).category
+        == "near_poor"
+    )
+    assert (
+        assess(officer_a, make_household(officer_a, commune_a, hamlet_name="Khu phố 2"), round_2024, 5_000_000).category
+        == "not_poor"
+    )
     base = live_server.url
     today = timezone.localdate()
     approve = page.get_by_role("button", name=t("Approve and freeze the numbers"), exact=True)

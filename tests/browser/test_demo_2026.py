@@ -44,7 +44,12 @@ def test_demo_runs_on_hcm_2026(live_server, page):
 
     # --- department staff: approve a submitted HCM-2026 list from the queue ---------------------------------
     login(page, base, "department", DEMO_PASSWORD)
-    waiting = CommuneList.objects.filter(round=hcm, status=ListStatus.SUBMITTED).select_related("commune").order_by("commune__code").first()
+    waiting = (
+        CommuneList.objects.filter(round=hcm, status=ListStatus.SUBMITTED)
+        .select_related("commune")
+        .order_by("commune__code")
+        .first()
+    )
     page.get_by_role("navigation").get_by_role("link", name=t("Lists"), exact=True).click()
     page.get_by_role("link", name=t("Lists waiting for me"), exact=True).click()
     page.get_by_role("link", name=waiting.commune.name, exact=True).first.click()
@@ -52,7 +57,10 @@ def test_demo_runs_on_hcm_2026(live_server, page):
     expect(page.get_by_role("status")).to_contain_text(t("The list was approved; its numbers are frozen."))
     waiting.refresh_from_db()
     assert waiting.status == ListStatus.APPROVED
-    assert ListEntry.objects.filter(commune_list=waiting).count() == Assessment.objects.filter(round=hcm, commune=waiting.commune).count()
+    assert (
+        ListEntry.objects.filter(commune_list=waiting).count()
+        == Assessment.objects.filter(round=hcm, commune=waiting.commune).count()
+    )
 
     # --- Binh Duong's 2024 result in today's units, with three decimals --------------------------------------
     page.goto(f"{base}/reports/rates/?round=BD-2024&structure=2025&decimals=3")

@@ -14,11 +14,7 @@ from tests.factories import assess, make_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MEMBERS = [
-    ("Trần Văn An", "M", "1975", "head"),
-    ("Lê Thị Bình", "F", "1978", "spouse"),
-    ("Trần Văn Cường", "M", "2008", "child"),
-]
+MEMBERS = [("Trần Văn An", "M", "1975", "head"), ("Lê Thị Bình", "F", "1978", "spouse"), ("Trần Văn Cường", "M", "2008", "child")]
 
 
 def test_officer_registers_and_assesses_a_household(live_server, page, browser, officer_a, officer_b, commune_a, round_2024):

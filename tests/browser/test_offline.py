@@ -142,8 +142,13 @@ def test_a_conflict_is_chosen_field_by_field(live_server, tablet, officer_a, dep
     expect(drafts(page, "waiting")).to_have_count(1)
 
     # Meanwhile someone at the office changed the same assessment (version 2).
-    assessment_save(actor=department, household=household, round=round_2024, income_per_capita=1_900_000,
-                    deprived=["WATER", "LATRINE", "HOUSING_AREA"])
+    assessment_save(
+        actor=department,
+        household=household,
+        round=round_2024,
+        income_per_capita=1_900_000,
+        deprived=["WATER", "LATRINE", "HOUSING_AREA"],
+    )
 
     go_online(context, page)
     expect(drafts(page, "conflict")).to_have_count(1)
@@ -157,7 +162,12 @@ def test_a_conflict_is_chosen_field_by_field(live_server, tablet, officer_a, dep
     expect(drafts(page)).to_have_count(0)
     assessment = Assessment.objects.get(household=household, round=round_2024)
     assert assessment.version == 3 and assessment.income_per_capita == 1_900_000
-    assert sorted(assessment.deprived_indicators.values_list("code", flat=True)) == ["HOUSING_AREA", "LATRINE", "NUTRITION", "WATER"]
+    assert sorted(assessment.deprived_indicators.values_list("code", flat=True)) == [
+        "HOUSING_AREA",
+        "LATRINE",
+        "NUTRITION",
+        "WATER",
+    ]
     assert assessment.category == "poor"
     expect(page.locator("tr[data-household='25747-0030'] [data-category]")).to_have_attribute("data-category", "poor")
 
@@ -287,15 +297,27 @@ def _parametrized(function) -> list[dict]:
 
 def _python(spec, inputs) -> dict:
     try:
-        result = cl.classify(spec, area=inputs["area"], income=inputs.get("income"), score_a=inputs.get("score_a"),
-                             deprived=inputs["deprived"], members=[cl.MemberFacts(m["able_to_work"], m["social_protection"]) for m in inputs["members"]])
+        result = cl.classify(
+            spec,
+            area=inputs["area"],
+            income=inputs.get("income"),
+            score_a=inputs.get("score_a"),
+            deprived=inputs["deprived"],
+            members=[cl.MemberFacts(m["able_to_work"], m["social_protection"]) for m in inputs["members"]],
+        )
     except cl.ClassificationInputError as exc:
         return {"error": exc.field}
     return {
-        "category": result.category.value, "group": result.group.value if result.group else None,
-        "deprived_count": result.deprived_count, "rule_index": result.rule_index, "explanation_vi": result.explanation_vi,
-        "explanation_en": result.explanation_en, "deprived": list(result.deprived), "basis": result.basis,
-        "score_a": result.score_a, "score_b": result.score_b,
+        "category": result.category.value,
+        "group": result.group.value if result.group else None,
+        "deprived_count": result.deprived_count,
+        "rule_index": result.rule_index,
+        "explanation_vi": result.explanation_vi,
+        "explanation_en": result.explanation_en,
+        "deprived": list(result.deprived),
+        "basis": result.basis,
+        "score_a": result.score_a,
+        "score_b": result.score_b,
     }
 
 
@@ -322,18 +344,51 @@ def test_the_browser_classifies_every_boundary_case_as_the_server_does(live_serv
         case(code, jsons[code], specs[code], area=area, income=income, deprived=codes(code, deprived))
     # Circular 07's score A at the line − 1, the line and + 1, with 0, 2, 3 and 4 deprivations.
     for params in _parametrized(test_scores.test_score_a_at_the_line_minus_one_the_line_and_plus_one):
-        case("VN-2022", jsons["VN-2022"], specs["VN-2022"], area=params["area"],
-             score_a=test_scores.LINES[params["area"]] + params["offset"], deprived=codes("VN-2022", params["deprived"]))
+        case(
+            "VN-2022",
+            jsons["VN-2022"],
+            specs["VN-2022"],
+            area=params["area"],
+            score_a=test_scores.LINES[params["area"]] + params["offset"],
+            deprived=codes("VN-2022", params["deprived"]),
+        )
     # The group rule (both settings) and the near-poor split.
     for params in _parametrized(test_classification.test_group_split_default_rule):
-        case("VN-2022", jsons["VN-2022"], specs["VN-2022"], area="urban", income=1_000_000, deprived=codes("VN-2022", 3),
-             members=_members(params["members"]))
+        case(
+            "VN-2022",
+            jsons["VN-2022"],
+            specs["VN-2022"],
+            area="urban",
+            income=1_000_000,
+            deprived=codes("VN-2022", 3),
+            members=_members(params["members"]),
+        )
     no_member_able = dict(jsons["VN-2022"], group_rule="no_member_able")
-    other = cl.CriteriaSpec(code="VN-2022", rules=specs["VN-2022"].rules, indicators=specs["VN-2022"].indicators,
-                            group_rule=cl.GroupRule.NO_MEMBER_ABLE, groups_for=specs["VN-2022"].groups_for)
-    case("VN-2022", no_member_able, other, area="urban", income=1_000_000, deprived=codes("VN-2022", 3),
-         members=_members([cl.MemberFacts(True, True)]))
-    case("VN-2022", jsons["VN-2022"], specs["VN-2022"], area="rural", income=1_000_000, deprived=[], members=_members([cl.MemberFacts(False)]))
+    other = cl.CriteriaSpec(
+        code="VN-2022",
+        rules=specs["VN-2022"].rules,
+        indicators=specs["VN-2022"].indicators,
+        group_rule=cl.GroupRule.NO_MEMBER_ABLE,
+        groups_for=specs["VN-2022"].groups_for,
+    )
+    case(
+        "VN-2022",
+        no_member_able,
+        other,
+        area="urban",
+        income=1_000_000,
+        deprived=codes("VN-2022", 3),
+        members=_members([cl.MemberFacts(True, True)]),
+    )
+    case(
+        "VN-2022",
+        jsons["VN-2022"],
+        specs["VN-2022"],
+        area="rural",
+        income=1_000_000,
+        deprived=[],
+        members=_members([cl.MemberFacts(False)]),
+    )
     case("VN-2022", jsons["VN-2022"], specs["VN-2022"], area="rural", income=1_000_000, deprived=["WATER", "WATER", "LATRINE"])
     # Bad inputs name the same field.
     for params in _parametrized(test_classification.test_bad_input_names_the_field):
@@ -352,7 +407,11 @@ def test_the_browser_classifies_every_boundary_case_as_the_server_does(live_serv
         }""",
         [{"spec": c["spec"], "inputs": c["inputs"]} for c in cases],
     )
-    disagreements = [(c["code"], c["inputs"], c["expected"], got) for c, got in zip(cases, browser_results, strict=True) if got != c["expected"]]
+    disagreements = [
+        (c["code"], c["inputs"], c["expected"], got)
+        for c, got in zip(cases, browser_results, strict=True)
+        if got != c["expected"]
+    ]
     assert disagreements == []
     assert {c["expected"].get("category") for c in cases} >= {"poor", "near_poor", "average", "not_poor"}
     assert sum(1 for c in cases if "error" in c["expected"]) == 6

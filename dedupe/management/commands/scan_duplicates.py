@@ -15,15 +15,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--province", help="GSO code of the province (both structures when it has both); "
-                            "default: every province with households.")
+        parser.add_argument(
+            "--province",
+            help="GSO code of the province (both structures when it has both); default: every province with households.",
+        )
 
     def handle(self, *args, province=None, **options):
         provinces = AdminUnit.objects.filter(level=Level.PROVINCE).order_by("structure", "code")
         if province:
             provinces = provinces.filter(code=province)
             if not provinces.exists():
-                raise CommandError(f"No province with code {province!r}; load it first: manage.py load_units --province {province}")
+                raise CommandError(
+                    f"No province with code {province!r}; load it first: manage.py load_units --province {province}"
+                )
         else:
             with_households = set(Household.objects.values_list("commune__parent__parent_id", flat=True).distinct())
             with_households |= set(Household.objects.values_list("commune__parent_id", flat=True).distinct())

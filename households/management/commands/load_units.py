@@ -12,11 +12,15 @@ class Command(BaseCommand):
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--province", help="GSO province code, e.g. 74 (Binh Duong)")
         which.add_argument(
-            "--all", action="store_true", dest="all_provinces",
+            "--all",
+            action="store_true",
+            dest="all_provinces",
             help="every province of the chosen structure (63 before 1 July 2025, 34 from then)",
         )
         parser.add_argument(
-            "--structure", choices=["legacy", "2025"], default="legacy",
+            "--structure",
+            choices=["legacy", "2025"],
+            default="legacy",
             help="legacy: before 1 July 2025 (with districts); 2025: from 1 July 2025, with successor links "
             "from the pre-2025 units already loaded",
         )

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, province, structure, mapping=None, dry_run=False, **options):
         unit = AdminUnit.objects.filter(structure=Structure.LEGACY, level=Level.PROVINCE, code=province).first()
         if unit is None:
-            raise CommandError(f"--province: no province {province!r} of the legacy structure is loaded (load_units --province {province}).")
+            raise CommandError(
+                f"--province: no province {province!r} of the legacy structure is loaded (load_units --province {province})."
+            )
         table = {}
         if mapping:
             table, issues = read_mapping(mapping)
@@ -33,8 +35,11 @@ class Command(BaseCommand):
         verb = "would move" if dry_run else "moved"
         out.write(f"{unit.name} → structure {structure}: {verb} {len(plan.moves)} households; {plan.already} already re-homed.")
         basis = plan.by_basis()
-        out.write("  by successor {s}, by hamlet mapping {h}, by the package's default (assumption) {d}".format(
-            s=basis.get("successor", 0), h=basis.get("hamlet", 0), d=basis.get("default", 0)))
+        out.write(
+            "  by successor {s}, by hamlet mapping {h}, by the package's default (assumption) {d}".format(
+                s=basis.get("successor", 0), h=basis.get("hamlet", 0), d=basis.get("default", 0)
+            )
+        )
         if plan.moves:
             out.write("Households per new commune:")
             for commune, n, by in plan.per_commune():
@@ -44,6 +49,8 @@ class Command(BaseCommand):
             out.write("Hamlets of split communes not in the mapping (sent to the package's default new unit):")
             for a in plan.ambiguous:
                 options = ", ".join(f"{c.code} {c.name}" for c in a.candidates)
-                out.write(f"  {a.commune.code} {a.commune.name} / {a.hamlet}: {a.households} households → {a.chosen.code} {a.chosen.name} (successors: {options})")
+                out.write(
+                    f"  {a.commune.code} {a.commune.name} / {a.hamlet}: {a.households} households → {a.chosen.code} {a.chosen.name} (successors: {options})"
+                )
         if dry_run:
             out.write("Dry run: nothing was written.")

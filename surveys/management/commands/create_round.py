@@ -41,15 +41,22 @@ class Command(BaseCommand):
         parser.add_argument("--province", required=True, help="GSO province code")
         parser.add_argument("--kind", choices=RoundKind.values, default=RoundKind.PERIODIC)
         parser.add_argument(
-            "--structure", choices=["legacy", "2025"],
+            "--structure",
+            choices=["legacy", "2025"],
             help="unit structure of the province (default: the one valid on the round's start date)",
         )
         parser.add_argument(
-            "--also", action="append", default=[], metavar="SET",
+            "--also",
+            action="append",
+            default=[],
+            metavar="SET",
             help="an additional standard the review is also classified under (repeatable), e.g. HCM-2025 beside VN-2022",
         )
         parser.add_argument(
-            "--previous", action="append", default=[], metavar="CODE",
+            "--previous",
+            action="append",
+            default=[],
+            metavar="CODE",
             help="a previous round (repeat for a merged province: one per former province); default: the province's "
             "latest earlier round, or the latest earlier round of each province it absorbed",
         )
@@ -74,7 +81,13 @@ class Command(BaseCommand):
             previous_rounds = [found[c] for c in previous]
         try:
             survey_round = round_create(
-                actor=None, code=code, year=year, criteria_set=criteria_set, province=unit, kind=kind, previous_rounds=previous_rounds,
+                actor=None,
+                code=code,
+                year=year,
+                criteria_set=criteria_set,
+                province=unit,
+                kind=kind,
+                previous_rounds=previous_rounds,
                 additional_sets=[additional[c] for c in also],
             )
         except ValidationError as exc:

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--decimals", type=int, choices=range(0, 7), default=2, help="decimals of rates (0-6, default 2)")
         parser.add_argument("--structure", choices=["legacy", "2025"], help="read a legacy round in today's units (2025)")
         parser.add_argument("--category", help="households report: only this category (poor, near_poor, ...)")
-        parser.add_argument("--output", "-o", help="file to write (default: a name from the report, round and unit; '-' for stdout, CSV only)")
+        parser.add_argument(
+            "--output", "-o", help="file to write (default: a name from the report, round and unit; '-' for stdout, CSV only)"
+        )
 
     def handle(self, *args, round_code, unit, report, status, fmt, lang, category, output, decimals=2, structure=None, **options):
         try:
@@ -61,10 +63,24 @@ class Command(BaseCommand):
                 queryset = queryset.filter(category=category)
             ctx["status"] = "all"
             title, subtitles = report_tables.title_lines(ctx, lang, "Danh sách hộ" if lang == "vi" else "Household list")
-            tables = [excel.Table(sheet="Danh sách hộ" if lang == "vi" else "Households", title=title, subtitles=subtitles,
-                                  columns=report_tables.columns(report_tables.HOUSEHOLD_COLUMNS, lang), rows=report_tables.household_rows(queryset, lang))]
-            audit_export(actor=None, what="household_list", target=survey_round, count=None, fmt=fmt,
-                         filters={"unit": unit_obj.code, "category": category or ""}, reason="manage.py export_report")
+            tables = [
+                excel.Table(
+                    sheet="Danh sách hộ" if lang == "vi" else "Households",
+                    title=title,
+                    subtitles=subtitles,
+                    columns=report_tables.columns(report_tables.HOUSEHOLD_COLUMNS, lang),
+                    rows=report_tables.household_rows(queryset, lang),
+                )
+            ]
+            audit_export(
+                actor=None,
+                what="household_list",
+                target=survey_round,
+                count=None,
+                fmt=fmt,
+                filters={"unit": unit_obj.code, "category": category or ""},
+                reason="manage.py export_report",
+            )
         output = output or f"{report}-{survey_round.code}-{unit_obj.code}.{fmt}"
         if fmt == "csv":
             if len(tables) > 1:

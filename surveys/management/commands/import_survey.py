@@ -42,7 +42,9 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         for warning in result.warnings:  # reported, not refused (surveys.consistency)
-            self.stderr.write(f"warning\t{warning.sheet or '-'}\trow {warning.row or '-'}\t{warning.column or '-'}\t{warning.message}")
+            self.stderr.write(
+                f"warning\t{warning.sheet or '-'}\trow {warning.row or '-'}\t{warning.column or '-'}\t{warning.message}"
+            )
         if result.issues:
             for issue in result.issues:
                 self.stderr.write(f"{issue.sheet or '-'}\trow {issue.row or '-'}\t{issue.column or '-'}\t{issue.message}")
