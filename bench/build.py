@@ -190,6 +190,12 @@ def province_build(*, province_code: str, households: int, seed: int, prefix: st
             member_rows,
         )
         del member_rows
+        with connection.cursor() as cursor:  # each household's member count, as the services keep it
+            cursor.execute(
+                "UPDATE households_household h SET member_count = s.n FROM (SELECT household_id, COUNT(*) AS n "
+                "FROM households_member WHERE household_id = ANY(%s) GROUP BY household_id) s WHERE h.id = s.household_id",
+                [ids],
+            )
         memo: dict = {}
         bands = [rng.random() for _ in ids]
         counts: dict[int, int] = {}

@@ -91,7 +91,7 @@ FLOOR = """
              COALESCE(SUM(member_count) FILTER (WHERE category = 'near_poor'), 0) AS near_persons
       FROM surveys_assessment WHERE round_id = ANY(%(rounds)s) AND category IN ('poor', 'near_poor') GROUP BY commune_id),
     p AS (
-      SELECT h.commune_id, COUNT(*) AS n FROM households_member m JOIN households_household h ON h.id = m.household_id
+      SELECT h.commune_id, SUM(h.member_count) AS n FROM households_household h
       WHERE h.status = 'active' AND h.commune_id IN (SELECT id FROM u) GROUP BY h.commune_id)
     SELECT u.{key}, SUM(den.total_households), SUM(c.poor), SUM(c.near), SUM(c.poor_persons), SUM(c.near_persons),
            SUM(COALESCE(den.total_persons, p.n, 0))

@@ -120,7 +120,7 @@ def bench_rates(current):
                  COALESCE(SUM(member_count) FILTER (WHERE category = 'near_poor'), 0) AS near_persons
           FROM surveys_assessment WHERE round_id = %s AND category IN ('poor', 'near_poor') GROUP BY commune_id),
         p AS (
-          SELECT h.commune_id, COUNT(*) AS n FROM households_member m JOIN households_household h ON h.id = m.household_id
+          SELECT h.commune_id, SUM(h.member_count) AS n FROM households_household h
           WHERE h.status = 'active' GROUP BY h.commune_id)
         SELECT d.code, SUM(den.total_households), SUM(c.poor), SUM(c.pr), SUM(c.sp), SUM(c.near), SUM(c.poor_persons), SUM(c.near_persons),
                SUM(COALESCE(den.total_persons, p.n, 0))
@@ -199,9 +199,10 @@ def bench_approve(current):
         ours = time.perf_counter() - t0
         sql = """
             INSERT INTO surveys_listentry (commune_list_id, round_id, commune_id, household_id, hamlet_id, area_type, category,
-                "group", member_count, deprived, head_ethnic_minority, head_female, merit, disability, no_working_capacity)
+                "group", member_count, deprived, head_ethnic_minority, head_female, merit, disability, no_working_capacity,
+                low_income_workers)
             SELECT l.id, a.round_id, a.commune_id, a.household_id, a.hamlet_id, a.area_type, a.category, a."group",
-                a.member_count, '[]'::jsonb, false, false, false, false, a.able_to_work_count = 0
+                a.member_count, '[]'::jsonb, false, false, false, false, a.able_to_work_count = 0, a.low_income_workers
             FROM surveys_assessment a JOIN surveys_communelist l ON l.round_id = a.round_id AND l.commune_id = a.commune_id
             WHERE a.round_id IN %(rounds)s
         """

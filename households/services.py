@@ -215,6 +215,7 @@ def household_create(
     built = _validate_members(members)
     _check_citizen_ids(None, built)
     household.search_key = _search_key(household, built)
+    household.member_count = len(built)
     household.save()
     changes = {k: [None, v] for k, v in snapshot(household, HOUSEHOLD_FIELDS).items()}
     changes.update(_replace_members(household, built))
@@ -275,6 +276,8 @@ def household_update(
         return locked
     locked.version += 1
     locked.search_key = _search_key(locked, built if members is not None else None)
+    if members is not None:
+        locked.member_count = len(built)
     locked.save()
     audit(actor=actor, action=AuditAction.HOUSEHOLD_UPDATED, target=locked, changes=changes, reason=reason)
     if members is not None:
@@ -295,10 +298,10 @@ def household_status_errors(*, household: Household, status: str, merged_into: H
 
 
 def household_search_key_refresh(*, household: Household) -> None:
-    """Recompute the household's search key from its code, head and members (after an edit made outside the
-    services, the admin's member rows)."""
+    """Recompute the household's search key and member count from its code, head and members (after an edit made
+    outside the services, the admin's member rows)."""
     fresh = Household.objects.get(pk=household.pk)  # not the caller's copy: its members may be a stale prefetch
-    Household.objects.filter(pk=fresh.pk).update(search_key=_search_key(fresh))
+    Household.objects.filter(pk=fresh.pk).update(search_key=_search_key(fresh), member_count=fresh.members.count())
 
 
 @transaction.atomic

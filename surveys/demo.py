@@ -290,7 +290,8 @@ def build_demo(*, households_per_commune: int = HOUSEHOLDS_PER_COMMUNE, seed: in
         household.search_key = household_search_key(
             code=household.code, head_name=household.head_name, members=names.get(household.pk, [])
         )
-    Household.objects.bulk_update(list(saved.values()), ["search_key"], batch_size=1000)
+        household.member_count = len(names.get(household.pk, []))
+    Household.objects.bulk_update(list(saved.values()), ["search_key", "member_count"], batch_size=1000)
 
     # Binh Duong's last two reviews before the merger, both approved (entries frozen).
     for survey_round in rounds:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from households.models import AdminUnit, Household, HouseholdStatus, Level, Member
+from households.models import AdminUnit, Household, HouseholdStatus, Level
 from surveys.models import Assessment, Category, CommuneList, Denominator, Group, ListStatus, SurveyRound
 
 COUNT_FIELDS = ("poor", "poverty_reduction", "social_protection", "near_poor", "poor_persons", "near_poor_persons")
@@ -112,7 +112,9 @@ def live_commune_counts(*, round: SurveyRound, commune_ids) -> dict[int, dict[st
     return {r.pop("commune_id"): r for r in rows}
 
 
-def _entered_or_registered(*, round: SurveyRound, commune_ids, field: str, registered, commune_path: str) -> dict[int, int]:
+def _entered_or_registered(
+    *, round: SurveyRound, commune_ids, field: str, registered, commune_path: str, counted=None
+) -> dict[int, int]:
     """Per commune: the round's entered denominator `field`, else the count of `registered` rows."""
     entered = dict(
         Denominator.objects.filter(round=round, commune_id__in=commune_ids, **{f"{field}__isnull": False}).values_list(
@@ -124,7 +126,7 @@ def _entered_or_registered(*, round: SurveyRound, commune_ids, field: str, regis
         counted = dict(
             registered.filter(**{f"{commune_path}__in": missing})
             .values(commune_path)
-            .annotate(n=Count("id"))
+            .annotate(n=counted if counted is not None else Count("id"))
             .order_by()
             .values_list(commune_path, "n")
         )
@@ -149,8 +151,9 @@ def persons_denominators_for(*, round: SurveyRound, commune_ids) -> dict[int, in
         round=round,
         commune_ids=commune_ids,
         field="total_persons",
-        registered=Member.objects.filter(household__status=HouseholdStatus.ACTIVE),
-        commune_path="household__commune_id",
+        registered=Household.objects.filter(status=HouseholdStatus.ACTIVE),
+        commune_path="commune_id",
+        counted=Sum("member_count"),  # each household's own count (kept by the services): no national members scan
     )
 
 

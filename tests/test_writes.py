@@ -34,6 +34,7 @@ from tests.factories import (
     assert_error,
     assess,
     client_for,
+    default_members,
     fill_commune,
     form_token,
     make_household,
@@ -455,3 +456,57 @@ def test_assessment_save_still_creates_or_updates(officer_a, commune_a, round_20
         actor=officer_a, household=household, round=round_2024, income_per_capita=1_000_000, deprived=FOUR, expected_version=1
     )
     assert second.pk == first.pk and second.version == 2
+
+
+# --- the stored member count (the live persons denominator sums it) -------------------------------------------
+
+
+def test_member_count_follows_every_write_path(officer_a, commune_a, round_2024, department, tmp_path):
+    from households.services import MemberData
+    from surveys.imports.importer import survey_import, write_survey_workbook
+    from surveys.selectors import persons_denominators_for
+
+    household = make_household(officer_a, commune_a, members=default_members(3))
+    assert Household.objects.get(pk=household.pk).member_count == 3
+    household_update(
+        actor=officer_a,
+        household=household,
+        expected_version=household.version,
+        members=[*default_members(3), MemberData(full_name="Nguyễn Văn An", sex="M", birth_year=2015, relation="child")],
+    )
+    assert Household.objects.get(pk=household.pk).member_count == 4
+    path = tmp_path / "survey.xlsx"
+    write_survey_workbook(
+        path,
+        households=[
+            {
+                "household_code": "MC-1",
+                "commune_code": commune_a.code,
+                "hamlet": "Khu phố 1",
+                "head_name": "Lê Văn Bình",
+                "income_per_capita": 3_000_000,
+            }
+        ],
+        members=[
+            {"household_code": "MC-1", "full_name": "Lê Văn Bình", "sex": "M", "birth_year": 1970, "relation": "head"},
+            {"household_code": "MC-1", "full_name": "Lê Thị Cúc", "sex": "F", "birth_year": 1972, "relation": "spouse"},
+        ],
+    )
+    assert survey_import(actor=department, round=round_2024, path=path).ok
+    assert Household.objects.get(code="MC-1").member_count == 2
+    # No entered total persons: the denominator is the registered members of active households, from the counts.
+    assert persons_denominators_for(round=round_2024, commune_ids=[commune_a.pk]) == {commune_a.pk: 4 + 2}
+    household_set_status(actor=officer_a, household=household, status=HouseholdStatus.MOVED, reason="Chuyển đi")
+    assert persons_denominators_for(round=round_2024, commune_ids=[commune_a.pk]) == {commune_a.pk: 2}
+
+
+def test_the_migration_counts_the_members_already_registered(officer_a, commune_a):
+    from django.db import connection
+
+    household = make_household(officer_a, commune_a, members=default_members(5))
+    Household.objects.filter(pk=household.pk).update(member_count=0)
+    migration = importlib.import_module("households.migrations.0009_household_member_count")
+    sql = next(op for op in migration.Migration.operations if hasattr(op, "sql")).sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    assert Household.objects.get(pk=household.pk).member_count == 5

@@ -57,6 +57,9 @@ class Household(models.Model):
     # Code, head's name, members' names and citizen IDs folded (households.search.fold): the register's search
     # ignores tone marks and case on every database. Written by the services and the importer, never typed.
     search_key = models.TextField(_("search key"), blank=True, default="", editable=False)
+    # How many members it has, kept by the services and the import like `search_key`: the live persons denominator
+    # sums it over a province's households instead of counting a national members table (bench/national.py).
+    member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

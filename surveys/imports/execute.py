@@ -218,7 +218,7 @@ def _members_apply(
         code: [member_fact(m, ethnic_group_code=group_codes.get(m.ethnic_group_id)) for m in members]
         for code, members in kept.items()
     }
-    if write:  # the folded search column, kept as households.services keeps it (every household has member rows)
+    if write:  # the folded search column and the member count, kept as households.services keeps them
         touched = {*result.households_created, *result.households_updated, *new_member_owner}
         Household.objects.bulk_update(
             [
@@ -229,11 +229,12 @@ def _members_apply(
                         head_name=row.values["head_name"],
                         members=[(m.values["full_name"], m.values["citizen_id"]) for m in plan.members[code]],
                     ),
+                    member_count=len(plan.members[code]),
                 )
                 for code, row in plan.households.items()
                 if code in touched
             ],
-            ["search_key"],
+            ["search_key", "member_count"],
             batch_size=2000,
         )
     return facts, replaced
