@@ -25,7 +25,7 @@ from core.selectors import history_page
 from households.decorators import personal_data_required
 from households.filters import HouseholdFilterSet
 from households.forms import HouseholdStatusForm
-from households.models import Assignment, Hamlet, Household, HouseholdStatus, Member, Role, communes_visible_to
+from households.models import Assignment, Hamlet, Household, HouseholdStatus, Role, communes_visible_to
 from households.permissions import can_edit_commune
 from households.selectors import (
     editable_communes,
@@ -193,19 +193,7 @@ def household_list(request):
         households = households.annotate(
             round_category=Subquery(in_round.values("category")[:1]), round_group=Subquery(in_round.values("group")[:1])
         )
-    households = households.annotate(
-        member_count=Coalesce(
-            Subquery(
-                Member.objects.filter(household=OuterRef("pk"))
-                .order_by()
-                .values("household")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            0,
-            output_field=IntegerField(),
-        )
-    )
+    # member_count is the household's own column (kept by the services), not a count per row.
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     note_access(request, [h.pk for h in page.object_list])
     return render(

@@ -38,9 +38,12 @@ from tests.factories import (
     fill_commune,
     form_token,
     make_household,
+    member,
     member_post,
     record_procedure,
+    write,
 )
+from tests.factories import household as import_household
 
 ON_POSTGRESQL = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 needs_postgresql = pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL row locks (SELECT … FOR UPDATE)")
@@ -463,7 +466,7 @@ def test_assessment_save_still_creates_or_updates(officer_a, commune_a, round_20
 
 def test_member_count_follows_every_write_path(officer_a, commune_a, round_2024, department, tmp_path):
     from households.services import MemberData
-    from surveys.imports.importer import survey_import, write_survey_workbook
+    from surveys.imports.importer import survey_import
     from surveys.selectors import persons_denominators_for
 
     household = make_household(officer_a, commune_a, members=default_members(3))
@@ -475,22 +478,10 @@ def test_member_count_follows_every_write_path(officer_a, commune_a, round_2024,
         members=[*default_members(3), MemberData(full_name="Nguyễn Văn An", sex="M", birth_year=2015, relation="child")],
     )
     assert Household.objects.get(pk=household.pk).member_count == 4
-    path = tmp_path / "survey.xlsx"
-    write_survey_workbook(
-        path,
-        households=[
-            {
-                "household_code": "MC-1",
-                "commune_code": commune_a.code,
-                "hamlet": "Khu phố 1",
-                "head_name": "Lê Văn Bình",
-                "income_per_capita": 3_000_000,
-            }
-        ],
-        members=[
-            {"household_code": "MC-1", "full_name": "Lê Văn Bình", "sex": "M", "birth_year": 1970, "relation": "head"},
-            {"household_code": "MC-1", "full_name": "Lê Thị Cúc", "sex": "F", "birth_year": 1972, "relation": "spouse"},
-        ],
+    path = write(
+        tmp_path,
+        households=[import_household("MC-1", commune=commune_a.code)],
+        members=[member("MC-1"), member("MC-1", "Lê Thị Hoa", sex="F", relation="spouse")],
     )
     assert survey_import(actor=department, round=round_2024, path=path).ok
     assert Household.objects.get(code="MC-1").member_count == 2
