@@ -301,7 +301,8 @@ def household_search_key_refresh(*, household: Household) -> None:
     """Recompute the household's search key and member count from its code, head and members (after an edit made
     outside the services, the admin's member rows)."""
     fresh = Household.objects.get(pk=household.pk)  # not the caller's copy: its members may be a stale prefetch
-    Household.objects.filter(pk=fresh.pk).update(search_key=_search_key(fresh), member_count=fresh.members.count())
+    members = list(fresh.members.all())  # read once for both
+    Household.objects.filter(pk=fresh.pk).update(search_key=_search_key(fresh, members), member_count=len(members))
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models.units import AdminUnit, Hamlet, Level, Structure, communes_visible_to, visible_commune_ids
+from households.models.units import AdminUnit, Hamlet, Level, Structure, visible_commune_ids
 
 
 class HouseholdStatus(models.TextChoices):
@@ -155,7 +155,7 @@ class EthnicGroup(models.Model):
 
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user) -> MemberQuerySet:
-        return self.filter(household__commune__in=communes_visible_to(user))
+        return self.filter(household__commune_id__in=visible_commune_ids(user))
 
 
 class Member(models.Model):

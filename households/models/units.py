@@ -115,7 +115,7 @@ class AdminUnit(models.Model):
 
 class HamletQuerySet(models.QuerySet):
     def visible_to(self, user) -> HamletQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
 
 class Hamlet(models.Model):

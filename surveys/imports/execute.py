@@ -49,29 +49,8 @@ ASSESSMENT_COMPARED = [
     "explanation_en",
     "low_income_workers",
 ]
-ASSESSMENT_UPDATE_FIELDS = [
-    "criteria_set",
-    "commune",
-    "hamlet",
-    "area_type",
-    "basis",
-    "income_per_capita",
-    "score_a",
-    "score_b",
-    "member_count",
-    "able_to_work_count",
-    "social_protection_count",
-    "members_snapshot",
-    "category",
-    "group",
-    "deprived_count",
-    "explanation_vi",
-    "explanation_en",
-    "low_income_workers",
-    "version",
-    "assessed_by",
-    "updated_at",
-]
+# Written back when they differ: the same fields (by name, not column), and the row's version and stamp.
+ASSESSMENT_UPDATE_FIELDS = [*(f.removesuffix("_id") for f in ASSESSMENT_COMPARED), "version", "assessed_by", "updated_at"]
 
 
 def plan_execute(*, actor, plan: Plan, result: ImportResult, write: bool, filename: str, progress: Progress | None) -> None:

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, AreaType, Hamlet, Household, communes_visible_to
+from households.models import AdminUnit, AreaType, Hamlet, Household, visible_commune_ids
 from surveys.models.criteria import Category, CriteriaSet, Group
 from surveys.models.rounds import SurveyRound
 
@@ -22,7 +22,7 @@ class ListStatus(models.TextChoices):
 
 class CommuneListQuerySet(models.QuerySet):
     def visible_to(self, user) -> CommuneListQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
     def current(self) -> CommuneListQuerySet:
         return self.filter(is_current=True)
@@ -90,7 +90,7 @@ class CommuneList(models.Model):
 
 class ListEntryQuerySet(models.QuerySet):
     def visible_to(self, user) -> ListEntryQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
     def approved(self, round_ids=None) -> ListEntryQuerySet:
         """Entries of each (round, commune)'s latest approved revision: what approved reports read. The list

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from households.models import AdminUnit, Hamlet, Household, communes_visible_to
+from households.models import AdminUnit, Hamlet, Household, visible_commune_ids
 from surveys.models.assessments import Assessment
 from surveys.models.criteria import Category, Group
 from surveys.models.lists import CommuneList
@@ -97,7 +97,7 @@ class AppealStatus(models.TextChoices):
 
 class AppealQuerySet(models.QuerySet):
     def visible_to(self, user) -> AppealQuerySet:
-        return self.filter(commune__in=communes_visible_to(user))
+        return self.filter(commune_id__in=visible_commune_ids(user))
 
 
 class Appeal(models.Model):
